@@ -1,0 +1,1 @@
+"""EMREX command line."""

@@ -1,0 +1,397 @@
+"""ELMO XML (1.0-1.7, 2.0, and the 2015 pilot namespace) to the model.
+
+Reads by element name, not position, and tolerates what real EMPs send (whitespace around values,
+a date where a dateTime belongs, unknown elements), as the XSD asks clients to. What cannot be read
+raises ElmoParseError with the path of the element at fault.
+"""
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+from lxml import etree
+from pydantic import ValidationError
+
+from ._parser import DEFAULT_MAX_BYTES, parse_xml
+from .errors import ElmoParseError, WrongNamespaceError
+from .model import (
+    AcademicTerm,
+    Attachment,
+    Credit,
+    Elmo,
+    Group,
+    Groups,
+    GroupType,
+    Grouping,
+    Identifier,
+    Issuer,
+    LearningOpportunityInstance,
+    LearningOpportunitySpecification,
+    Learner,
+    Level,
+    LocalizedText,
+    LocalizedToken,
+    Report,
+    ResultCategory,
+    ResultDistribution,
+    ShortenedGrading,
+)
+from .namespaces import DSIG_NS, ELMO_NS, ELMO_PILOT_NS, XML_NS
+
+T = TypeVar("T")
+_LANG = f"{{{XML_NS}}}lang"
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def _path(el: etree._Element) -> str:
+    parts: list[str] = []
+    node: etree._Element | None = el
+    while node is not None:
+        name = etree.QName(node).localname
+        parent = node.getparent()
+        if parent is not None:
+            same = [c for c in parent if isinstance(c.tag, str) and c.tag == node.tag]
+            if len(same) > 1:
+                name += f"[{same.index(node) + 1}]"
+        parts.append(name)
+        node = parent
+    return "/" + "/".join(reversed(parts))
+
+
+def _canonical(el: etree._Element) -> str:
+    # Exclusive C14N drops namespace declarations the fragment does not use: stable round trips.
+    return etree.tostring(el, method="c14n", exclusive=True, with_comments=False).decode("utf-8")
+
+
+class _Reader:
+    def __init__(self, ns: str) -> None:
+        self.ns = ns
+
+    def q(self, name: str) -> str:
+        return f"{{{self.ns}}}{name}"
+
+    def all(self, el: etree._Element, name: str) -> list[etree._Element]:
+        return list(el.iterchildren(self.q(name)))
+
+    def one(self, el: etree._Element, name: str) -> etree._Element | None:
+        return el.find(self.q(name))
+
+    def need(self, el: etree._Element, name: str) -> etree._Element:
+        child = self.one(el, name)
+        if child is None:
+            raise ElmoParseError(f"required element <{name}> is missing", path=_path(el))
+        return child
+
+    def text(self, el: etree._Element | None) -> str | None:
+        if el is None:
+            return None
+        return (el.text or "").strip()
+
+    def nonempty(self, el: etree._Element | None) -> str | None:
+        value = self.text(el)
+        return value or None
+
+    def conv(self, el: etree._Element | None, fn: Callable[[str], T], what: str) -> T | None:
+        value = self.nonempty(el)
+        if value is None or el is None:
+            return None
+        try:
+            return fn(value)
+        except (ValueError, InvalidOperation):
+            raise ElmoParseError(f"{value[:40]!r} is not a valid {what}", path=_path(el)) from None
+
+    def identifiers(self, el: etree._Element) -> list[Identifier]:
+        out = []
+        for node in self.all(el, "identifier"):
+            value = self.text(node)
+            if value:
+                out.append(Identifier(type=node.get("type") or "unknown", value=value))
+        return out
+
+    def tokens(self, el: etree._Element, name: str) -> list[LocalizedToken]:
+        return [
+            LocalizedToken(value=self.text(n) or "", lang=n.get(_LANG))
+            for n in self.all(el, name)
+            if self.text(n)
+        ]
+
+    def texts(self, el: etree._Element, name: str) -> list[LocalizedText]:
+        return [
+            LocalizedText(value=n.text or "", lang=n.get(_LANG))
+            for n in self.all(el, name)
+            if (n.text or "").strip()
+        ]
+
+    def extension(self, el: etree._Element) -> list[str]:
+        ext = self.one(el, "extension")
+        if ext is None:
+            return []
+        return [_canonical(c) for c in ext if isinstance(c.tag, str)]
+
+    def document(self, root: etree._Element) -> Elmo:
+        generated = self.conv(self.need(root, "generatedDate"), _datetime, "dateTime")
+        if generated is None:
+            raise ElmoParseError("generatedDate is empty", path=_path(root) + "/generatedDate")
+        learner_el = self.one(root, "learner")
+        reports = self.all(root, "report")
+        if learner_el is None:
+            # Pilot documents nest the learner in each report.
+            nested = [r.find(self.q("learner")) for r in reports]
+            learner_el = next((n for n in nested if n is not None and len(n)), None)
+        if learner_el is None:
+            raise ElmoParseError("required element <learner> is missing", path=_path(root))
+        groups_el = self.one(root, "groups")
+        return Elmo(
+            generated_date=generated,
+            learner=self.learner(learner_el),
+            reports=[self.report(r) for r in reports],
+            attachments=[self.attachment(a) for a in self.all(root, "attachment")],
+            groups=self.groups(groups_el) if groups_el is not None else None,
+            extension=self.extension(root),
+        )
+
+    def learner(self, el: etree._Element) -> Learner:
+        gender = self.conv(self.one(el, "gender"), int, "gender code")
+        if gender not in (None, 0, 1, 2, 9):
+            raise ElmoParseError(f"gender {gender} is not 0, 1, 2 or 9", path=_path(el) + "/gender")
+        alt = self.one(el, "alternativeName")
+        address = self.one(el, "currentAddress")
+        bday_el = self.one(el, "bday")
+        if bday_el is None:
+            bday_el = self.one(el, "dateOfBirth")
+        return Learner(
+            citizenship=self.nonempty(self.one(el, "citizenship")),
+            identifiers=self.identifiers(el),
+            given_names=self.text(self.one(el, "givenNames")) or "",
+            family_name=self.text(self.one(el, "familyName")) or "",
+            alternative_name=(
+                LocalizedText(value=alt.text or "", lang=alt.get(_LANG))
+                if alt is not None and (alt.text or "").strip()
+                else None
+            ),
+            bday=self.conv(bday_el, _date, "date"),
+            place_of_birth=self.nonempty(self.one(el, "placeOfBirth")),
+            birth_name=self.nonempty(self.one(el, "birthName")),
+            current_address=_canonical(address) if address is not None else None,
+            gender=gender,  # type: ignore[arg-type]
+        )
+
+    def issuer(self, el: etree._Element) -> Issuer:
+        return Issuer(
+            country=self.nonempty(self.one(el, "country")),
+            identifiers=self.identifiers(el),
+            titles=self.tokens(el, "title"),
+            url=self.nonempty(self.one(el, "url")),
+        )
+
+    def report(self, el: etree._Element) -> Report:
+        issue = self.conv(self.need(el, "issueDate"), _datetime, "dateTime")
+        if issue is None:
+            raise ElmoParseError("issueDate is empty", path=_path(el) + "/issueDate")
+        schemes = []
+        for gs in self.all(el, "gradingScheme"):
+            local_id = gs.get("localId")
+            if not local_id:
+                raise ElmoParseError("gradingScheme needs a localId", path=_path(gs))
+            schemes.append({"local_id": local_id, "descriptions": self.texts(gs, "description")})
+        return Report(
+            issuer=self.issuer(self.need(el, "issuer")),
+            learning_opportunity_specifications=[
+                self.los(n) for n in self.all(el, "learningOpportunitySpecification")
+            ],
+            issue_date=issue,
+            grading_schemes=schemes,  # type: ignore[arg-type]
+            attachments=[self.attachment(a) for a in self.all(el, "attachment")],
+            results_of_recognition=[_canonical(n) for n in self.all(el, "resultOfRecognition")],
+        )
+
+    def los(self, el: etree._Element) -> LearningOpportunitySpecification:
+        specifies = self.need(el, "specifies")
+        loi = self.need(specifies, "learningOpportunityInstance")
+        parts = []
+        for part in self.all(el, "hasPart"):
+            parts.extend(self.los(n) for n in self.all(part, "learningOpportunitySpecification"))
+        return LearningOpportunitySpecification(
+            identifiers=self.identifiers(el),
+            titles=self.tokens(el, "title"),
+            type=self.nonempty(self.one(el, "type")),
+            subject_area=self.nonempty(self.one(el, "subjectArea")),
+            isced_code=self.nonempty(self.one(el, "iscedCode")),
+            url=self.nonempty(self.one(el, "url")),
+            descriptions=self.texts(el, "description"),
+            descriptions_html=self.texts(el, "descriptionHtml"),
+            specifies=self.loi(loi),
+            specifies_extension=self.extension(specifies),
+            has_part=parts,
+            extension=self.extension(el),
+        )
+
+    def loi(self, el: etree._Element) -> LearningOpportunityInstance:
+        status = self.nonempty(self.one(el, "status"))
+        if status not in (None, "passed", "failed", "in-progress"):
+            raise ElmoParseError(f"unknown status {status!r}", path=_path(el) + "/status")
+        term_el = self.one(el, "academicTerm")
+        term = None
+        if term_el is not None:
+            start = self.conv(self.need(term_el, "start"), _date, "date")
+            end = self.conv(self.need(term_el, "end"), _date, "date")
+            if start is not None and end is not None:
+                term = AcademicTerm(titles=self.tokens(term_el, "title"), start=start, end=end)
+        sg_el = self.one(el, "shortenedGrading")
+        rd_el = self.one(el, "resultDistribution")
+        refs = self.one(el, "attachments")
+        grouping_el = self.one(el, "grouping")
+        ds = self.one(el, "diplomaSupplement")
+        return LearningOpportunityInstance(
+            identifiers=self.identifiers(el),
+            start=self.conv(self.one(el, "start"), _date, "date"),
+            date=self.conv(self.one(el, "date"), _date, "date"),
+            academic_term=term,
+            status=status,  # type: ignore[arg-type]
+            grading_scheme_local_id=self.nonempty(self.one(el, "gradingSchemeLocalId")),
+            grading_scheme_external_id=self.nonempty(self.one(el, "gradingSchemeExternalId")),
+            result_label=self.nonempty(self.one(el, "resultLabel")),
+            shortened_grading=self.shortened(sg_el) if sg_el is not None else None,
+            result_distribution=self.distribution(rd_el) if rd_el is not None else None,
+            credits=[self.credit(c) for c in self.all(el, "credit")],
+            levels=[self.level(n) for n in self.all(el, "level")],
+            language_of_instruction=self.nonempty(self.one(el, "languageOfInstruction")),
+            engagement_hours=self.conv(self.one(el, "engagementHours"), _decimal, "decimal"),
+            attachment_refs=[
+                (r.text or "") for r in (self.all(refs, "ref") if refs is not None else [])
+            ],
+            grouping=(
+                Grouping(
+                    typeref=grouping_el.get("typeref"),
+                    idref=grouping_el.get("idref"),
+                    value=grouping_el.text or "",
+                )
+                if grouping_el is not None
+                else None
+            ),
+            extension=self.extension(el),
+            diploma_supplement=_canonical(ds) if ds is not None else None,
+        )
+
+    def shortened(self, el: etree._Element) -> ShortenedGrading:
+        def pct(name: str) -> Decimal:
+            value = self.conv(self.need(el, name), _decimal, "decimal")
+            if value is None:
+                raise ElmoParseError(f"<{name}> is empty", path=_path(el))
+            return value
+
+        return ShortenedGrading(
+            percentage_lower=pct("percentageLower"),
+            percentage_equal=pct("percentageEqual"),
+            percentage_higher=pct("percentageHigher"),
+        )
+
+    def distribution(self, el: etree._Element) -> ResultDistribution:
+        categories = []
+        for cat in self.all(el, "category"):
+            try:
+                count = int(cat.get("count", ""))
+            except ValueError:
+                raise ElmoParseError("category count is not a number", path=_path(cat)) from None
+            categories.append(ResultCategory(label=cat.get("label") or "", count=count))
+        return ResultDistribution(categories=categories, descriptions=self.texts(el, "description"))
+
+    def credit(self, el: etree._Element) -> Credit:
+        return Credit(
+            scheme=self.text(self.need(el, "scheme")) or "",
+            level=self.nonempty(self.one(el, "level")),
+            value=self.conv(self.one(el, "value"), _decimal, "decimal"),
+        )
+
+    def level(self, el: etree._Element) -> Level:
+        desc = self.one(el, "description")
+        return Level(
+            type=self.text(self.need(el, "type")) or "",
+            description=(
+                LocalizedText(value=desc.text or "", lang=desc.get(_LANG))
+                if desc is not None
+                else None
+            ),
+            value=self.nonempty(self.one(el, "value")),
+        )
+
+    def attachment(self, el: etree._Element) -> Attachment:
+        return Attachment(
+            identifiers=self.identifiers(el),
+            titles=self.tokens(el, "title"),
+            type=self.nonempty(self.one(el, "type")),
+            descriptions=self.texts(el, "description"),
+            contents=self.tokens(el, "content"),
+            extension=self.extension(el),
+        )
+
+    def groups(self, el: etree._Element) -> Groups:
+        return Groups(
+            group_types=[
+                GroupType(
+                    id=gt.get("id"),
+                    titles=self.tokens(gt, "title"),
+                    groups=[
+                        Group(id=g.get("id"), sorting_key=g.get("sortingKey"),
+                              titles=self.tokens(g, "title"))
+                        for g in self.all(gt, "group")
+                    ],
+                )
+                for gt in self.all(el, "groupType")
+            ]
+        )
+
+
+def _date(value: str) -> date:
+    # xs:date may carry a time zone ("2015-12-17Z", "2015-12-17+01:00"); the day is what counts.
+    return date.fromisoformat(value[:10])
+
+
+def _datetime(value: str) -> datetime:
+    if len(value) == 10:
+        # Real documents put an xs:date where an xs:dateTime belongs (Ladok 2015).
+        return datetime.combine(date.fromisoformat(value), time())
+    value = _FRACTION.sub(r"\1", value.replace("Z", "+00:00").replace("z", "+00:00"))
+    return datetime.fromisoformat(value)
+
+
+def _decimal(value: str) -> Decimal:
+    result = Decimal(value.replace(",", "."))
+    if not result.is_finite():
+        raise ValueError(value)
+    return result
+
+
+def from_element(root: etree._Element) -> Elmo:
+    """Read an already parsed (hardened) tree into the model."""
+    qname = etree.QName(root)
+    if qname.namespace not in (ELMO_NS, ELMO_PILOT_NS):
+        raise WrongNamespaceError(
+            f"root is {{{qname.namespace}}}{qname.localname}, expected {{{ELMO_NS}}}elmo",
+            path="/" + qname.localname,
+        )
+    if qname.localname != "elmo":
+        raise ElmoParseError(f"root element is <{qname.localname}>, expected <elmo>", path="/")
+    try:
+        return _Reader(qname.namespace).document(root)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ElmoParseError(f"{first['msg']} ({where})", path="/elmo") from None
+
+
+def from_xml(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Elmo:
+    """Parse untrusted ELMO XML into the model.
+
+    Raises:
+        XmlSecurityError: DOCTYPE, entities or oversize input.
+        XmlSyntaxError: not well-formed.
+        ElmoParseError: not a readable ELMO document (WrongNamespaceError for other vocabularies).
+    """
+    return from_element(parse_xml(data, max_bytes=max_bytes))
+
+
+def is_signed(root: etree._Element) -> bool:
+    return root.find(f"{{{DSIG_NS}}}Signature") is not None
