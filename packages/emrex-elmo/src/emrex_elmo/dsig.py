@@ -66,12 +66,13 @@ class VerifiedSignature:
 def _c14n(el: etree._Element, algorithm: str) -> bytes:
     if el.getparent() is not None:
         el = _detached(el)
-    return etree.tostring(
+    data: bytes = etree.tostring(
         el,
         method="c14n",
         exclusive=algorithm == EXC_C14N,
         with_comments=algorithm == C14N_1_0_COMMENTS,
     )
+    return data
 
 
 def _detached(el: etree._Element) -> etree._Element:

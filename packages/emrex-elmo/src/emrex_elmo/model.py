@@ -4,8 +4,8 @@ Covers ELMO 1.0-1.7 and 2.0. Rich subtrees that no service interprets (extension
 supplement, the EWP address, 2.0 recognition results) are kept verbatim as canonical XML fragments.
 """
 
-import re
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Literal
 

@@ -22,14 +22,14 @@ from .model import (
     Credit,
     Elmo,
     Group,
+    Grouping,
     Groups,
     GroupType,
-    Grouping,
     Identifier,
     Issuer,
+    Learner,
     LearningOpportunityInstance,
     LearningOpportunitySpecification,
-    Learner,
     Level,
     LocalizedText,
     LocalizedToken,
@@ -62,7 +62,8 @@ def _path(el: etree._Element) -> str:
 
 def _canonical(el: etree._Element) -> str:
     # Exclusive C14N drops namespace declarations the fragment does not use: stable round trips.
-    return etree.tostring(el, method="c14n", exclusive=True, with_comments=False).decode("utf-8")
+    text: bytes = etree.tostring(el, method="c14n", exclusive=True, with_comments=False)
+    return text.decode("utf-8")
 
 
 class _Reader:
@@ -175,7 +176,7 @@ class _Reader:
             place_of_birth=self.nonempty(self.one(el, "placeOfBirth")),
             birth_name=self.nonempty(self.one(el, "birthName")),
             current_address=_canonical(address) if address is not None else None,
-            gender=gender,  # type: ignore[arg-type]
+            gender=gender,
         )
 
     def issuer(self, el: etree._Element) -> Issuer:
@@ -202,7 +203,7 @@ class _Reader:
                 self.los(n) for n in self.all(el, "learningOpportunitySpecification")
             ],
             issue_date=issue,
-            grading_schemes=schemes,  # type: ignore[arg-type]
+            grading_schemes=schemes,
             attachments=[self.attachment(a) for a in self.all(el, "attachment")],
             results_of_recognition=[_canonical(n) for n in self.all(el, "resultOfRecognition")],
         )
@@ -210,7 +211,7 @@ class _Reader:
     def los(self, el: etree._Element) -> LearningOpportunitySpecification:
         specifies = self.need(el, "specifies")
         loi = self.need(specifies, "learningOpportunityInstance")
-        parts = []
+        parts: list[LearningOpportunitySpecification] = []
         for part in self.all(el, "hasPart"):
             parts.extend(self.los(n) for n in self.all(part, "learningOpportunitySpecification"))
         return LearningOpportunitySpecification(
@@ -249,7 +250,7 @@ class _Reader:
             start=self.conv(self.one(el, "start"), _date, "date"),
             date=self.conv(self.one(el, "date"), _date, "date"),
             academic_term=term,
-            status=status,  # type: ignore[arg-type]
+            status=status,
             grading_scheme_local_id=self.nonempty(self.one(el, "gradingSchemeLocalId")),
             grading_scheme_external_id=self.nonempty(self.one(el, "gradingSchemeExternalId")),
             result_label=self.nonempty(self.one(el, "resultLabel")),

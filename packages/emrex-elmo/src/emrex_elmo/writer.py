@@ -22,9 +22,9 @@ from .model import (
     Groups,
     Identifier,
     Issuer,
+    Learner,
     LearningOpportunityInstance,
     LearningOpportunitySpecification,
-    Learner,
     Level,
     LocalizedText,
     LocalizedToken,
@@ -309,4 +309,5 @@ def to_xml(elmo: Elmo, *, version: OutputVersion = "1.7.0") -> bytes:
         ElmoSerializeError: the model lacks data the schema requires; the path names it.
     """
     root = to_element(elmo, version=version)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    xml: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return xml

@@ -1,1 +1,20 @@
-"""Service plumbing shared by the NCP services."""
+"""Service plumbing shared by the NCP services: problem+json, health, JSON logs, request ids, auth."""
+
+from .auth import CallerTokens, bearer_caller, read_secret
+from .health import ReadyCheck, health_router
+from .logging import configure as configure_logging
+from .middleware import RequestIdMiddleware
+from .problems import (
+    PROBLEM_JSON,
+    Problem,
+    ProblemError,
+    install_problem_handlers,
+    problem_response,
+)
+from .settings import ServiceSettings
+
+__all__ = [
+    "PROBLEM_JSON", "CallerTokens", "Problem", "ProblemError", "ReadyCheck", "RequestIdMiddleware",
+    "ServiceSettings", "bearer_caller", "configure_logging", "health_router",
+    "install_problem_handlers", "problem_response", "read_secret",
+]

@@ -1,0 +1,38 @@
+# The README's two commands: `make run` and `make test`. Everything they need is installed here.
+SHELL := /bin/bash
+PY ?= python3
+UV := $(PY) -m uv
+BIN := .venv/bin
+export UV_PYTHON_DOWNLOADS := never
+export NCP_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# Every import package of the workspace, for mypy --strict.
+PACKAGES := $(sort $(notdir $(wildcard packages/*/src/* services/*/src/*)))
+
+.PHONY: setup system-deps run test lint typecheck pytest bench fmt
+
+setup:
+	@$(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install -q "uv==0.13.8"
+	@$(UV) sync --frozen --all-packages --quiet
+
+system-deps:
+	@bash scripts/ensure-system-deps.sh
+
+lint: setup
+	$(BIN)/ruff check .
+
+typecheck: setup
+	$(BIN)/mypy $(addprefix -p ,$(PACKAGES))
+
+pytest: setup system-deps
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+run: setup
+	@bash deploy/dev/run.sh
+
+bench: setup system-deps
+	$(BIN)/python -m emrex_elmo_bench
+
+fmt: setup
+	$(BIN)/ruff check --fix . ; $(BIN)/ruff format .

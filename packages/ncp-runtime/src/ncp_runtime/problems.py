@@ -1,0 +1,89 @@
+"""RFC 9457 problem+json: the one error shape of every internal API, and its handlers."""
+
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("ncp.problems")
+
+
+class Problem(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    code: str | None = None
+    instance: str | None = None
+    error_id: str | None = None
+
+
+class ProblemError(Exception):
+    """Raise from a route (or map a domain error to it) to answer problem+json."""
+
+    def __init__(
+        self, status: int, code: str, detail: str, *, title: str | None = None,
+        headers: Mapping[str, str] | None = None, extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.title = title or code.replace("_", " ").capitalize()
+        self.headers = headers
+        self.extra = extra or {}
+
+
+def problem_response(
+    status: int, code: str, detail: str, *, title: str | None = None,
+    headers: Mapping[str, str] | None = None, extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body = Problem(
+        type=f"urn:emrex-ncp:problem:{code}", title=title or code.replace("_", " ").capitalize(),
+        status=status, detail=detail, code=code, error_id=uuid.uuid4().hex[:12],
+    ).model_dump(exclude_none=True)
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Every error an app answers becomes problem+json; unexpected ones are logged once, no trace."""
+
+    async def on_problem(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProblemError)
+        return problem_response(
+            exc.status, exc.code, exc.detail, title=exc.title, headers=exc.headers, extra=exc.extra
+        )
+
+    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return problem_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        detail = f"{'.'.join(first['loc'])}: {first['msg']}"
+        return problem_response(400, "invalid_request", detail, extra={"errors": errors})
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        response = problem_response(500, "internal_error", "an unexpected error occurred")
+        log.error("unhandled error on %s %s: %s", request.method, request.url.path,
+                  type(exc).__name__)
+        return response
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests drive (independent verifiers, the HSM, the browser,
+# compose validation) when they are missing and we are root; otherwise says what is missing.
+set -euo pipefail
+declare -A need=(
+  [xmlsec1]=xmlsec1
+  [xmllint]=libxml2-utils
+  [softhsm2-util]=softhsm2
+  [chromium]=chromium
+  [docker-compose]=docker-compose
+  [openssl]=openssl
+)
+missing=()
+for cmd in "${!need[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "warning: missing system packages (install them as root): ${missing[*]}" >&2
+fi
