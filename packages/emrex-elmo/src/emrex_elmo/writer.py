@@ -39,6 +39,7 @@ _ATTACHMENT_TYPES = {
     "Other",
 }
 _LANG = f"{{{XML_NS}}}lang"
+_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
 def format_decimal(value: Decimal) -> str:
@@ -97,8 +98,8 @@ class _Writer:
             raise ElmoSerializeError("ELMO needs at least one report", path="/elmo/report")
         for i, report in enumerate(elmo.reports):
             self.report(root, report, f"/elmo/report[{i + 1}]")
-        for attachment in elmo.attachments:
-            self.attachment(root, attachment)
+        for i, attachment in enumerate(elmo.attachments):
+            self.attachment(root, attachment, f"/elmo/attachment[{i + 1}]")
         if elmo.groups is not None:
             self.groups(root, elmo.groups)
         self.extension(root, elmo.extension)
@@ -122,8 +123,10 @@ class _Writer:
         self.opt(node, "placeOfBirth", learner.place_of_birth)
         self.opt(node, "birthName", learner.birth_name)
         if learner.current_address is not None:
+            # The model holds the whole <currentAddress> element; its children are EWP address fields.
             address = self.el(node, "currentAddress")
-            self.raw(address, list(parse_xml(learner.current_address)))
+            for child in list(parse_xml(learner.current_address)):
+                address.append(child)
         if learner.gender is not None:
             self.el(node, "gender", str(learner.gender))
 
@@ -152,8 +155,8 @@ class _Writer:
             gs = self.el(node, "gradingScheme")
             gs.set("localId", scheme.local_id)
             self.localized(gs, "description", scheme.descriptions)
-        for attachment in report.attachments:
-            self.attachment(node, attachment)
+        for i, attachment in enumerate(report.attachments):
+            self.attachment(node, attachment, f"{path}/attachment[{i + 1}]")
 
     def los(
         self,
@@ -267,14 +270,14 @@ class _Writer:
             self.localized(node, "description", [level.description])
         self.opt(node, "value", level.value)
 
-    def attachment(self, parent: etree._Element, attachment: Attachment) -> None:
+    def attachment(self, parent: etree._Element, attachment: Attachment, path: str) -> None:
         node = self.el(parent, "attachment")
         self.identifiers(node, attachment.identifiers)
         self.localized(node, "title", attachment.titles)
         if attachment.type is not None:
             if attachment.type not in _ATTACHMENT_TYPES:
                 raise ElmoSerializeError(
-                    f"unknown attachment type {attachment.type!r}", path="attachment/type"
+                    f"unknown attachment type {attachment.type!r}", path=f"{path}/type"
                 )
             self.el(node, "type", attachment.type)
         self.localized(node, "description", attachment.descriptions)
@@ -309,5 +312,6 @@ def to_xml(elmo: Elmo, *, version: OutputVersion = "1.7.0") -> bytes:
         ElmoSerializeError: the model lacks data the schema requires; the path names it.
     """
     root = to_element(elmo, version=version)
-    xml: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    return xml
+    # lxml writes the declaration with single quotes; write the customary form that every sample uses.
+    body: bytes = etree.tostring(root, encoding="UTF-8")
+    return _DECLARATION + body
