@@ -1,0 +1,125 @@
+"""A read-only view of a received ELMO for display: institutions, the course tree, totals.
+
+Credits are summed over the deepest learning opportunities that carry credits (a degree programme
+above selected courses would otherwise count twice), and only over passed results.
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from emrex_elmo import Elmo, LearningOpportunitySpecification, LocalizedToken, Report, format_decimal
+
+
+def pick_title(titles: Sequence[LocalizedToken], lang: str = "en") -> str:
+    for title in titles:
+        if title.lang == lang:
+            return title.value
+    return titles[0].value if titles else ""
+
+
+@dataclass(frozen=True)
+class Row:
+    title: str
+    type: str
+    depth: int
+    code: str
+    grade: str
+    credits: str
+    status: str
+    date: dt.date | None
+
+
+@dataclass
+class Institution:
+    title: str
+    schac: str
+    country: str
+    rows: list[Row] = field(default_factory=list)
+    courses: int = 0
+    credits: Decimal = Decimal(0)
+
+    @property
+    def credits_text(self) -> str:
+        return format_decimal(self.credits)
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    title: str
+    type: str
+    media_type: str
+    size_bytes: int
+
+
+@dataclass
+class Transcript:
+    given_names: str
+    family_name: str
+    bday: dt.date | None
+    generated: dt.datetime
+    institutions: list[Institution]
+    attachments: list[AttachmentInfo]
+
+    @property
+    def courses(self) -> int:
+        return sum(i.courses for i in self.institutions)
+
+    @property
+    def credits_text(self) -> str:
+        return format_decimal(sum((i.credits for i in self.institutions), Decimal(0)))
+
+
+def _has_credit_below(los: LearningOpportunitySpecification) -> bool:
+    return any(part.specifies.credit() is not None or _has_credit_below(part) for part in los.has_part)
+
+
+def _walk(institution: Institution, items: list[LearningOpportunitySpecification], depth: int) -> None:
+    for los in items:
+        loi = los.specifies
+        value = loi.credit()
+        status = loi.status or "passed"
+        institution.rows.append(Row(
+            title=pick_title(los.titles), type=los.type or "", depth=depth,
+            code=los.identifier("local") or (los.identifiers[0].value if los.identifiers else ""),
+            grade=loi.result_label or "", credits=format_decimal(value) if value is not None else "",
+            status=status, date=loi.date,
+        ))
+        if not los.has_part:
+            institution.courses += 1
+        if value is not None and loi.passed and not _has_credit_below(los):
+            institution.credits += value
+        _walk(institution, los.has_part, depth + 1)
+
+
+def _institution(report: Report) -> Institution:
+    issuer = report.issuer
+    institution = Institution(
+        title=pick_title(issuer.titles), schac=issuer.identifier("schac") or "", country=issuer.country or ""
+    )
+    _walk(institution, report.learning_opportunity_specifications, 0)
+    return institution
+
+
+def _data_size(content: str) -> tuple[str, int]:
+    head, sep, data = content.partition(",")
+    if not sep or not head.startswith("data:"):
+        return "", len(content)
+    media = head[5:].split(";")[0]
+    # base64 carries 3 bytes per 4 characters.
+    return media, (len(data.strip()) * 3) // 4
+
+
+def transcript_of(elmo: Elmo) -> Transcript:
+    attachments = []
+    for attachment in [*elmo.attachments, *(a for r in elmo.reports for a in r.attachments)]:
+        media, size = _data_size(attachment.contents[0].value) if attachment.contents else ("", 0)
+        attachments.append(AttachmentInfo(
+            title=pick_title(attachment.titles), type=attachment.type or "", media_type=media, size_bytes=size,
+        ))
+    return Transcript(
+        given_names=elmo.learner.given_names, family_name=elmo.learner.family_name, bday=elmo.learner.bday,
+        generated=elmo.generated_date, institutions=[_institution(r) for r in elmo.reports],
+        attachments=attachments,
+    )

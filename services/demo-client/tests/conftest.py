@@ -1,0 +1,149 @@
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from cryptography.hazmat.primitives import serialization
+from lxml import etree
+from ncp_demo_client.app import create_app
+from ncp_demo_client.settings import Settings
+from signxml import SignatureConstructionMethod, XMLSigner
+
+from emrex_cli.devpki import IssuedKey, make_ca, make_signing_key
+from emrex_elmo import (
+    Attachment,
+    Credit,
+    Elmo,
+    Identifier,
+    Issuer,
+    Learner,
+    LearningOpportunityInstance,
+    LearningOpportunitySpecification,
+    LocalizedToken,
+    Report,
+    dsig,
+    parse_xml,
+    to_xml,
+    verify,
+)
+
+GATEWAY = "http://127.0.0.1:8000/emrex"
+
+
+def _los(title: str, code: str, *, grade: str = "5", ects: str | None = "5", status: str | None = "passed",
+         type_: str = "Course", parts: list[LearningOpportunitySpecification] | None = None
+         ) -> LearningOpportunitySpecification:
+    return LearningOpportunitySpecification(
+        identifiers=[Identifier(type="local", value=code)], titles=[LocalizedToken(value=title, lang="en")],
+        type=type_,
+        specifies=LearningOpportunityInstance(
+            date=dt.date(2024, 6, 1), status=status, result_label=grade,
+            credits=[Credit(scheme="ects", value=Decimal(ects))] if ects else [],
+        ),
+        has_part=parts or [],
+    )
+
+
+def sample_elmo() -> Elmo:
+    return Elmo(
+        generated_date=dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.UTC),
+        learner=Learner(given_names="Aino", family_name="Virtanen", bday=dt.date(2000, 2, 29)),
+        reports=[
+            Report(
+                issuer=Issuer(country="FI", identifiers=[Identifier(type="schac", value="helsinki.fi")],
+                              titles=[LocalizedToken(value="University of Helsinki", lang="en")],
+                              url="https://www.helsinki.fi"),
+                issue_date=dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.UTC),
+                learning_opportunity_specifications=[
+                    _los("Computer Science BSc", "CS-BSC", ects="180", grade="", type_="Degree Programme", parts=[
+                        _los("Algorithms", "CS101", ects="5"),
+                        _los("Databases", "CS102", ects="7.5", grade="4"),
+                        _los("Compilers", "CS103", ects="5", grade="0", status="failed"),
+                    ]),
+                ],
+            ),
+            Report(
+                issuer=Issuer(country="FI", identifiers=[Identifier(type="schac", value="aalto.fi")],
+                              titles=[LocalizedToken(value="Aalto University", lang="en")],
+                              url="https://www.aalto.fi"),
+                issue_date=dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.UTC),
+                learning_opportunity_specifications=[_los("Design Thinking", "DES-1", ects="3", grade="pass")],
+            ),
+        ],
+        attachments=[Attachment(type="EMREX transcript", titles=[LocalizedToken(value="EMREX transcript",
+                                                                                lang="en")],
+                                contents=[LocalizedToken(value="data:application/pdf;base64,JVBERi0xLjQK")])],
+    )
+
+
+def sign(xml: bytes, key: IssuedKey) -> bytes:
+    """Enveloped XMLDSig in the EMREX profile (C14N 1.0, RSA-SHA256), as the signer makes it."""
+    signer = XMLSigner(method=SignatureConstructionMethod.enveloped, signature_algorithm="rsa-sha256",
+                       digest_algorithm="sha256", c14n_algorithm=dsig.C14N_1_0)
+    pem = key.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    signed = signer.sign(parse_xml(xml), key=pem, cert=[key.cert_pem().decode()])
+    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+
+
+@pytest.fixture
+def sample() -> Elmo:
+    return sample_elmo()
+
+
+@pytest.fixture(scope="session")
+def node_key() -> IssuedKey:
+    return make_signing_key(make_ca(bits=2048), bits=2048)
+
+
+@pytest.fixture
+def signed_xml(node_key: IssuedKey) -> bytes:
+    signed = sign(to_xml(sample_elmo()), node_key)
+    verify(signed, [node_key.certificate])  # the fixture itself follows the profile
+    return signed
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(gateway_url=GATEWAY, public_url="http://127.0.0.1:8020", registry_url="http://registry")
+
+
+@pytest.fixture
+async def registry_app(tmp_path, node_key: IssuedKey) -> AsyncIterator[object]:
+    """The real registry-cache, in process, with an EMREG file that lists our node and its certificate."""
+    registry = pytest.importorskip("ncp_registry_cache.app", reason="registry-cache service not built yet")
+    settings_module = pytest.importorskip("ncp_registry_cache.settings")
+    emreg = tmp_path / "emreg.json"
+    emreg.write_text(json.dumps({
+        "emps": [{"url": GATEWAY, "acronym": "DEV-NCP", "countryCode": "FI",
+                  "institutions": ["helsinki.fi", "aalto.fi"], "pubKey": node_key.cert_pem().decode()}],
+        "countries": [{"countryCode": "FI", "countryName": "Finland", "singleFetch": True}],
+    }))
+    app = registry.create_app(settings_module.Settings(
+        env="test", source=str(emreg), database_url=f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}",
+    ))
+    async with LifespanManager(app) as manager:
+        yield manager.app
+
+
+@pytest.fixture
+async def client(settings: Settings, registry_app) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, registry_transport=httpx.ASGITransport(app=registry_app))
+    async with LifespanManager(app) as manager, httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=manager.app), base_url="http://127.0.0.1:8020"
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def offline_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The demo client with its registry-cache unreachable."""
+    settings = settings.model_copy(update={"registry_url": "http://127.0.0.1:9", "http_timeout_seconds": 2.0})
+    app = create_app(settings)
+    async with LifespanManager(app) as manager, httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=manager.app), base_url="http://127.0.0.1:8020"
+    ) as http:
+        yield http
