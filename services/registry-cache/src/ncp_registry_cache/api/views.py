@@ -1,0 +1,73 @@
+"""Domain objects to contract models, and the freshness headers every read carries."""
+
+from datetime import UTC, datetime
+
+from fastapi import Response
+
+from emrex_elmo import Elmo, LearningOpportunitySpecification
+from ncp_contracts.registry import (
+    EmpEntry,
+    IssuerSummary,
+    LearnerSummary,
+    NodeCertificate,
+    NodeCertificates,
+)
+from ncp_registry_cache.domain.emreg import Certificate, Node
+from ncp_registry_cache.refresher import Freshness, RegistryView
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def emp_entry(node: Node) -> EmpEntry:
+    return EmpEntry(url=node.url, acronym=node.acronym, country_code=node.country_code,
+                    institutions=list(node.institutions), certificates=[c.pem for c in node.certificates])
+
+
+def node_certificates(node: Node, at: datetime) -> NodeCertificates:
+    return NodeCertificates(url=node.url, acronym=node.acronym,
+                            certificates=[certificate_info(c, at) for c in node.certificates])
+
+
+def certificate_info(cert: Certificate, at: datetime) -> NodeCertificate:
+    c = cert.cert
+    return NodeCertificate(
+        pem=cert.pem, sha256=cert.sha256, subject=c.subject.rfc4514_string(), issuer=c.issuer.rfc4514_string(),
+        not_before=c.not_valid_before_utc, not_after=c.not_valid_after_utc,
+        valid_now=c.not_valid_before_utc <= at <= c.not_valid_after_utc,
+    )
+
+
+def version_of(view: RegistryView) -> str | None:
+    shas = [v.sha256 for v in view.loaded.values()]
+    return "+".join(s[:16] for s in shas) if len(shas) > 1 else (shas[0] if shas else None)
+
+
+def freshness_headers(response: Response, fresh: Freshness) -> None:
+    # `Age` as an HTTP cache would send it: seconds since the origin last confirmed the copy.
+    if fresh.age_seconds is not None:
+        response.headers["Age"] = str(int(fresh.age_seconds))
+    response.headers["X-Registry-Stale"] = "true" if fresh.stale else "false"
+
+
+def learner_summary(elmo: Elmo) -> LearnerSummary:
+    learner = elmo.learner
+    return LearnerSummary(given_names=learner.given_names, family_name=learner.family_name,
+                          bday=learner.bday.isoformat() if learner.bday else None)
+
+
+def issuer_summaries(elmo: Elmo) -> list[IssuerSummary]:
+    out: list[IssuerSummary] = []
+    for report in elmo.reports:
+        issuer = report.issuer
+        titles = issuer.titles
+        title = next((t.value for t in titles if t.lang == "en"), titles[0].value if titles else "")
+        out.append(IssuerSummary(title=title, schac=issuer.identifier("schac"), country=issuer.country,
+                                 learning_opportunities=_count(report.learning_opportunity_specifications)))
+    return out
+
+
+def _count(items: list[LearningOpportunitySpecification]) -> int:
+    return sum(1 + _count(los.has_part) for los in items)
+

@@ -1,0 +1,83 @@
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+import anyio
+import httpx
+from fastapi import FastAPI, Request
+
+from ncp_runtime import CallerTokens, RequestIdMiddleware, configure_logging, health_router
+
+from .adapters.db import create_engine, migrate
+from .adapters.sources import Source, make_source
+from .adapters.store import Store
+from .api import emps, status, verify
+from .deps import State
+from .errors import register_error_handlers
+from .refresher import Refresher
+from .settings import Settings
+
+log = logging.getLogger("ncp_registry_cache")
+
+
+def build_sources(settings: Settings, http: httpx.AsyncClient) -> dict[str, Source]:
+    sources: dict[str, Source] = {}
+    for kind, location in (("emreg", settings.source), ("ewp", settings.ewp_source)):
+        if location:
+            sources[kind] = make_source(location, http, timeout=settings.fetch_timeout,
+                                        max_bytes=settings.max_body_bytes)
+    if not sources:
+        raise ValueError("no registry source: set NCP_REGISTRY_SOURCE (and/or NCP_REGISTRY_EWP_SOURCE)")
+    return sources
+
+
+def make_refresher(settings: Settings, store: Store, http: httpx.AsyncClient) -> Refresher:
+    return Refresher(
+        store, build_sources(settings, http), interval=settings.refresh_interval, jitter=settings.refresh_jitter,
+        retry_interval=settings.retry_interval, stale_after=settings.effective_stale_after,
+        fetch_timeout=settings.fetch_timeout, owner=settings.instance_id,
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging("registry-cache", settings.log_level)
+    tokens = CallerTokens.load(settings.caller_tokens_path) if settings.caller_tokens_path else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[State]:
+        engine = create_engine(settings.async_database_url, settings.database_schema)
+        try:
+            await migrate(engine, settings.database_schema)
+            async with httpx.AsyncClient(follow_redirects=True, trust_env=False) as http:
+                refresher = make_refresher(settings, Store(engine), http)
+                await refresher.sync()  # serve the last good copy at once, before any fetch
+                log.info("registry-cache started", extra={"ready": refresher.view.ready})
+                async with anyio.create_task_group() as tasks:
+                    tasks.start_soon(_background, refresher, settings.run_refresher)
+                    yield {"settings": settings, "refresher": refresher, "tokens": tokens}
+                    tasks.cancel_scope.cancel()
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(title="ncp-registry-cache", version="0.1.0", lifespan=lifespan)
+    app.add_middleware(RequestIdMiddleware)
+    register_error_handlers(app)
+    app.include_router(health_router(_ready))
+    app.include_router(emps.router)
+    app.include_router(verify.router)
+    app.include_router(status.build_router(settings.refresh_callers))
+    return app
+
+
+async def _background(refresher: Refresher, fetch: bool) -> None:
+    with suppress(anyio.get_cancelled_exc_class()):
+        await refresher.run(fetch=fetch)
+
+
+async def _ready(request: Request) -> tuple[bool, dict[str, Any]]:
+    refresher: Refresher = request.state.refresher
+    view = refresher.view
+    fresh = view.freshness(refresher.now())
+    return view.ready, {"emps": len(view.index) if view.index is not None else 0, "stale": fresh.stale}

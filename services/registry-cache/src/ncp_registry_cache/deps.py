@@ -1,0 +1,47 @@
+"""Dependency aliases; everything comes from the lifespan state, nothing from module globals."""
+
+from typing import Annotated, TypedDict
+
+from fastapi import Depends, Request
+
+from ncp_runtime import CallerTokens, ProblemError
+
+from .refresher import Refresher, RegistryView
+from .settings import Settings
+
+
+class State(TypedDict):
+    settings: Settings
+    refresher: Refresher
+    tokens: CallerTokens | None
+
+
+async def _settings(request: Request) -> Settings:
+    settings: Settings = request.state.settings
+    return settings
+
+
+async def _refresher(request: Request) -> Refresher:
+    refresher: Refresher = request.state.refresher
+    return refresher
+
+
+async def _view(request: Request) -> RegistryView:
+    """The current view; 503 until a good copy exists (a 404 would read as "unknown node")."""
+    view: RegistryView = request.state.refresher.view
+    if not view.ready:
+        raise ProblemError(503, "registry_unavailable", "no good copy of the registry has been loaded yet",
+                           headers={"Retry-After": "5"})
+    return view
+
+
+def caller_tokens(request: Request) -> CallerTokens:
+    tokens: CallerTokens | None = request.state.tokens
+    if tokens is None:
+        raise ProblemError(401, "unauthenticated", "no caller tokens are configured on this service")
+    return tokens
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+RefresherDep = Annotated[Refresher, Depends(_refresher)]
+ViewDep = Annotated[RegistryView, Depends(_view)]

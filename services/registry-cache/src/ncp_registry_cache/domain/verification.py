@@ -1,0 +1,71 @@
+"""Does an ELMO document carry a valid signature by the node it claims to come from?
+
+Only the node's registered certificates count (never KeyInfo), as every EMREX client does.
+"""
+
+from dataclasses import dataclass
+
+from emrex_elmo import (
+    Elmo,
+    ElmoError,
+    SignatureError,
+    TransportError,
+    from_element,
+    parse_xml,
+    transport,
+    verify_element,
+)
+
+from .emreg import Certificate, Node
+
+
+class DocumentUnusable(Exception):
+    """The input is not a document we can check: the caller must fix it (a 4xx)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Verification:
+    valid: bool
+    reason: str | None = None
+    reason_code: str | None = None
+    certificate: Certificate | None = None
+    signature_method: str | None = None
+    elmo: Elmo | None = None  # read only from a document whose signature verified
+
+
+def document_bytes(xml: str | None, wire: str | None, *, max_bytes: int) -> bytes:
+    if (xml is None) == (wire is None):
+        raise DocumentUnusable("invalid_request", "give exactly one of `xml` and `elmo`")
+    if wire is not None:
+        try:
+            return transport.decode(wire, max_bytes=max_bytes)
+        except TransportError as exc:
+            raise DocumentUnusable("bad_wire_value", f"elmo: {exc.message}") from None
+    assert xml is not None
+    data = xml.encode("utf-8")
+    if len(data) > max_bytes:
+        raise DocumentUnusable("too_large", f"xml: document is larger than {max_bytes} bytes")
+    return data
+
+
+def verify_document(data: bytes, node: Node, *, allow_sha1: bool, max_bytes: int) -> Verification:
+    try:
+        root = parse_xml(data, max_bytes=max_bytes)
+    except ElmoError as exc:
+        raise DocumentUnusable("bad_xml", f"xml: {exc.message}") from None
+    try:
+        verified = verify_element(root, [c.cert for c in node.certificates], allow_sha1=allow_sha1)
+    except SignatureError as exc:
+        return Verification(False, exc.message, exc.code)
+    matched = next((c for c in node.certificates if c.cert == verified.certificate), None)
+    try:
+        elmo: Elmo | None = from_element(root)
+    except ElmoError:
+        elmo = None  # signed by the node, but not readable as ELMO: still a valid signature
+    return Verification(True, None, None, matched, verified.signature_method, elmo)
+

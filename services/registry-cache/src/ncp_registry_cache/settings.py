@@ -1,0 +1,58 @@
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from ncp_runtime import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="NCP_REGISTRY_", extra="ignore", env_file=None)
+
+    port: int = 8002
+    # EMREG JSON: an http(s) URL, or (dev/test only) a file path or file:// URL.
+    source: str | None = None
+    # Optional EWP catalogue (XML with <emrex-data-access-point> entries), merged with `source`.
+    ewp_source: str | None = None
+    database_url: str = "sqlite+aiosqlite:///registry-cache.db"
+    # PostgreSQL schema to use (search_path); tests use one per run.
+    database_schema: str | None = None
+    caller_tokens_path: Path | None = None
+    refresh_callers: set[str] = Field(default_factory=lambda: {"admin"})
+
+    refresh_interval: float = Field(default=300.0, gt=0)
+    refresh_jitter: float = Field(default=0.1, ge=0, lt=1)  # fraction of the interval, either way
+    retry_interval: float = Field(default=5.0, gt=0)  # first retry after a failure; doubles up to the interval
+    # A copy not confirmed by the source for this long is stale even without an error (default 3 intervals).
+    stale_after: float | None = Field(default=None, gt=0)
+    fetch_timeout: float = Field(default=10.0, gt=0)
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
+    max_document_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
+    run_refresher: bool = True  # False: this replica only reads what another one (or a CronJob) stored
+    instance_id: str | None = None  # lease owner name; default hostname + pid
+
+    @model_validator(mode="after")
+    def _check_sources(self) -> "Settings":
+        for value in (self.source, self.ewp_source):
+            if value is None:
+                continue
+            scheme = urlsplit(value).scheme.lower()
+            if scheme in {"http", "https"}:
+                continue
+            if self.env not in {"dev", "test"}:
+                raise ValueError(f"file sources are for development only (env={self.env}): {value}")
+        return self
+
+    @property
+    def effective_stale_after(self) -> float:
+        return self.stale_after or 3 * self.refresh_interval
+
+    @property
+    def async_database_url(self) -> str:
+        url = self.database_url
+        for plain, driver in (("postgresql://", "postgresql+asyncpg://"), ("postgres://", "postgresql+asyncpg://"),
+                              ("sqlite://", "sqlite+aiosqlite://")):
+            if url.startswith(plain):
+                return driver + url[len(plain):]
+        return url
