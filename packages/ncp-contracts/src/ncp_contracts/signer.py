@@ -1,9 +1,9 @@
-"""Contract of the signer: sign ELMO XML; list the published certificates."""
+"""Contract of the signer: sign ELMO XML; list the published certificates; this node's EMREG entry."""
 
 from datetime import datetime
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from ._http import send
 
@@ -19,6 +19,19 @@ class CertificateInfo(BaseModel):
 
 class CertificateList(BaseModel):
     certificates: list[CertificateInfo]
+
+
+class EmregEntry(BaseModel):
+    """One `emps` item of the EMREG JSON, with its exact field names (camelCase on the wire)."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    url: str
+    acronym: str
+    country_code: str = Field(alias="countryCode")
+    institutions: list[str]
+    pub_key: str = Field(alias="pubKey")
+    """The full PEM certificate, BEGIN/END lines included."""
 
 
 class SignerClient:
@@ -38,3 +51,7 @@ class SignerClient:
     async def certificates(self) -> CertificateList:
         request = self.http.build_request("GET", "/v1/certificates")
         return CertificateList.model_validate_json((await send(self.http, self.service, request)).content)
+
+    async def emreg_entry(self) -> EmregEntry:
+        request = self.http.build_request("GET", "/v1/emreg-entry")
+        return EmregEntry.model_validate_json((await send(self.http, self.service, request)).content)

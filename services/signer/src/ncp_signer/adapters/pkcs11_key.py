@@ -1,0 +1,155 @@
+"""Key backend 2: a non-extractable private key in a PKCS#11 token (an HSM; SoftHSM2 in tests).
+
+The private key never leaves the token: the token signs SignedInfo (RSA: CKM_SHA256_RSA_PKCS;
+EC: CKM_ECDSA over a SHA-256 digest computed here, which every token offers). Sessions are opened
+once and pooled: one signature per session at a time, so up to `pool_size` run in parallel.
+PKCS#11 logins belong to the whole process, so one logged-in session per token is shared by every
+key on it and closed (logging out) only when the last key using it closes.
+"""
+
+import hashlib
+import queue
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import pkcs11
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from pkcs11 import Attribute, Mechanism, ObjectClass
+from pkcs11.exceptions import PKCS11Error, UserAlreadyLoggedIn
+
+from ncp_runtime import read_secret
+from ncp_signer.adapters.file_key import KeyLoadError, load_chain
+from ncp_signer.domain.keys import KeyType, key_type_of
+from ncp_signer.settings import KeyConfig
+
+_logins: dict[tuple[str, str], list[Any]] = {}  # (module, token label) -> [session, users]
+_logins_lock = threading.Lock()
+
+
+def _login(module: Path, token: Any, label: str, pin: str) -> None:
+    with _logins_lock:
+        entry = _logins.get((str(module), label))
+        if entry is not None:
+            entry[1] += 1
+            return
+        try:
+            session = token.open(user_pin=pin)
+        except UserAlreadyLoggedIn:  # logged in by someone else in this process: share it
+            session = None
+        _logins[(str(module), label)] = [session, 1]
+
+
+def _logout(module: Path, label: str) -> None:
+    with _logins_lock:
+        entry = _logins.get((str(module), label))
+        if entry is None:
+            return
+        entry[1] -= 1
+        if entry[1] <= 0:
+            del _logins[(str(module), label)]
+            if entry[0] is not None:
+                entry[0].close()
+
+
+class Pkcs11Key:
+    def __init__(self, config: KeyConfig, default_module: Path) -> None:
+        if not (config.token_label and config.key_label and config.pin_file):
+            raise KeyLoadError(f"key {config.id}: token_label, key_label and pin_file are required for pkcs11")
+        self._id = config.id
+        self._module = config.pkcs11_module or default_module
+        self._token_label = config.token_label
+        self._key_label = config.key_label
+        self.chain = load_chain(config)
+        try:
+            self._type: KeyType = key_type_of(self.chain[0].public_key())
+        except ValueError as exc:
+            raise KeyLoadError(f"key {config.id}: {exc}") from None
+        try:
+            pin = read_secret(config.pin_file)
+        except (OSError, ValueError) as exc:
+            raise KeyLoadError(f"key {config.id}: cannot read PIN file {config.pin_file}: "
+                               f"{type(exc).__name__}") from None
+        self._pool: queue.Queue[tuple[Any, Any]] = queue.Queue()
+        self._sessions: list[Any] = []
+        self._logged_in = False
+        try:
+            lib = pkcs11.lib(str(self._module))
+            token = lib.get_token(token_label=self._token_label)
+            _login(self._module, token, self._token_label, pin)
+            self._logged_in = True
+            for _ in range(config.pool_size):
+                session = token.open()
+                self._sessions.append(session)
+                key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=self._key_label)
+                self._pool.put((session, key))
+            extractable = bool(key[Attribute.EXTRACTABLE])
+        except (PKCS11Error, RuntimeError) as exc:
+            self.close()
+            raise KeyLoadError(f"key {config.id}: PKCS#11 token {self._token_label!r} key "
+                               f"{self._key_label!r} unusable: {type(exc).__name__}") from None
+        if extractable:
+            self.close()
+            raise KeyLoadError(f"key {config.id}: the token key is extractable; generate it with "
+                               "CKA_EXTRACTABLE=false")
+        self._check_matches_certificate()
+
+    def _check_matches_certificate(self) -> None:
+        probe = b"ncp-signer key/certificate check"
+        value = self.sign(probe)
+        public = self.chain[0].public_key()
+        try:
+            if isinstance(public, rsa.RSAPublicKey):
+                public.verify(value, probe, padding.PKCS1v15(), hashes.SHA256())
+            elif isinstance(public, ec.EllipticCurvePublicKey):
+                half = len(value) // 2
+                der = encode_dss_signature(int.from_bytes(value[:half], "big"),
+                                           int.from_bytes(value[half:], "big"))
+                public.verify(der, probe, ec.ECDSA(hashes.SHA256()))
+        except InvalidSignature:
+            self.close()
+            raise KeyLoadError(f"key {self._id}: the certificate is not for the token key "
+                               f"{self._key_label!r}") from None
+
+    @property
+    def key_id(self) -> str:
+        return self._id
+
+    @property
+    def key_type(self) -> KeyType:
+        return self._type
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        return self.chain[0]
+
+    @contextmanager
+    def _session_key(self) -> Iterator[Any]:
+        session_key = self._pool.get()
+        try:
+            yield session_key[1]
+        finally:
+            self._pool.put(session_key)
+
+    def sign(self, data: bytes) -> bytes:
+        with self._session_key() as key:
+            if self._type == "rsa":
+                value: bytes = key.sign(data, mechanism=Mechanism.SHA256_RSA_PKCS)
+            else:
+                value = key.sign(hashlib.sha256(data).digest(), mechanism=Mechanism.ECDSA)
+        return value
+
+    def close(self) -> None:
+        sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            with suppress(PKCS11Error):
+                session.close()
+        if self._logged_in:
+            self._logged_in = False
+            _logout(self._module, self._token_label)

@@ -1,0 +1,104 @@
+"""The signer's internal API: POST /v1/sign, GET /v1/certificates, GET /v1/emreg-entry."""
+
+import logging
+import time
+
+import anyio
+from fastapi import APIRouter, Request, Response
+
+from ncp_contracts.signer import CertificateInfo, CertificateList, EmregEntry
+from ncp_runtime import ProblemError
+from ncp_signer.deps import Caller, State
+from ncp_signer.domain.signing import DocumentRejected, SelfCheckFailed, sign_document
+from ncp_signer.errors import rejected, signing_unavailable
+
+router = APIRouter(prefix="/v1", tags=["signer"])
+log = logging.getLogger("ncp_signer.sign")
+
+XML_TYPES = ("application/xml", "text/xml")
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ProblemError(413, "too_large", f"document is {declared} bytes, the limit is {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ProblemError(413, "too_large", f"document is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/sign",
+    responses={200: {"content": {"application/xml": {}}, "description": "the signed ELMO bytes"}},
+)
+async def sign(request: Request, state: State, caller: Caller) -> Response:
+    """Sign an unsigned ELMO 1.7.0 document (the body, application/xml); answer the signed bytes."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in XML_TYPES and not media_type.endswith("+xml"):
+        raise ProblemError(415, "unsupported_media_type", "send the ELMO document as application/xml")
+    settings = state.settings
+    body = await _read_body(request, settings.max_document_bytes)
+    key = state.keyring.active
+    problem = state.keyring.active_problem()
+    if key is None or problem is not None:
+        raise signing_unavailable(problem or "no active signing key")
+    started = time.perf_counter()
+    try:
+        signed = await anyio.to_thread.run_sync(
+            lambda: sign_document(body, key, max_bytes=settings.max_document_bytes),
+            limiter=state.limiter,
+        )
+    except DocumentRejected as exc:
+        raise rejected(exc) from None
+    except SelfCheckFailed as exc:
+        log.error("signature self-check failed", extra={"caller": caller, "key_id": key.key_id,
+                                                        "reason": str(exc)})
+        raise ProblemError(500, "self_check_failed", "the signature did not verify; nothing was signed") from None
+    except Exception as exc:  # a token gone away, a driver error: not the caller's fault
+        log.error("signing failed", extra={"caller": caller, "key_id": key.key_id,
+                                           "error": type(exc).__name__})
+        raise signing_unavailable("the signing key could not sign") from None
+    duration_ms = round((time.perf_counter() - started) * 1000, 2)
+    log.info("signed", extra={
+        "caller": caller, "key_id": signed.key_id, "sha256": signed.sha256,
+        "size": len(signed.xml), "input_size": len(body), "duration_ms": duration_ms,
+    })
+    return Response(signed.xml, media_type="application/xml",
+                    headers={"X-Signer-Key-Id": signed.key_id, "X-Content-SHA256": signed.sha256})
+
+
+@router.get("/certificates")
+async def certificates(state: State, _: Caller) -> CertificateList:
+    """The active certificate and the retired ones still published (verify older documents with them)."""
+    return CertificateList(certificates=[
+        CertificateInfo(
+            key_id=c.key_id, pem=c.pem, not_before=c.certificate.not_valid_before_utc,
+            not_after=c.certificate.not_valid_after_utc, active=c.active, publish_until=c.publish_until,
+        )
+        for c in state.keyring.published()
+    ])
+
+
+@router.get("/emreg-entry")
+async def emreg_entry(state: State, _: Caller) -> EmregEntry:
+    """The EMREG `emps` entry for this node, to hand to the registry operator."""
+    settings = state.settings
+    missing = [name for name, value in (
+        ("NCP_SIGNER_EMREG_URL", settings.emreg_url), ("NCP_SIGNER_EMREG_ACRONYM", settings.emreg_acronym),
+        ("NCP_SIGNER_EMREG_COUNTRY_CODE", settings.emreg_country_code),
+    ) if not value]
+    if missing:
+        raise ProblemError(404, "emreg_not_configured", f"set {', '.join(missing)}")
+    key = state.keyring.active
+    if key is None:
+        raise signing_unavailable(state.keyring.error or "no active signing key")
+    pem = next(c.pem for c in state.keyring.certificates if c.active)
+    return EmregEntry(
+        url=settings.emreg_url or "", acronym=settings.emreg_acronym or "",
+        country_code=settings.emreg_country_code or "", institutions=settings.emreg_institutions, pub_key=pem,
+    )

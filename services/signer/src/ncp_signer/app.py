@@ -1,0 +1,99 @@
+"""create_app: the signer service (the only holder of private keys in the NCP)."""
+
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from fastapi import FastAPI, Request
+
+from ncp_runtime import (
+    CallerTokens,
+    RequestIdMiddleware,
+    configure_logging,
+    health_router,
+    install_problem_handlers,
+)
+from ncp_signer.adapters.keyring import Keyring
+from ncp_signer.api.routes import router
+from ncp_signer.deps import SignerState, get_state
+from ncp_signer.settings import Settings
+
+log = logging.getLogger("ncp_signer")
+
+
+def check_expiry(state: SignerState, now: dt.datetime | None = None) -> None:
+    """Warn (once a day) when the active certificate expires within expiry_warning_days."""
+    moment = now or dt.datetime.now(dt.UTC)
+    days = state.keyring.days_left(moment)
+    key = state.keyring.active
+    if days is None or key is None or days >= state.settings.expiry_warning_days:
+        return
+    today = moment.date().isoformat()
+    if today in state.expiry_warned_day:
+        return
+    state.expiry_warned_day[:] = [today]
+    log.warning("active signing certificate expires soon", extra={
+        "key_id": key.key_id, "days_left": round(days, 1),
+        "not_after": key.certificate.not_valid_after_utc.isoformat(),
+    })
+
+
+def _load_tokens(settings: Settings) -> tuple[CallerTokens, str | None]:
+    if settings.caller_tokens_path is None:
+        return CallerTokens({}), "NCP_SIGNER_CALLER_TOKENS_PATH is not set"
+    try:
+        return CallerTokens.load(settings.caller_tokens_path), None
+    except (OSError, ValueError) as exc:
+        return CallerTokens({}), f"caller tokens not loaded: {type(exc).__name__}"
+
+
+async def ready(request: Request) -> tuple[bool, dict[str, Any]]:
+    state = get_state(request)
+    keyring = state.keyring
+    problem = keyring.active_problem()
+    details: dict[str, Any] = {"active_key_id": keyring.active_id}
+    if keyring.active is not None:
+        details["not_after"] = keyring.active.certificate.not_valid_after_utc.isoformat()
+    reasons = [r for r in (problem, state.tokens_error) if r]
+    if reasons:
+        details["reasons"] = reasons
+    return not reasons, details
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging("signer", settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        keyring = await anyio.to_thread.run_sync(Keyring, settings)
+        tokens, tokens_error = _load_tokens(settings)
+        if tokens_error:
+            log.error("caller authentication not configured", extra={"reason": tokens_error})
+        state = SignerState(settings, keyring, tokens, tokens_error,
+                            anyio.CapacityLimiter(settings.sign_concurrency))
+        app.state.signer = state
+        check_expiry(state)
+        try:
+            async with anyio.create_task_group() as tg:
+
+                async def watch_expiry() -> None:
+                    while True:
+                        await anyio.sleep(settings.expiry_check_interval_s)
+                        check_expiry(state)
+
+                tg.start_soon(watch_expiry)
+                yield
+                tg.cancel_scope.cancel()
+        finally:
+            await anyio.to_thread.run_sync(keyring.close)
+
+    app = FastAPI(title="NCP signer", version="0.1.0", lifespan=lifespan)
+    install_problem_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health_router(ready))
+    app.include_router(router)
+    return app

@@ -1,0 +1,167 @@
+"""POST /v1/sign with both key backends; every signature checked by three verifiers."""
+
+import base64
+import hashlib
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+
+import emrex_elmo
+from emrex_cli.devpki import make_signing_key
+from ncp_contracts.signer import SignerClient
+from ncp_signer import Settings
+from ncp_signer.domain.samples import sample_elmo, sample_xml
+
+
+async def _sign(client: httpx.AsyncClient, xml: bytes) -> httpx.Response:
+    return await client.post("/v1/sign", content=xml, headers={"Content-Type": "application/xml"})
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("courses", [0, 1, 25])
+async def test_file_key_signature_verifies_everywhere(client, rsa_key, verify_all, signature_of, courses):
+    unsigned = sample_xml(courses)
+    response = await _sign(client, unsigned)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/xml")
+    signed = response.content
+    assert response.headers["x-content-sha256"] == hashlib.sha256(signed).hexdigest()
+    assert response.headers["x-signer-key-id"] == "default"
+    verify_all(signed, rsa_key.certificate)
+    emrex_elmo.validate(emrex_elmo.parse_xml(signed), "1.7.0")
+    # The content is what was sent: the same model, now signed.
+    assert emrex_elmo.from_xml(signed) == sample_elmo(courses)
+    signature = signature_of(signed)
+    ds = "{http://www.w3.org/2000/09/xmldsig#}"
+    info = signature.find(f"{ds}SignedInfo")
+    assert info.find(f"{ds}CanonicalizationMethod").get("Algorithm") == emrex_elmo.dsig.C14N_1_0
+    assert info.find(f"{ds}SignatureMethod").get("Algorithm") == emrex_elmo.dsig.RSA_SHA256
+    [reference] = info.findall(f"{ds}Reference")
+    assert reference.get("URI") == ""
+    assert [t.get("Algorithm") for t in reference.iter(f"{ds}Transform")] == [
+        emrex_elmo.dsig.ENVELOPED, emrex_elmo.dsig.C14N_1_0]
+    assert reference.find(f"{ds}DigestMethod").get("Algorithm") == emrex_elmo.dsig.SHA256
+    [cert_el] = signature.iter(f"{ds}X509Certificate")
+    assert base64.b64decode(cert_el.text) == rsa_key.certificate.public_bytes(Encoding.DER)
+
+
+@pytest.mark.interop
+async def test_real_sample_with_prefixed_dsig_namespace_verifies(client, rsa_key, verify_all, fi_sample):
+    # The FI sample declares xmlns:ns3 for XMLDSig on <elmo> and has a standalone declaration.
+    response = await _sign(client, fi_sample)
+    assert response.status_code == 200, response.text
+    verify_all(response.content, rsa_key.certificate)
+
+
+async def test_signed_bytes_are_answered_untouched_and_tampering_is_detected(client, rsa_key):
+    signed = (await _sign(client, sample_xml(3))).content
+    assert signed.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
+    tampered = signed.replace(b"Course number 1 ", b"Course number 9 ")
+    assert tampered != signed
+    with pytest.raises(emrex_elmo.SignatureError):
+        emrex_elmo.verify(tampered, [rsa_key.certificate])
+
+
+async def test_contract_client_signs(client, rsa_key):
+    signed = await SignerClient(client).sign(sample_xml(2))
+    emrex_elmo.verify(signed, [rsa_key.certificate])
+
+
+@pytest.mark.interop
+async def test_ec_p256_file_key(tmp_path, ca, tokens, run_app, write_key, verify_all, signature_of):
+    issued = make_signing_key(ca, "signer-ec", key_type="ec")
+    key_path, cert_path = write_key(tmp_path / "ec", "ec", issued)
+    async with run_app(Settings(key_file=key_path, cert_file=cert_path, caller_tokens_path=tokens.path)) as client:
+        response = await _sign(client, sample_xml(5))
+    assert response.status_code == 200, response.text
+    verify_all(response.content, issued.certificate)
+    method = signature_of(response.content).find(".//{http://www.w3.org/2000/09/xmldsig#}SignatureMethod")
+    assert method.get("Algorithm") == emrex_elmo.dsig.ECDSA_SHA256
+
+
+@pytest.mark.parametrize("via", ["file", "env"])
+async def test_encrypted_key_with_passphrase(tmp_path, ca, rsa_key, tokens, run_app, write_key, monkeypatch, via):
+    key_path, cert_path = write_key(tmp_path / "enc", "enc", rsa_key, passphrase=b"correct horse battery")
+    extra: dict[str, object] = {}
+    if via == "file":
+        (tmp_path / "passphrase").write_text("correct horse battery\n")
+        extra["key_passphrase_file"] = tmp_path / "passphrase"
+    else:
+        monkeypatch.setenv("SIGNER_TEST_PASSPHRASE", "correct horse battery")
+        extra["key_passphrase_env"] = "SIGNER_TEST_PASSPHRASE"
+    settings = Settings(key_file=key_path, cert_file=cert_path, caller_tokens_path=tokens.path, **extra)
+    async with run_app(settings) as client:
+        assert (await client.get("/readyz")).status_code == 200
+        signed = (await _sign(client, sample_xml(1))).content
+    emrex_elmo.verify(signed, [rsa_key.certificate])
+
+
+async def test_wrong_passphrase_is_not_ready(tmp_path, rsa_key, tokens, run_app, write_key):
+    key_path, cert_path = write_key(tmp_path / "enc", "enc", rsa_key, passphrase=b"right")
+    (tmp_path / "passphrase").write_text("wrong\n")
+    settings = Settings(key_file=key_path, cert_file=cert_path, caller_tokens_path=tokens.path,
+                        key_passphrase_file=tmp_path / "passphrase")
+    async with run_app(settings) as client:
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503
+        assert "passphrase" in ready.json()["reasons"][0]
+        response = await _sign(client, sample_xml(1))
+    assert response.status_code == 503
+    assert response.json()["code"] == "signing_unavailable"
+
+
+async def test_certificate_not_matching_key_is_not_ready(tmp_path, ca, rsa_key, tokens, run_app, write_key):
+    other = make_signing_key(ca, "other", bits=2048)
+    key_path, _ = write_key(tmp_path / "a", "a", rsa_key)
+    _, cert_path = write_key(tmp_path / "b", "b", other)
+    async with run_app(Settings(key_file=key_path, cert_file=cert_path, caller_tokens_path=tokens.path)) as client:
+        ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert "not for this private key" in ready.json()["reasons"][0]
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("label", ["rsa1", "ec1"])
+async def test_pkcs11_signature_verifies_everywhere(hsm, tokens, run_app, verify_all, fi_sample, label):
+    from cryptography import x509
+
+    settings = Settings(keys=[hsm.key_config("hsm", label)], caller_tokens_path=tokens.path)
+    async with run_app(settings) as client:
+        assert (await client.get("/readyz")).status_code == 200
+        response = await _sign(client, sample_xml(20))
+        assert response.status_code == 200, response.text
+        fi = await _sign(client, fi_sample)
+    cert = x509.load_pem_x509_certificate(hsm.certs[label].read_bytes())
+    verify_all(response.content, cert)
+    verify_all(fi.content, cert)
+
+
+async def test_pkcs11_pool_signs_in_parallel(hsm, tokens, run_app):
+    import anyio
+    from cryptography import x509
+
+    config = hsm.key_config("hsm", "rsa2", pool_size=3)
+    results: list[bytes] = []
+    async with run_app(Settings(keys=[config], caller_tokens_path=tokens.path, sign_concurrency=8)) as client:
+
+        async def one(i: int) -> None:
+            response = await _sign(client, sample_xml(i % 7))
+            assert response.status_code == 200, response.text
+            results.append(response.content)
+
+        async with anyio.create_task_group() as tg:
+            for i in range(24):
+                tg.start_soon(one, i)
+    cert = x509.load_pem_x509_certificate(hsm.certs["rsa2"].read_bytes())
+    assert len(results) == 24
+    for signed in results:
+        emrex_elmo.verify(signed, [cert])
+
+
+async def test_pkcs11_unknown_key_label_is_not_ready(hsm, tokens, run_app):
+    config = hsm.key_config("hsm", "rsa1").model_copy(update={"key_label": "no-such-key"})
+    async with run_app(Settings(keys=[config], caller_tokens_path=tokens.path)) as client:
+        ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert "no-such-key" in ready.json()["reasons"][0]
