@@ -56,7 +56,11 @@ def _extra_field(pki, kit):
 
 def _bad_certificate(pki, kit):
     doc = kit.registry_doc(pki)
-    doc["emps"][2]["pubKey"] = "-----BEGIN CERTIFICATE-----\nMIIB+TCCAWICCQDiZILVgSkjojANBgkqhkiG9w0BAQUFADBBMQswCQYDVQQGEwJG\n(......)\n-----END CERTIFICATE-----"
+    # The reference file's truncated PEM (see shared/reference/emreg/emrex-client__emreg.json).
+    doc["emps"][2]["pubKey"] = (
+        "-----BEGIN CERTIFICATE-----\nMIIB+TCCAWICCQDiZILVgSkjojANBgkqhkiG9w0BAQUFADBBMQswCQYDVQQGEwJG\n"
+        "(......)\n-----END CERTIFICATE-----"
+    )
     return doc
 
 
@@ -104,15 +108,19 @@ async def test_bad_upstream_keeps_last_good_copy(service, upstream, pki, kit, ca
     assert reason in result["outcomes"][0]["detail"]
     status = (await service.client.get("/v1/status")).json()
     assert status["version"] == good_version
-    assert status["stale"] is True and status["state"] == "stale"
+    assert status["stale"] is True
+    assert status["state"] == "stale"
     assert reason in status["last_error"]
     assert status["sources"][0]["failures"] == 1
-    assert status["emps"] == 4 and status["versions_stored"] == 1
+    assert status["emps"] == 4
+    assert status["versions_stored"] == 1
     # The good copy is still served, flagged stale.
     assert (await service.client.get("/readyz")).status_code == 200
     emps = await service.client.get("/v1/emps")
-    assert emps.json()["stale"] is True and len(emps.json()["emps"]) == 4
-    assert emps.headers["x-registry-stale"] == "true" and "age" in emps.headers
+    assert emps.json()["stale"] is True
+    assert len(emps.json()["emps"]) == 4
+    assert emps.headers["x-registry-stale"] == "true"
+    assert "age" in emps.headers
     metrics = (await service.client.get("/metrics")).text
     assert f'ncp_registry_refresh_total{{kind="emreg",outcome="{outcome}"}} 1' in metrics
     assert 'ncp_registry_stale{kind="emreg"} 1' in metrics
@@ -120,7 +128,8 @@ async def test_bad_upstream_keeps_last_good_copy(service, upstream, pki, kit, ca
     upstream.set(kit.registry_doc(pki), "ok")
     recovered = (await service.refresh()).json()
     assert recovered["outcomes"][0]["outcome"] in {"not_modified", "unchanged", "accepted"}
-    assert recovered["status"]["stale"] is False and recovered["status"]["last_error"] is None
+    assert recovered["status"]["stale"] is False
+    assert recovered["status"]["last_error"] is None
 
 
 async def test_changed_certificate_is_a_new_version(service, upstream, pki, kit):
@@ -176,12 +185,14 @@ async def test_legacy_ncps_document_is_accepted(service, upstream, pki, kit):
 
 async def test_refresh_needs_the_admin_token(service, tokens_dir):
     r = await service.client.post("/v1/refresh")
-    assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+    assert r.status_code == 401
+    assert r.headers["content-type"] == "application/problem+json"
     r = await service.client.post("/v1/refresh", headers={"Authorization": "Bearer not-a-known-token-at-all"})
     assert r.status_code == 401
     gateway = (tokens_dir / "gateway").read_text().strip()
     r = await service.client.post("/v1/refresh", headers={"Authorization": f"Bearer {gateway}"})
-    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    assert r.status_code == 403
+    assert r.json()["code"] == "forbidden"
 
 
 async def test_restart_serves_last_good_copy_at_once(tmp_path, upstream, tokens_dir, admin_token, kit):
@@ -193,13 +204,16 @@ async def test_restart_serves_last_good_copy_at_once(tmp_path, upstream, tokens_
     async for running in kit.start(settings, admin_token):
         assert (await running.client.get("/readyz")).status_code == 200
         status = (await running.client.get("/v1/status")).json()
-        assert status["version"] == version and status["emps"] == 4
+        assert status["version"] == version
+        assert status["emps"] == 4
         assert status["stale"] is False  # confirmed recently, no failure yet
         lookup = await running.client.get("/v1/emps/lookup", params={"url": "https://fsweb.example.no/ncp/"})
-        assert lookup.status_code == 200 and lookup.json()["acronym"] == "FSAT"
+        assert lookup.status_code == 200
+        assert lookup.json()["acronym"] == "FSAT"
         r = (await running.refresh()).json()
         assert r["outcomes"][0]["outcome"] == "failed"
-        assert r["status"]["stale"] is True and r["status"]["version"] == version
+        assert r["status"]["stale"] is True
+        assert r["status"]["version"] == version
 
 
 async def test_stale_after_max_age_without_errors(tmp_path, upstream, tokens_dir, admin_token, kit):
@@ -209,7 +223,9 @@ async def test_stale_after_max_age_without_errors(tmp_path, upstream, tokens_dir
         assert (await running.client.get("/v1/status")).json()["stale"] is False
         await anyio.sleep(0.5)
         status = (await running.client.get("/v1/status")).json()
-        assert status["stale"] is True and status["last_error"] is None and status["age_seconds"] >= 0.3
+        assert status["stale"] is True
+        assert status["last_error"] is None
+        assert status["age_seconds"] >= 0.3
 
 
 async def test_missing_file_source_starts_not_ready_and_keeps_retrying(tmp_path, pki, kit, tokens_dir, admin_token):
@@ -220,11 +236,12 @@ async def test_missing_file_source_starts_not_ready_and_keeps_retrying(tmp_path,
         await anyio.sleep(0.3)
         assert (await running.client.get("/readyz")).status_code == 503
         status = (await running.client.get("/v1/status")).json()
-        assert status["state"] == "empty" and "does not exist" in status["last_error"]
+        assert status["state"] == "empty"
+        assert "does not exist" in status["last_error"]
         source.parent.mkdir()
         source.write_bytes(kit.dumps(kit.registry_doc(pki)))
         with anyio.fail_after(10):
-            while (await running.client.get("/readyz")).status_code != 200:
+            while (await running.client.get("/readyz")).status_code != 200:  # noqa: ASYNC110
                 await anyio.sleep(0.1)
         assert len((await running.client.get("/v1/emps")).json()["emps"]) == 4
 
