@@ -1,0 +1,138 @@
+"""The SQL SIS as a SisSource: one institution's rows, looked up by one identifier kind."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from emrex_elmo import Identifier, Issuer, Learner, LocalizedText
+from emrex_elmo.model import GradingScheme
+from ncp_sis_adapter.domain.mapping import build_report
+from ncp_sis_adapter.domain.records import IdentifierKind, RecordIssue, ResultRecord, SourceAnswer, Term
+from ncp_sis_adapter.domain.sources import SourceUnavailable
+
+from .tables import attainment_table, grading_scheme_table, learner_table, opportunity_table
+
+_COLUMNS: dict[IdentifierKind, sa.ColumnElement[str | None]] = {
+    "national_id": learner_table.c.national_id,
+    "learner_id": learner_table.c.learner_id,
+    # The login subject of the national IdP is the learner id the SIS stores.
+    "subject": learner_table.c.learner_id,
+    "esi": learner_table.c.esi,
+}
+_L = learner_table
+_A = attainment_table
+_O = opportunity_table
+_G = grading_scheme_table
+_STATUSES = ("passed", "failed", "in-progress")
+_TYPES = ("Degree Programme", "Module", "Course", "Class")
+
+RESULTS_QUERY = (
+    sa.select(
+        _A.c.id, _A.c.parent_id, _A.c.loi_code, _A.c.status, _A.c.start, _A.c.completed,
+        _A.c.term_titles, _A.c.term_start, _A.c.term_end, _A.c.grading_scheme, _A.c.result_label,
+        _A.c.credits, _A.c.language, _O.c.code, _O.c.type, _O.c.titles, _O.c.isced_code, _O.c.eqf_level,
+    )
+    .join(_O, _O.c.id == _A.c.opportunity_id)
+    .where(_A.c.learner_pk == sa.bindparam("learner_pk"))
+    .order_by(_A.c.position, _A.c.id)
+)
+
+
+def learner_query(institution_key: str, kind: IdentifierKind) -> sa.Select[tuple[object, ...]]:
+    return (
+        sa.select(_L.c.id, _L.c.learner_id, _L.c.national_id, _L.c.esi, _L.c.given_names,
+                  _L.c.family_name, _L.c.bday, _L.c.citizenship, _L.c.gender)
+        .where(_L.c.institution_key == institution_key, _COLUMNS[kind] == sa.bindparam("value"))
+        .order_by(_L.c.id)
+        .limit(1)
+    )
+
+
+def to_record(row: Any, codes: dict[object, str]) -> ResultRecord | RecordIssue:
+    m = row._mapping
+    if m["status"] not in _STATUSES:
+        return RecordIssue("status", "not passed, failed or in-progress; record skipped")
+    if m["type"] not in _TYPES:
+        return RecordIssue("type", "not a known learning opportunity type; record skipped")
+    titles = tuple((str(k), str(v)) for k, v in dict(m["titles"] or {}).items() if str(v).strip())
+    if not titles:
+        return RecordIssue("titles", "missing; record skipped")
+    term = None
+    if m["term_start"] is not None and m["term_end"] is not None and m["term_titles"]:
+        term = Term(tuple((str(k), str(v)) for k, v in dict(m["term_titles"]).items()),
+                    m["term_start"], m["term_end"])
+    parent = m["parent_id"]
+    return ResultRecord(
+        key=str(m["loi_code"]), code=str(m["code"]), titles=titles, type=m["type"],
+        parent_key=codes.get(parent, f"#{parent}") if parent is not None else None,
+        status=m["status"], start=m["start"], date=m["completed"], term=term,
+        grading_scheme=m["grading_scheme"], result_label=m["result_label"], credits=m["credits"],
+        eqf_level=m["eqf_level"], language=m["language"], isced=m["isced_code"],
+    )
+
+
+def to_learner(row: Any) -> Learner:
+    m = row._mapping
+    identifiers = []
+    if m["national_id"]:
+        identifiers.append(Identifier(type="nationalIdentifier", value=str(m["national_id"])))
+    if m["esi"]:
+        identifiers.append(Identifier(type="esi", value=str(m["esi"])))
+    return Learner(
+        citizenship=m["citizenship"], identifiers=identifiers, given_names=str(m["given_names"]),
+        family_name=str(m["family_name"]), bday=m["bday"], gender=m["gender"],
+    )
+
+
+class SqlSource:
+    """Results of one institution (`institution_key`) in the service database."""
+
+    def __init__(self, engine: AsyncEngine, institution_key: str, issuer: Issuer) -> None:
+        self.engine = engine
+        self.institution_key = institution_key
+        self.issuer = issuer
+        self._schemes: list[GradingScheme] | None = None
+
+    async def _grading_schemes(self) -> list[GradingScheme]:
+        # The catalogue of grading schemes changes rarely; read once per process.
+        if self._schemes is None:
+            async with self.engine.connect() as conn:
+                rows = await conn.execute(
+                    sa.select(_G.c.local_id, _G.c.descriptions)
+                    .where(_G.c.institution_key == self.institution_key).order_by(_G.c.id)
+                )
+                self._schemes = [
+                    GradingScheme(local_id=r.local_id, descriptions=[
+                        LocalizedText(value=v, lang=k) for k, v in dict(r.descriptions).items()
+                    ])
+                    for r in rows
+                ]
+        return self._schemes
+
+    async def lookup(self, kind: IdentifierKind, value: str) -> SourceAnswer | None:
+        try:
+            async with self.engine.connect() as conn:
+                found = (await conn.execute(learner_query(self.institution_key, kind), {"value": value})).first()
+                if found is None:
+                    return None
+                rows = (await conn.execute(RESULTS_QUERY, {"learner_pk": found.id})).all()
+            schemes = await self._grading_schemes()
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceUnavailable(f"database error ({type(exc).__name__})") from None
+        except OSError as exc:
+            raise SourceUnavailable(f"database unreachable ({type(exc).__name__})") from None
+        codes = {r.id: str(r.loi_code) for r in rows}
+        records: list[ResultRecord] = []
+        issues: list[RecordIssue] = []
+        for row in rows:
+            mapped = to_record(row, codes)
+            (issues if isinstance(mapped, RecordIssue) else records).append(mapped)  # type: ignore[arg-type]
+        report, tree_issues = build_report(self.issuer, records, schemes, datetime.now(UTC))
+        return SourceAnswer(learner=to_learner(found), reports=[report], issues=issues + tree_issues)
+
+    async def aclose(self) -> None:
+        return None
+
+

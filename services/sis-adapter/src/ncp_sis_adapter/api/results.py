@@ -1,0 +1,44 @@
+import logging
+import time
+
+from fastapi import APIRouter
+
+from ncp_contracts.sis import ResultsAnswer, ResultsQuery
+from ncp_sis_adapter.deps import TenantsDep
+from ncp_sis_adapter.domain.fanout import query_institutions
+from ncp_sis_adapter.domain.identity import identity_problems
+from ncp_sis_adapter.errors import AllInstitutionsFailedError, InvalidIdentityError, UnknownTenantError
+
+router = APIRouter(prefix="/v1/results", tags=["results"])
+log = logging.getLogger("ncp_sis_adapter.api")
+
+
+@router.post("/query", response_model=ResultsAnswer, response_model_exclude_none=True)
+async def query_results(query: ResultsQuery, tenants: TenantsDep) -> ResultsAnswer:
+    institutions = tenants.by_name.get(query.tenant)
+    if institutions is None:
+        raise UnknownTenantError(f"tenant {query.tenant!r} is not configured")
+    problems = identity_problems(query.identity)
+    if problems:
+        raise InvalidIdentityError("; ".join(problems))
+    started = time.perf_counter()
+    outcome = await query_institutions(institutions, query.identity, query.options)
+    elapsed = round((time.perf_counter() - started) * 1000, 1)
+    if outcome.unknown:
+        log.warning("query failed", extra={"tenant": query.tenant, "failed": outcome.failed,
+                                           "answered": outcome.answered, "ms": elapsed})
+        detail = (
+            "no institution could be reached" if outcome.all_failed else
+            f"no results from the institutions that answered, and {outcome.failed} could not be reached"
+        )
+        raise AllInstitutionsFailedError(
+            detail, extra={"warnings": [w.model_dump() for w in outcome.warnings]}
+        )
+    log.info("query answered", extra={
+        "tenant": query.tenant, "reports": len(outcome.reports), "warnings": len(outcome.warnings),
+        "ms": elapsed,
+    })
+    return ResultsAnswer(
+        status="ok" if outcome.reports else "no_results", learner=outcome.learner,
+        reports=outcome.reports, warnings=outcome.warnings,
+    )

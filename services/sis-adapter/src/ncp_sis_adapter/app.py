@@ -1,0 +1,72 @@
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+
+from ncp_runtime import (
+    CallerTokens,
+    RequestIdMiddleware,
+    bearer_caller,
+    configure_logging,
+    health_router,
+    install_problem_handlers,
+)
+
+from .adapters.build import build_tenants
+from .adapters.sql import demo
+from .adapters.sql.db import make_engine, migrate, ping
+from .api import results
+from .config import load_tenants
+from .deps import State
+from .errors import install_error_handler
+from .settings import Settings
+
+log = logging.getLogger("ncp_sis_adapter")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging("sis-adapter", settings.log_level)
+    # httpx logs full URLs at INFO, and SIS URLs carry learner identifiers in their query strings.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Read and checked before anything starts: a bad file stops the service with the key named.
+    tenants_config = load_tenants(settings.tenants_path)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[State]:
+        tokens = CallerTokens.load(settings.caller_tokens_path)
+        engine = make_engine(settings.database_url, schema=settings.database_schema,
+                             pool_size=settings.database_pool_size)
+        try:
+            if settings.migrate_on_start:
+                await migrate(engine, schema=settings.database_schema)
+            if settings.seed_demo:
+                summary = await demo.seed(engine)
+                log.info("demo data", extra={"seeded": summary.seeded, "learners": summary.learners})
+            tenants = build_tenants(tenants_config, engine, settings)
+            try:
+                yield {"settings": settings, "engine": engine, "tenants": tenants, "tokens": tokens}
+            finally:
+                await tenants.aclose()
+        finally:
+            await engine.dispose()
+
+    async def ready(request: Request) -> tuple[bool, dict[str, Any]]:
+        ok = await ping(request.state.engine)
+        return ok, {"database": "ok" if ok else "unreachable"}
+
+    app = FastAPI(title="ncp-sis-adapter", version="0.1.0", lifespan=lifespan)
+    install_problem_handlers(app)
+    install_error_handler(app)
+    app.add_middleware(RequestIdMiddleware)
+
+    def tokens(request: Request) -> CallerTokens:
+        loaded: CallerTokens = request.state.tokens
+        return loaded
+
+
+    app.include_router(results.router, dependencies=[Depends(bearer_caller(tokens, allowed=settings.allowed_callers))])
+    app.include_router(health_router(ready))
+    return app

@@ -1,0 +1,26 @@
+"""Checks on the identifiers that login hands over, before any SIS is asked."""
+
+import re
+
+from ncp_contracts.sis import LearnerIdentity
+
+# Printable, no control characters, no wildcards that a careless SIS query could interpret.
+_IDENTIFIER = re.compile(r"^[^\x00-\x1f\x7f%*?]{1,256}$")
+_NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
+KINDS = ("national_id", "learner_id", "esi", "subject")
+
+
+def identity_problems(identity: LearnerIdentity) -> list[str]:
+    """What is wrong with the identity, as `field: reason` (never the value); empty when usable."""
+    problems = []
+    for kind in KINDS:
+        value = getattr(identity, kind)
+        if value is not None and not _IDENTIFIER.match(value.strip() or "\x00"):
+            problems.append(f"identity.{kind}: empty, too long or contains forbidden characters")
+    for name in ("given_names", "family_name"):
+        value = getattr(identity, name)
+        if value is not None and value and not _NAME.match(value):
+            problems.append(f"identity.{name}: too long or contains control characters")
+    if not any(getattr(identity, kind) for kind in KINDS):
+        problems.append("identity: no identifier (national_id, learner_id, esi or subject)")
+    return problems

@@ -1,0 +1,28 @@
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from ncp_runtime import ServiceSettings
+
+PACKAGE_DIR = Path(__file__).parent
+DEMO_TENANTS = PACKAGE_DIR / "demo" / "demo-tenants.toml"
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="NCP_SIS_", extra="ignore", env_file=None)
+
+    port: int = 8003
+    # sqlite+aiosqlite:///path (default) or postgresql+asyncpg://user@host/db
+    database_url: str = "sqlite+aiosqlite:///var/sis-adapter.db"
+    database_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    migrate_on_start: bool = True
+    seed_demo: bool = False
+    tenants_path: Path = DEMO_TENANTS
+    caller_tokens_path: Path = Path("/run/secrets/ncp-sis-callers")
+    allowed_callers: set[str] = Field(default_factory=lambda: {"gateway"})
+    # Per-institution defaults; an institution's config may override them.
+    institution_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    breaker_failure_threshold: int = Field(default=3, ge=1)
+    breaker_reset_seconds: float = Field(default=30.0, gt=0)

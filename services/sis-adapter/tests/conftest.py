@@ -1,0 +1,79 @@
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from ncp_contracts import BearerAuth
+from ncp_contracts.sis import SisClient
+from ncp_sis_adapter.app import create_app
+from ncp_sis_adapter.settings import Settings
+
+SHARED = Path(os.environ.get("NCP_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
+PG_URL = os.environ.get("NCP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def tokens(tmp_path: Path) -> dict[str, str]:
+    directory = tmp_path / "tokens"
+    directory.mkdir()
+    values = {name: secrets.token_urlsafe(24) for name in ("gateway", "demo-client")}
+    for name, value in values.items():
+        (directory / name).write_text(value + "\n")
+    return values
+
+
+@pytest.fixture
+def settings(tmp_path: Path, tokens: dict[str, str]) -> Settings:
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'sis.db'}",
+        caller_tokens_path=tmp_path / "tokens",
+        seed_demo=True,
+        log_level="INFO",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with LifespanManager(application) as manager:
+        yield manager.app  # type: ignore[misc]
+
+
+@pytest.fixture
+async def http(app: FastAPI, tokens: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sis", auth=BearerAuth(tokens["gateway"])
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def sis(http: httpx.AsyncClient) -> SisClient:
+    return SisClient(http)
+
+
+def pg_async_url() -> str:
+    return PG_URL.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+@pytest.fixture
+async def pg_schema() -> AsyncIterator[str]:
+    """A fresh PostgreSQL schema for one test, dropped afterwards (parallel runs never collide)."""
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(PG_URL, timeout=3)
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.skip(f"PostgreSQL at {PG_URL} is unreachable: {exc}")
+    schema = f"sis_test_{uuid.uuid4().hex[:12]}"
+    try:
+        yield schema
+    finally:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await conn.close()
