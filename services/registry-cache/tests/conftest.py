@@ -24,7 +24,7 @@ from emrex_cli.devpki import IssuedKey, make_ca, make_signing_key
 from ncp_registry_cache.app import create_app
 from ncp_registry_cache.settings import Settings
 
-SHARED = Path(os.environ.get("NCP_SHARED_DIR") or Path(__file__).resolve().parents[3] / "shared") / "reference"
+SHARED = Path(os.environ.get("NCP_SHARED_DIR") or Path(__file__).resolve().parents[4] / "shared") / "reference"
 
 
 @pytest.fixture(scope="session")
