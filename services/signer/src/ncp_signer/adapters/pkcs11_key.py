@@ -2,7 +2,10 @@
 
 The private key never leaves the token: the token signs SignedInfo (RSA: CKM_SHA256_RSA_PKCS;
 EC: CKM_ECDSA over a SHA-256 digest computed here, which every token offers). Sessions are opened
-once and pooled: one signature per session at a time, so up to `pool_size` run in parallel.
+once and pooled, so a request never pays for C_OpenSession/C_Login. python-pkcs11 initializes the
+library with C_Initialize(NULL), which promises the library that no two threads call it at once
+(SoftHSM2 crashes otherwise), so every call into the library holds one process-wide lock; the rest
+of the signing pipeline (parsing, XSD, C14N, self-verification) still runs in parallel.
 PKCS#11 logins belong to the whole process, so one logged-in session per token is shared by every
 key on it and closed (logging out) only when the last key using it closes.
 """
@@ -31,10 +34,11 @@ from ncp_signer.settings import KeyConfig
 
 _logins: dict[tuple[str, str], list[Any]] = {}  # (module, token label) -> [session, users]
 _logins_lock = threading.Lock()
+_call_lock = threading.RLock()  # every call into a PKCS#11 library (see the module docstring)
 
 
 def _login(module: Path, token: Any, label: str, pin: str) -> None:
-    with _logins_lock:
+    with _logins_lock, _call_lock:
         entry = _logins.get((str(module), label))
         if entry is not None:
             entry[1] += 1
@@ -47,7 +51,7 @@ def _login(module: Path, token: Any, label: str, pin: str) -> None:
 
 
 def _logout(module: Path, label: str) -> None:
-    with _logins_lock:
+    with _logins_lock, _call_lock:
         entry = _logins.get((str(module), label))
         if entry is None:
             return
@@ -80,16 +84,18 @@ class Pkcs11Key:
         self._sessions: list[Any] = []
         self._logged_in = False
         try:
-            lib = pkcs11.lib(str(self._module))
-            token = lib.get_token(token_label=self._token_label)
+            with _call_lock:
+                lib = pkcs11.lib(str(self._module))
+                token = lib.get_token(token_label=self._token_label)
             _login(self._module, token, self._token_label, pin)
             self._logged_in = True
-            for _ in range(config.pool_size):
-                session = token.open()
-                self._sessions.append(session)
-                key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=self._key_label)
-                self._pool.put((session, key))
-            extractable = bool(key[Attribute.EXTRACTABLE])
+            with _call_lock:
+                for _ in range(config.pool_size):
+                    session = token.open()
+                    self._sessions.append(session)
+                    key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=self._key_label)
+                    self._pool.put((session, key))
+                extractable = bool(key[Attribute.EXTRACTABLE])
         except (PKCS11Error, RuntimeError) as exc:
             self.close()
             raise KeyLoadError(f"key {config.id}: PKCS#11 token {self._token_label!r} key "
@@ -138,7 +144,7 @@ class Pkcs11Key:
             self._pool.put(session_key)
 
     def sign(self, data: bytes) -> bytes:
-        with self._session_key() as key:
+        with self._session_key() as key, _call_lock:
             if self._type == "rsa":
                 value: bytes = key.sign(data, mechanism=Mechanism.SHA256_RSA_PKCS)
             else:
@@ -148,7 +154,7 @@ class Pkcs11Key:
     def close(self) -> None:
         sessions, self._sessions = self._sessions, []
         for session in sessions:
-            with suppress(PKCS11Error):
+            with suppress(PKCS11Error), _call_lock:
                 session.close()
         if self._logged_in:
             self._logged_in = False

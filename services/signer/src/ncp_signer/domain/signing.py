@@ -12,17 +12,21 @@ instead of re-serializing and re-parsing it twice (5x faster on a 1,000-course d
 
 import base64
 import hashlib
+import threading
 from copy import deepcopy
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
-from emrex_elmo import DSIG_NS, ELMO_NS, dsig, parse_xml, schema_issues, verify
+from emrex_elmo import DSIG_NS, ELMO_NS, bundled_schema, dsig, parse_xml, schema_issues, verify
 from emrex_elmo.errors import ElmoError
 from ncp_signer.domain.keys import SigningKey, signature_method
 
 XML_NS_ATTR = "{http://www.w3.org/XML/1998/namespace}"
+# emrex_elmo compiles the XSD once per thread; libxml2 fails when several threads compile it at
+# the same moment (XMLSchemaParseError), so the first compilation in each worker is serialized.
+_schema_lock = threading.Lock()
 
 
 class DocumentRejected(Exception):
@@ -64,7 +68,9 @@ def prepare(xml: bytes, *, max_bytes: int) -> etree._Element:
     signatures = sum(1 for _ in root.iter(f"{{{DSIG_NS}}}Signature"))
     if signatures:
         raise DocumentRejected(409, "already_signed", "the document already contains a ds:Signature")
-    issues = schema_issues(root, "1.7.0")
+    with _schema_lock:
+        schema = bundled_schema("1.7.0")
+    issues = schema_issues(root, "1.7.0", schema=schema)
     if issues:
         raise DocumentRejected(422, "schema_invalid",
                                f"not valid against ELMO 1.7.0: {issues[0]}"

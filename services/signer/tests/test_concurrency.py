@@ -1,0 +1,50 @@
+"""Signing runs in worker threads: health answers while a signature is being computed."""
+
+import threading
+
+import anyio
+
+import emrex_elmo
+from ncp_signer.domain.samples import sample_xml
+
+
+class BlockingKey:
+    """Wraps the real active key; each signature waits until the test releases it."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def sign(self, data: bytes) -> bytes:
+        self.started.set()
+        assert self.release.wait(timeout=20)
+        return self.inner.sign(data)
+
+
+async def test_health_answers_during_a_slow_signature(app, client, rsa_key):
+    keyring = app.state.signer.keyring
+    slow = BlockingKey(keyring.active)
+    keyring.active = slow
+    result: dict[str, bytes] = {}
+
+    async def sign() -> None:
+        response = await client.post("/v1/sign", content=sample_xml(3), headers={"Content-Type": "application/xml"})
+        assert response.status_code == 200, response.text
+        result["signed"] = response.content
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(sign)
+        await anyio.to_thread.run_sync(slow.started.wait, 10)
+        with anyio.fail_after(5):
+            health = await client.get("/healthz")
+            ready = await client.get("/readyz")
+        assert health.status_code == 200
+        assert ready.status_code == 200
+        assert "signed" not in result  # the signature is still waiting
+        slow.release.set()
+    keyring.active = slow.inner
+    emrex_elmo.verify(result["signed"], [rsa_key.certificate])
