@@ -1,0 +1,77 @@
+"""The real process: the dev.procfile line under bash, and the migrate/refresh commands."""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+SERVICE_DIR = Path(__file__).resolve().parents[1]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NCP_REGISTRY_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(extra)
+    return env
+
+
+def _wait(url: str, status: int, timeout: float = 30) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    last: httpx.Response | None = None
+    while time.monotonic() < deadline:
+        try:
+            last = httpx.get(url, timeout=2)
+            if last.status_code == status:
+                return last
+        except httpx.TransportError:
+            pass
+        threading.Event().wait(0.2)
+    raise AssertionError(f"{url} did not answer {status} (last: {last.status_code if last else None})")
+
+
+def test_dev_procfile_starts_not_ready_then_picks_up_the_file(tmp_path, pki, kit):
+    name, command = (SERVICE_DIR / "dev.procfile").read_text().strip().split(": ", 1)
+    assert name == "registry-cache"
+    dev = tmp_path / "var" / "dev"
+    (dev / "data").mkdir(parents=True)
+    (dev / "tokens").mkdir()
+    (dev / "tokens" / "admin").write_text("a" * 32 + "\n")
+    port = kit.ServerThread(None).port  # just a free port
+    proc = subprocess.Popen(["bash", "-c", command], env=_env(NCP_DEV_DIR=str(dev), NCP_REGISTRY_PORT=str(port),
+                                                             NCP_REGISTRY_RETRY_INTERVAL="0.2"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait(base + "/healthz", 200)
+        assert httpx.get(base + "/readyz").status_code == 503
+        (dev / "emreg.json").write_bytes(kit.dumps(kit.registry_doc(pki)))
+        ready = _wait(base + "/readyz", 200)
+        assert ready.json()["emps"] == 4
+        assert (dev / "data" / "registry.db").is_file()
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    lines = [json.loads(line) for line in err.decode().splitlines() if line.startswith("{")]
+    assert any(line["msg"] == "registry version accepted" for line in lines)
+    assert all(line["service"] == "registry-cache" for line in lines)
+
+
+def test_migrate_and_refresh_commands(tmp_path, pki, kit):
+    source = tmp_path / "emreg.json"
+    env = _env(NCP_REGISTRY_SOURCE=str(source), NCP_REGISTRY_ENV="test",
+               NCP_REGISTRY_DATABASE_URL=f"sqlite:///{tmp_path / 'registry.db'}")
+    run = [sys.executable, "-m", "ncp_registry_cache"]
+    migrated = subprocess.run([*run, "migrate"], env=env, capture_output=True, text=True, timeout=60)
+    assert migrated.returncode == 0, migrated.stderr
+    failed = subprocess.run([*run, "refresh"], env=env, capture_output=True, text=True, timeout=60)
+    assert failed.returncode == 1
+    assert "emreg: failed (source file does not exist (yet))" in failed.stdout
+    source.write_bytes(kit.dumps(kit.registry_doc(pki)))
+    ok = subprocess.run([*run, "refresh"], env=env, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert "emreg: accepted" in ok.stdout
