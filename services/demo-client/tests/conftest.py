@@ -1,3 +1,4 @@
+import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
@@ -125,7 +126,16 @@ async def registry_app(tmp_path, node_key: IssuedKey) -> AsyncIterator[object]:
     app = registry.create_app(settings_module.Settings(
         env="test", source=str(emreg), database_url=f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}",
     ))
-    async with LifespanManager(app) as manager:
+    async with LifespanManager(app) as manager, httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=manager.app), base_url="http://registry"
+    ) as http:
+        # The refresher loads the file in the background; wait until the registry serves it.
+        for _ in range(200):
+            if (await http.get("/readyz")).status_code == 200:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            pytest.fail("registry-cache did not become ready")
         yield manager.app
 
 

@@ -1,0 +1,72 @@
+"""Development OpenID provider for `make run` and the e2e tests: PyPI `oidc-provider-mock` on loopback.
+
+Unlike the package's own command, clients must be registered: the gateway's client id, secret and
+redirect URIs are registered at start from files, so a wrong secret or redirect URI fails as it
+would at a real provider. The demo learners are one-click users on the login form.
+
+    python deploy/dev/oidc_provider.py --port 8010 --client-id-file ID --client-secret-file SECRET \
+        --redirect-uri http://127.0.0.1:8000/auth/callback
+"""
+
+import argparse
+import json
+import logging
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import flask
+import uvicorn
+from oidc_provider_mock import app as make_app
+from oidc_provider_mock._storage import Client, User
+
+DEMO_USERS = [
+    {"sub": "demo-learner-1", "given_name": "Aino", "family_name": "Demo", "birthdate": "2000-01-15",
+     "email": "demo-learner-1@example.org"},
+    {"sub": "demo-learner-empty", "given_name": "Eero", "family_name": "Empty", "birthdate": "1999-05-05",
+     "email": "demo-learner-empty@example.org"},
+]
+
+
+def build(client_id: str, client_secret: str, redirect_uris: list[str], users: list[dict[str, str]],
+          token_max_age: int = 600) -> flask.Flask:
+    app = make_app(
+        require_client_registration=True, require_nonce=True, issue_refresh_token=False,
+        access_token_max_age=timedelta(seconds=token_max_age),
+        user_claims=[User(sub=u["sub"], claims={k: v for k, v in u.items() if k != "sub"}) for u in users],
+    )
+    # The package keeps its storage per app, reachable in a request context (flask.g).
+    with app.test_request_context("/"):
+        app.preprocess_request()
+        flask.g.oidc_provider_mock_storage.store_client(Client(
+            id=client_id, secret=client_secret, redirect_uris=redirect_uris,
+            allowed_scopes=Client.SCOPES_SUPPORTED, token_endpoint_auth_method="client_secret_basic",  # noqa: S106
+        ))
+    # The package turns on Flask debug mode and the interactive debugger; never expose that.
+    app.debug = False
+    app.wsgi_app = app.wsgi_app.app  # type: ignore[attr-defined]
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("NCP_OIDC_PORT", "8010")))
+    parser.add_argument("--client-id-file", type=Path, required=True)
+    parser.add_argument("--client-secret-file", type=Path, required=True)
+    parser.add_argument("--redirect-uri", action="append", required=True)
+    parser.add_argument("--users-json", type=Path, help="a JSON list of users (objects with sub and claims)")
+    parser.add_argument("--token-max-age", type=int, default=600)
+    args = parser.parse_args(argv)
+    users = json.loads(args.users_json.read_text()) if args.users_json else DEMO_USERS
+    app = build(args.client_id_file.read_text().strip(), args.client_secret_file.read_text().strip(),
+                args.redirect_uri, users, args.token_max_age)
+    # authlib refuses plain http unless told; this provider only ever listens on loopback.
+    os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    uvicorn.run(app, interface="wsgi", host=args.host, port=args.port, log_config=None, access_log=False)
+
+
+if __name__ == "__main__":
+    main()
