@@ -67,7 +67,8 @@ class _Writer:
         return node
 
     def opt(self, parent: etree._Element, name: str, value: str | None) -> None:
-        if value is not None:
+        # An empty optional element says nothing and readers treat it as absent: leave it out.
+        if value:
             self.el(parent, name, value)
 
     def identifiers(self, parent: etree._Element, items: Iterable[Identifier]) -> None:
