@@ -42,9 +42,9 @@ def parse_xml(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree
         raise XmlSizeError(f"document is {len(data)} bytes, the limit is {max_bytes}")
     if not data.strip():
         raise XmlSyntaxError("document is empty")
-    # Refuse before parsing: libxml2 would still read an internal subset.
-    head = data[:4096].lstrip(b"\xef\xbb\xbf")
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in data:
+    # Refuse before parsing: libxml2 would still read an internal subset (and try an external one).
+    # The whole input is scanned: comments or PIs can push a DOCTYPE far from the start.
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise XmlSecurityError("DOCTYPE and entity declarations are not allowed")
     try:
         root = etree.fromstring(data, _parser())

@@ -369,8 +369,9 @@ def from_element(root: etree._Element) -> Elmo:
     """Read an already parsed (hardened) tree into the model."""
     qname = etree.QName(root)
     if qname.namespace not in (ELMO_NS, ELMO_PILOT_NS):
+        found = f"namespace {qname.namespace}" if qname.namespace else "no namespace"
         raise WrongNamespaceError(
-            f"root is {{{qname.namespace}}}{qname.localname}, expected {{{ELMO_NS}}}elmo",
+            f"root <{qname.localname}> has {found}, expected <elmo> in {ELMO_NS}",
             path="/" + qname.localname,
         )
     if qname.localname != "elmo":
