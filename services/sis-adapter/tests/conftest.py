@@ -62,18 +62,43 @@ def pg_async_url() -> str:
     return PG_URL.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
+class PgSchema:
+    """A fresh PostgreSQL schema per test, dropped afterwards, so parallel runs never collide."""
+
+    def __init__(self) -> None:
+        self.name = f"sis_test_{uuid.uuid4().hex[:12]}"
+
+    async def __aenter__(self) -> str:
+        import asyncpg
+
+        try:
+            conn = await asyncpg.connect(PG_URL, timeout=3)
+        except (OSError, asyncpg.PostgresError) as exc:
+            pytest.skip(f"PostgreSQL at {PG_URL} is unreachable: {exc}")
+        await conn.close()
+        return self.name
+
+    async def __aexit__(self, *_: object) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(PG_URL, timeout=3)
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE')
+        finally:
+            await conn.close()
+
+
 @pytest.fixture
 async def pg_schema() -> AsyncIterator[str]:
-    """A fresh PostgreSQL schema for one test, dropped afterwards (parallel runs never collide)."""
-    import asyncpg
-
-    try:
-        conn = await asyncpg.connect(PG_URL, timeout=3)
-    except (OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL at {PG_URL} is unreachable: {exc}")
-    schema = f"sis_test_{uuid.uuid4().hex[:12]}"
-    try:
+    async with PgSchema() as schema:
         yield schema
-    finally:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await conn.close()
+
+
+@pytest.fixture
+def make_pg_schema() -> type[PgSchema]:
+    return PgSchema
+
+
+@pytest.fixture
+def pg_url() -> str:
+    return pg_async_url()

@@ -29,8 +29,9 @@ log = logging.getLogger("ncp_sis_adapter")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging("sis-adapter", settings.log_level)
-    # httpx logs full URLs at INFO, and SIS URLs carry learner identifiers in their query strings.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # These log request URLs or SQL parameters, which carry learner identifiers: never below WARNING.
+    for name in ("httpx", "httpcore", "aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     # Read and checked before anything starts: a bad file stops the service with the key named.
     tenants_config = load_tenants(settings.tenants_path)
 

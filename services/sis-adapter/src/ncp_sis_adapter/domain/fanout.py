@@ -10,6 +10,7 @@ from emrex_elmo import Elmo, Learner, Report, all_keys, select
 from ncp_contracts.sis import InstitutionWarning, LearnerIdentity, QueryOptions
 
 from .breaker import CircuitBreaker
+from .mapping import used_grading_schemes
 from .matching import first_match, lookup_keys
 from .records import IdentifierKind, RecordIssue, SourceAnswer
 from .sources import SisSource, SourceBadData, SourceError
@@ -60,7 +61,7 @@ def _issue_warnings(schac: str, issues: Sequence[RecordIssue]) -> list[Instituti
 def _only_passed(reports: list[Report], learner: Learner) -> list[Report]:
     # emrex_elmo.select keeps a not-passed node only as the ancestor of a passed one.
     elmo = Elmo(generated_date=reports[0].issue_date, learner=learner, reports=reports)
-    return select(elmo, all_keys(elmo), include_not_passed=False).reports
+    return [used_grading_schemes(r) for r in select(elmo, all_keys(elmo), include_not_passed=False).reports]
 
 
 def _merge_learner(base: Learner | None, other: Learner) -> Learner:

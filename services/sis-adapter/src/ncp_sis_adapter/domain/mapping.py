@@ -127,6 +127,21 @@ def build_report(
     ), issues
 
 
+def used_grading_schemes(report: Report) -> Report:
+    """The report with only the grading schemes its results refer to (after a selection dropped some)."""
+    used: set[str] = set()
+
+    def walk(items: list[LearningOpportunitySpecification]) -> None:
+        for los in items:
+            if los.specifies.grading_scheme_local_id:
+                used.add(los.specifies.grading_scheme_local_id)
+            walk(los.has_part)
+
+    walk(report.learning_opportunity_specifications)
+    kept = [s for s in report.grading_schemes if s.local_id in used]
+    return report if len(kept) == len(report.grading_schemes) else report.model_copy(update={"grading_schemes": kept})
+
+
 def total_ects(report: Report) -> Decimal:
     total = Decimal(0)
 

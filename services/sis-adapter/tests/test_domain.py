@@ -1,0 +1,129 @@
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from emrex_elmo import Elmo, Learner, to_xml, validate
+from ncp_contracts.sis import LearnerIdentity
+from ncp_sis_adapter.domain.breaker import CircuitBreaker
+from ncp_sis_adapter.domain.identity import identity_problems
+from ncp_sis_adapter.domain.jsonpath import MISSING, resolve
+from ncp_sis_adapter.domain.mapping import build_issuer, build_report, build_tree
+from ncp_sis_adapter.domain.matching import first_match, lookup_keys
+from ncp_sis_adapter.domain.records import ResultRecord
+
+ISSUER = build_issuer(schac="uni.example.fi", titles={"fi": "Yliopisto", "en": "University"},
+                      url="https://uni.example.fi/", country="FI", erasmus="SF UNI01", pic="999999999")
+
+
+def rec(key, parent=None, type_="Course", credits=None, status="passed"):
+    return ResultRecord(key=key, code=key.upper(), titles=(("en", f"Title {key}"),), type=type_,
+                        parent_key=parent, credits=Decimal(credits) if credits else None, status=status)
+
+
+def test_lookup_keys_follow_the_chain_and_skip_missing_kinds():
+    identity = LearnerIdentity(learner_id="demo-learner-1", subject="demo-learner-1", national_id=" 010101-123N ")
+    keys = lookup_keys(identity, ["esi", "national_id", "learner_id", "subject"])
+    assert keys == [("national_id", "010101-123N"), ("learner_id", "demo-learner-1"),
+                    ("subject", "demo-learner-1")]
+
+
+async def test_first_match_stops_at_the_first_hit_and_retries_by_learner_id():
+    asked = []
+
+    async def register(kind, value):
+        asked.append(kind)
+        return {"learner_id": "found"}.get(kind)
+
+    keys = [("national_id", "x"), ("learner_id", "y"), ("esi", "z")]
+    assert await first_match(keys, register) == ("learner_id", "found")
+    assert asked == ["national_id", "learner_id"]  # esi never asked
+
+
+async def test_first_match_none_when_no_kind_matches():
+    async def nothing(kind, value):
+        return None
+
+    assert await first_match([("national_id", "x")], nothing) is None
+
+
+def test_tree_nests_three_levels_and_puts_ects_on_leaves_only():
+    roots, issues = build_tree([
+        rec("deg", type_="Degree Programme", credits="180"),
+        rec("mod", "deg", "Module", credits="60"),
+        rec("sub", "mod", "Module"),
+        rec("c1", "sub", credits="5"),
+        rec("c2", "mod", credits="2.5"),
+        rec("solo", credits="3"),
+    ])
+    assert not issues
+    assert [r.identifier("local") for r in roots] == ["DEG", "SOLO"]
+    degree = roots[0]
+    assert degree.specifies.credits == []  # ELMO XSD: ECTS on the leaves, not on their ancestors
+    assert degree.has_part[0].has_part[0].has_part[0].specifies.credit() == Decimal(5)
+    assert degree.has_part[0].has_part[1].specifies.credit() == Decimal("2.5")
+
+
+def test_tree_reports_bad_structure_instead_of_failing():
+    roots, issues = build_tree([
+        rec("c1", "missing"),
+        rec("mod", type_="Module"),
+        rec("deg", "mod", "Degree Programme"),
+        rec("mod", type_="Module"),
+        rec("a", "b"), rec("b", "a"),
+    ])
+    reasons = sorted(i.field for i in issues)
+    assert reasons == ["key", "parent_key", "parent_key", "parent_key", "type"]
+    assert {r.identifier("local") for r in roots} == {"C1", "MOD", "DEG"}
+
+
+def test_report_is_xsd_valid_and_lists_only_used_grading_schemes():
+    from emrex_elmo.model import GradingScheme, LocalizedText
+
+    schemes = [GradingScheme(local_id="A-F", descriptions=[LocalizedText(value="A-F", lang="en")]),
+               GradingScheme(local_id="unused", descriptions=[])]
+    record = ResultRecord(key="k", code="C", titles=(("fi", "Kurssi"), ("en", "Course")), grading_scheme="A-F",
+                          result_label="B", credits=Decimal("7.5"), eqf_level="6", language="fi",
+                          date=date(2024, 1, 2))
+    report, _ = build_report(ISSUER, [record], schemes, datetime(2025, 1, 1, tzinfo=UTC))
+    assert [s.local_id for s in report.grading_schemes] == ["A-F"]
+    xml = to_xml(Elmo(generated_date=report.issue_date, learner=Learner(given_names="A", family_name="B"),
+                      reports=[report]))
+    validate(xml)
+    assert b'<identifier type="schac">uni.example.fi</identifier>' in xml
+    assert b"<value>7.5</value>" in xml
+
+
+def test_breaker_opens_after_threshold_then_allows_one_trial():
+    now = [0.0]
+    breaker = CircuitBreaker(failure_threshold=2, reset_seconds=10, clock=lambda: now[0])
+    assert breaker.allow()
+    breaker.record_failure()
+    assert breaker.state == "closed"
+    breaker.record_failure()
+    assert breaker.state == "open" and not breaker.allow()
+    now[0] = 10.0
+    assert breaker.state == "half_open"
+    assert breaker.allow() and not breaker.allow()  # one trial at a time
+    breaker.record_failure()
+    assert breaker.state == "open"
+    now[0] = 20.0
+    assert breaker.allow()
+    breaker.record_success()
+    assert breaker.state == "closed" and breaker.allow()
+
+
+def test_jsonpath_subset():
+    doc = {"a": {"b": [{"c": 1}, {"c": 2}]}}
+    assert resolve(doc, "$.a.b[1].c") == 2
+    assert resolve(doc, "a.b[0].c") == 1
+    assert resolve(doc, "a.x") is MISSING
+    assert resolve(doc, "a.b[5]") is MISSING
+    assert resolve(doc, "a.b.c") is MISSING
+
+
+def test_identity_problems():
+    assert identity_problems(LearnerIdentity(learner_id="demo-learner-1")) == []
+    assert identity_problems(LearnerIdentity(given_names="Anna"))  # no identifier at all
+    assert identity_problems(LearnerIdentity(national_id="x" * 300))
+    assert identity_problems(LearnerIdentity(learner_id="bad\x00id"))
+    assert identity_problems(LearnerIdentity(esi="%"))
+    assert identity_problems(LearnerIdentity(esi="   "))
