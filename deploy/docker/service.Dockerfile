@@ -28,6 +28,22 @@ COPY services ./services
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable --package "${PACKAGE}"
 
+# Development only (docker-compose.yml): PyPI oidc-provider-mock with the gateway's client registered.
+FROM ${PYTHON_IMAGE} AS dev-oidc
+ARG OIDC_PROVIDER_MOCK_VERSION=0.3.4
+RUN --mount=type=cache,target=/root/.cache/pip \
+    pip install "oidc-provider-mock==${OIDC_PROVIDER_MOCK_VERSION}" "uvicorn>=0.32" \
+    && groupadd --system --gid 10001 ncp \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+       --shell /usr/sbin/nologin ncp
+COPY deploy/dev/oidc_provider.py /app/oidc_provider.py
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+USER 10001:10001
+EXPOSE 8010
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8010/.well-known/openid-configuration', timeout=2)"]
+ENTRYPOINT ["python", "/app/oidc_provider.py"]
+
 FROM ${PYTHON_IMAGE} AS runtime
 ARG MODULE
 ARG PORT=8000
