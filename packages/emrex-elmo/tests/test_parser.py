@@ -87,7 +87,7 @@ def test_default_size_limit_applies() -> None:
 
 @pytest.mark.parametrize("data", [b"", b"   \n\t", b"\xef\xbb\xbf"], ids=["empty", "blank", "bom-only"])
 def test_empty_input_is_refused(data: bytes) -> None:
-    with pytest.raises(XmlSyntaxError, match="empty|not well-formed") as err:
+    with pytest.raises(XmlSyntaxError, match=r"empty|not well-formed") as err:
         from_xml(data)
     assert err.value.code == "xml_malformed"
 

@@ -35,7 +35,8 @@ def test_reference_wire_value_is_the_shape_we_emit(wire_sample: str) -> None:
 def test_encode_is_one_padded_line_in_the_standard_alphabet(dk_signed: bytes) -> None:
     value = transport.encode(dk_signed)
     assert isinstance(value, str)
-    assert "\n" not in value and "\r" not in value
+    assert "\n" not in value
+    assert "\r" not in value
     assert STANDARD_B64.match(value)
     assert len(value) % 4 == 0
     packed = base64.b64decode(value, validate=True)
@@ -117,14 +118,14 @@ def test_raw_deflate_is_refused(dk_signed: bytes) -> None:
 @pytest.mark.parametrize("cut", [1, 4, 8, 20, 200])
 def test_truncated_gzip_is_refused(dk_signed: bytes, cut: int) -> None:
     packed = gzip.compress(dk_signed, mtime=0)
-    with pytest.raises(TransportError, match="truncated|corrupt"):
+    with pytest.raises(TransportError, match=r"truncated|corrupt"):
         transport.decode(_b64(packed[:-cut]))
 
 
 def test_corrupt_gzip_body_is_refused(dk_signed: bytes) -> None:
     packed = bytearray(gzip.compress(dk_signed, mtime=0))
     packed[30] ^= 0xFF
-    with pytest.raises(TransportError, match="corrupt|truncated"):
+    with pytest.raises(TransportError, match=r"corrupt|truncated"):
         transport.decode(_b64(bytes(packed)))
 
 
