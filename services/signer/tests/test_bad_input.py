@@ -109,3 +109,9 @@ async def test_contract_client_raises_request_rejected(client):
 async def test_unknown_route_and_method_are_problems(client):
     _problem(await client.get("/v1/sign"), 405, "method_not_allowed")
     _problem(await client.get("/v1/nothing"), 404, "not_found")
+
+
+async def test_relative_namespace_uri_cannot_be_canonicalized(client):
+    doc = sample_xml(1).replace(b"<elmo ", b'<elmo xmlns:rel="relative/uri" ', 1)
+    body = _problem(await client.post("/v1/sign", content=doc, headers=XML), 422, "not_canonicalizable")
+    assert "C14N" in body["detail"]

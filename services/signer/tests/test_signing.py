@@ -6,6 +6,7 @@ import hashlib
 import httpx
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
+from lxml import etree
 
 import emrex_elmo
 from emrex_cli.devpki import make_signing_key
@@ -55,8 +56,13 @@ async def test_real_sample_with_prefixed_dsig_namespace_verifies(client, rsa_key
 
 
 async def test_signed_bytes_are_answered_untouched_and_tampering_is_detected(client, rsa_key):
-    signed = (await _sign(client, sample_xml(3))).content
-    assert signed.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
+    unsigned = sample_xml(3)
+    signed = (await _sign(client, unsigned)).content
+    assert signed.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<elmo ')
+    # The answer is the canonical form of the input with the Signature inserted before </elmo>.
+    canonical = etree.tostring(emrex_elmo.parse_xml(unsigned), method="c14n", with_comments=False)
+    start, end = signed.index(b"<ds:Signature"), signed.rindex(b"</ds:Signature>") + len(b"</ds:Signature>")
+    assert signed[signed.index(b"<elmo"):start] + signed[end:] == canonical
     tampered = signed.replace(b"Course number 1 ", b"Course number 9 ")
     assert tampered != signed
     with pytest.raises(emrex_elmo.SignatureError):
@@ -165,3 +171,19 @@ async def test_pkcs11_unknown_key_label_is_not_ready(hsm, tokens, run_app):
         ready = await client.get("/readyz")
     assert ready.status_code == 503
     assert "no-such-key" in ready.json()["reasons"][0]
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("edit", [
+    lambda x: x.replace(b"<learner>", b"<!-- a comment --><learner>"),
+    lambda x: x.replace(b"<elmo ", b"<?pi data?><elmo ", 1),
+    lambda x: x + b"<!-- trailing comment -->\n<?pi after?>",
+    lambda x: x.replace(b"Example University", b"Example &amp; University &#xD; \t tab"),
+    lambda x: x.replace(b"\n", b"\r\n").replace(b"<learner>", b"<learner>\r\n  "),
+], ids=["comment", "processing-instruction", "after-root", "escapes", "crlf"])
+async def test_awkward_but_valid_input_verifies_everywhere(client, rsa_key, verify_all, edit):
+    unsigned = edit(sample_xml(2))
+    assert unsigned != sample_xml(2)
+    response = await _sign(client, unsigned)
+    assert response.status_code == 200, response.text
+    verify_all(response.content, rsa_key.certificate)

@@ -2,12 +2,14 @@
 
 One Reference URI="" with the enveloped-signature then inclusive C14N 1.0 transforms, SHA-256
 digest, C14N 1.0 SignedInfo, RSA-SHA256 (ECDSA-SHA256 for P-256 keys), the signing certificate in
-KeyInfo, and ds:Signature appended as the last child of <elmo>. The tree is serialized once; those
-bytes are verified with the certificate and then answered as they are.
+KeyInfo, and ds:Signature as the last child of <elmo>. The document is serialized once (its
+canonical form, with the Signature inserted at the end); those bytes are verified with the
+certificate and then answered as they are.
 
 The Signature is built here with lxml rather than signxml's XMLSigner: the same code path serves
 keys that live in a token (which signxml cannot drive), and it canonicalizes the document once
-instead of re-serializing and re-parsing it twice (5x faster on a 1,000-course document).
+instead of re-serializing and re-parsing it twice (signxml: about 25 ms for a 1,000-course
+document where C14N alone takes about 4 ms).
 """
 
 import base64
@@ -24,6 +26,7 @@ from emrex_elmo.errors import ElmoError
 from ncp_signer.domain.keys import SigningKey, signature_method
 
 XML_NS_ATTR = "{http://www.w3.org/XML/1998/namespace}"
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 # emrex_elmo compiles the XSD once per thread; libxml2 fails when several threads compile it at
 # the same moment (XMLSchemaParseError), so the first compilation in each worker is serialized.
 _schema_lock = threading.Lock()
@@ -65,6 +68,11 @@ def prepare(xml: bytes, *, max_bytes: int) -> etree._Element:
             f"the root element must be <elmo> in {ELMO_NS} (ELMO 1.7.0), not "
             f"<{etree.QName(root).localname}> in {namespace or 'no namespace'}",
         )
+    if root.getprevious() is not None or root.getnext() is not None:
+        # Comments or processing instructions outside <elmo>: not ELMO content, and libxml2's C14N
+        # of an element with siblings renders namespaces wrongly (a stray xmlns=""), so sign and
+        # answer the document element alone.
+        root = parse_xml(etree.tostring(root), max_bytes=max_bytes)
     signatures = sum(1 for _ in root.iter(f"{{{DSIG_NS}}}Signature"))
     if signatures:
         raise DocumentRejected(409, "already_signed", "the document already contains a ds:Signature")
@@ -100,13 +108,20 @@ def _c14n_in_context(el: etree._Element) -> bytes:
 
 
 def sign_element(root: etree._Element, key: SigningKey) -> bytes:
-    """Append the enveloped Signature to `root` (a validated, unsigned <elmo>) and serialize it once."""
+    """Sign `root` (a validated, unsigned <elmo>) and serialize the signed document, once.
+
+    The answer is the canonical form of the document (which is what URI="" signs) with the
+    serialized Signature inserted before the closing </elmo> tag: one pass over the document for
+    both the digest and the output, and a verifier's C14N of these bytes minus the Signature is
+    exactly what was digested.
+    """
     # URI="" with enveloped-signature + C14N 1.0: the document without comments, before the
-    # Signature exists. Nodes outside <elmo> are not serialized below, so they are not signed either.
-    document = etree.tostring(root, method="c14n", exclusive=False, with_comments=False)
+    # Signature exists. Nodes outside <elmo> are not part of the output either.
+    document: bytes = etree.tostring(root, method="c14n", exclusive=False, with_comments=False)
     digest = base64.b64encode(hashlib.sha256(document).digest()).decode("ascii")
 
     nsmap = {"ds": DSIG_NS} if root.nsmap.get("ds", DSIG_NS) == DSIG_NS else {"dsig": DSIG_NS}
+    # Built in place so that SignedInfo sees the namespaces (and xml:* attributes) in scope on <elmo>.
     signature = etree.SubElement(root, f"{{{DSIG_NS}}}Signature", nsmap=nsmap)
     signed_info = _ds(signature, "SignedInfo")
     _ds(signed_info, "CanonicalizationMethod", Algorithm=dsig.C14N_1_0)
@@ -123,14 +138,22 @@ def sign_element(root: etree._Element, key: SigningKey) -> bytes:
     _ds(x509_data, "X509Certificate").text = base64.b64encode(
         key.certificate.public_bytes(Encoding.DER)
     ).decode("ascii")
-    signed: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    return signed
+    signature_xml: bytes = etree.tostring(signature, encoding="UTF-8", xml_declaration=False)
+    root.remove(signature)
+    end = document.rindex(b"</")  # C14N always writes the end tag of <elmo>, last
+    return XML_DECLARATION + document[:end] + signature_xml + document[end:]
 
 
 def sign_document(xml: bytes, key: SigningKey, *, max_bytes: int) -> SignedDocument:
     """Check, sign, serialize once, verify those bytes with the certificate, return them untouched."""
     root = prepare(xml, max_bytes=max_bytes)
-    signed = sign_element(root, key)
+    try:
+        signed = sign_element(root, key)
+    except etree.C14NError:
+        # libxml2 refuses C14N 1.0 of, e.g., relative namespace URIs (C14N 1.0 forbids them).
+        raise DocumentRejected(422, "not_canonicalizable",
+                               "the document cannot be canonicalized (C14N 1.0), e.g. a relative "
+                               "namespace URI") from None
     try:
         verify(signed, [key.certificate], max_bytes=max(max_bytes, len(signed)))
     except ElmoError as exc:

@@ -1,0 +1,247 @@
+"""Signer benchmark: signatures/s and p50/p99 through HTTP (file and PKCS#11 keys), the xmlsec1
+command in a process loop, and the raw RSA-2048 sign rate of `cryptography` as the floor.
+
+Run: .venv/bin/python services/signer/bench/bench_signer.py [--quick]
+Everything (CA, keys, SoftHSM2 token, caller token) is created in a temporary directory.
+"""
+
+import argparse
+import asyncio
+import os
+import platform
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.serialization import Encoding, load_der_public_key
+from lxml import etree
+
+import emrex_elmo
+from emrex_cli.devpki import issue_signing_cert, make_ca, make_signing_key
+from ncp_signer.adapters.file_key import FileKey
+from ncp_signer.domain.samples import sample_xml
+from ncp_signer.domain.signing import prepare, sign_document, sign_element
+from ncp_signer.settings import KeyConfig
+
+SIZES = (10, 100, 1000)
+SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
+PIN = "246810"
+XMLSEC_TEMPLATE = (
+    '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>'
+    '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>'
+    '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>'
+    '<ds:Reference URI=""><ds:Transforms>'
+    '<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>'
+    '<ds:Transform Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/></ds:Transforms>'
+    '<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue/></ds:Reference>'
+    "</ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><ds:X509Data/></ds:KeyInfo></ds:Signature>"
+)
+
+
+def per_op_ms(fn: Callable[[], object], *, min_runs: int = 20, min_seconds: float = 0.5) -> float:
+    fn()
+    runs, started = 0, time.perf_counter()
+    while runs < min_runs or time.perf_counter() - started < min_seconds:
+        fn()
+        runs += 1
+    return (time.perf_counter() - started) / runs * 1000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def make_hsm(base: Path, ca) -> tuple[Path, Path, Path]:  # type: ignore[no-untyped-def]
+    import pkcs11
+    from pkcs11 import Attribute, KeyType
+    from pkcs11.util.rsa import encode_rsa_public_key
+
+    (base / "tokens").mkdir(parents=True)
+    conf = base / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {base / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "bench", "--pin", PIN,
+                    "--so-pin", "13579246"], check=True, capture_output=True)
+    token = pkcs11.lib(str(SOFTHSM)).get_token(token_label="bench")
+    with token.open(user_pin=PIN, rw=True) as session:
+        pub, _ = session.generate_keypair(KeyType.RSA, 2048, label="bench", store=True, private_template={
+            Attribute.EXTRACTABLE: False, Attribute.SENSITIVE: True})
+        public_key = load_der_public_key(encode_rsa_public_key(pub))
+    cert = base / "hsm.crt"
+    cert.write_bytes(issue_signing_cert(ca, "bench-hsm", public_key=public_key).public_bytes(Encoding.PEM))  # type: ignore[arg-type]
+    pin_file = base / "pin"
+    pin_file.write_text(PIN)
+    return conf, cert, pin_file
+
+
+async def http_run(port: int, token: str, doc: bytes, clients: int, total: int) -> tuple[float, float, float]:
+    """(signatures/s, p50 ms, p99 ms) for `total` signatures spread over `clients` concurrent clients."""
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=120,
+                                 headers={"Authorization": f"Bearer {token}",
+                                          "Content-Type": "application/xml"}) as http:
+        for _ in range(min(clients, 4)):  # warm up connections and worker threads
+            (await http.post("/v1/sign", content=doc)).raise_for_status()
+        remaining = total
+
+        async def worker() -> None:
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
+                t0 = time.perf_counter()
+                response = await http.post("/v1/sign", content=doc)
+                latencies.append((time.perf_counter() - t0) * 1000)
+                if response.status_code != 200:
+                    raise RuntimeError(f"sign failed: {response.status_code} {response.text[:200]}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return len(latencies) / elapsed, statistics.median(latencies), p99
+
+
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, "-m", "ncp_signer"], env={**os.environ, **env, "NCP_SIGNER_PORT":
+                            str(port), "NCP_SIGNER_LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"signer exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+        time.sleep(0.1)  # noqa: TID251 - a synchronous polling loop outside any event loop
+    proc.kill()
+    raise RuntimeError("signer did not become ready")
+
+
+def xmlsec_loop(base: Path, doc: bytes, key: Path, cert: Path, runs: int) -> float:
+    """ms per document for `xmlsec1 --sign` started once per document (the process-per-call model)."""
+    root = emrex_elmo.parse_xml(doc)
+    root.append(etree.fromstring(XMLSEC_TEMPLATE))
+    template = base / "template.xml"
+    template.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    out = base / "xmlsec-signed.xml"
+    command = ["xmlsec1", "--sign", "--privkey-pem", f"{key},{cert}", "--output", str(out), str(template)]
+    subprocess.run(command, check=True, capture_output=True)
+    emrex_elmo.verify(out.read_bytes(), emrex_elmo.load_certificates(cert.read_bytes())[:1])
+    started = time.perf_counter()
+    for _ in range(runs):
+        subprocess.run(command, check=True, capture_output=True)
+    return (time.perf_counter() - started) / runs * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
+    args = parser.parse_args()
+    scale = 0.2 if args.quick else 1.0
+    base = Path(tempfile.mkdtemp(prefix="signer-bench-"))
+    try:
+        run(base, scale)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def run(base: Path, scale: float) -> None:
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}")
+    ca = make_ca(bits=2048)
+    signing = make_signing_key(ca, "bench", bits=2048)
+    key_path, cert_path = base / "signing.key", base / "signing.crt"
+    key_path.write_bytes(signing.key_pem())
+    cert_path.write_bytes(signing.cert_pem())
+    tokens = base / "tokens"
+    tokens.mkdir()
+    token = secrets.token_urlsafe(32)
+    (tokens / "gateway").write_text(token)
+    docs = {n: sample_xml(n) for n in SIZES}
+
+    # Floor: raw RSA-2048 PKCS#1 v1.5 SHA-256 signature of a SignedInfo-sized input.
+    signed_info = b"x" * 700
+    floor = per_op_ms(lambda: signing.key.sign(signed_info, padding.PKCS1v15(), hashes.SHA256()), min_runs=200)
+    print(f"\nfloor: cryptography RSA-2048 sign {floor:.3f} ms ({1000 / floor:.0f}/s)")
+
+    file_key = FileKey(KeyConfig(id="bench", key_path=key_path, cert_path=cert_path))
+    print("\nin-process (one thread)")
+    print(f"{'courses':>7} {'bytes':>8} {'c14n ms':>8} {'sign step':>9} {'ratio*':>6} {'whole ms':>9} "
+          f"{'(parse+xsd':>10} {'verify)':>8}")
+    in_process: dict[int, float] = {}
+    for n, doc in docs.items():
+        root = emrex_elmo.parse_xml(doc)
+        c14n = per_op_ms(lambda root=root: etree.tostring(root, method="c14n", with_comments=False))
+
+        def step(doc: bytes = doc) -> None:
+            sign_element(emrex_elmo.parse_xml(doc), file_key)
+
+        parse = per_op_ms(lambda doc=doc: emrex_elmo.parse_xml(doc))
+        sign_step = per_op_ms(step) - parse  # signing a parsed tree: C14N, digest, SignedInfo, sign, serialize
+        whole = per_op_ms(lambda doc=doc: sign_document(doc, file_key, max_bytes=len(doc) * 2))
+        check = per_op_ms(lambda doc=doc: prepare(doc, max_bytes=len(doc) * 2))
+        signed = sign_document(doc, file_key, max_bytes=len(doc) * 2).xml
+        verify = per_op_ms(lambda signed=signed: emrex_elmo.verify(signed, [signing.certificate]))
+        in_process[n] = whole
+        print(f"{n:>7} {len(doc):>8} {c14n:>8.2f} {sign_step:>9.2f} {sign_step / (floor + c14n):>6.2f} "
+              f"{whole:>9.2f} {check:>10.2f} {verify:>8.2f}")
+    print("  * sign step / (floor + C14N of the document); target <= 2")
+
+    print("\nxmlsec1 --sign, one process per document (RSA-2048, same documents)")
+    xmlsec: dict[int, float] = {}
+    for n, doc in docs.items():
+        xmlsec[n] = xmlsec_loop(base, doc, key_path, cert_path, max(5, int(40 * scale)))
+        print(f"{n:>7} courses: {xmlsec[n]:.2f} ms/doc ({1000 / xmlsec[n]:.0f}/s)")
+
+    hsm_env: dict[str, str] | None = None
+    if shutil.which("softhsm2-util") and SOFTHSM.exists():
+        conf, hsm_cert, pin_file = make_hsm(base / "hsm", ca)
+        hsm_key = KeyConfig(id="hsm", backend="pkcs11", cert_path=hsm_cert, token_label="bench",
+                            key_label="bench", pin_file=pin_file, pkcs11_module=SOFTHSM, pool_size=8)
+        hsm_env = {"SOFTHSM2_CONF": str(conf), "NCP_SIGNER_KEYS": "[" + hsm_key.model_dump_json() + "]"}
+    else:
+        print("\n(SoftHSM2 not installed: PKCS#11 rows skipped)")
+    backends: dict[str, dict[str, str]] = {
+        "file": {"NCP_SIGNER_KEY_FILE": str(key_path), "NCP_SIGNER_CERT_FILE": str(cert_path)}}
+    if hsm_env:
+        backends["pkcs11"] = hsm_env
+
+    print("\nHTTP: uvicorn (1 process) on 127.0.0.1, httpx clients; full path: parse, XSD, sign, self-verify")
+    print(f"{'backend':>7} {'courses':>7} {'clients':>7} {'sig/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'xmlsec1/HTTP':>12}")
+    for name, env in backends.items():
+        port = free_port()
+        server = start_server({**env, "NCP_SIGNER_CALLER_TOKENS_PATH": str(tokens),
+                               "NCP_SIGNER_SIGN_CONCURRENCY": "8"}, port)
+        try:
+            for n, doc in docs.items():
+                for clients in (1, 8):
+                    total = max(20, int({10: 400, 100: 300, 1000: 60}[n] * scale))
+                    rate, p50, p99 = asyncio.run(http_run(port, token, doc, clients, total))
+                    print(f"{name:>7} {n:>7} {clients:>7} {rate:>8.1f} {p50:>8.2f} {p99:>8.2f} "
+                          f"{xmlsec[n] / (1000 / rate):>11.1f}x")
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    print("  xmlsec1/HTTP: time per document of the xmlsec1 process loop divided by the HTTP time per "
+          "document (> 1: HTTP is faster)")
+
+
+if __name__ == "__main__":
+    main()
