@@ -39,7 +39,9 @@ async def test_include_not_passed_false_drops_failed_results(sis: SisClient):
 
 async def test_demo_learner_empty_is_no_results(sis: SisClient):
     answer = await sis.query(ResultsQuery(identity=LearnerIdentity(learner_id="demo-learner-empty")))
-    assert answer.status == "no_results" and answer.reports == [] and answer.learner is None
+    assert answer.status == "no_results"
+    assert answer.reports == []
+    assert answer.learner is None
 
 
 async def test_other_tenant_sees_only_its_institutions(sis: SisClient):
@@ -101,7 +103,8 @@ async def test_caller_outside_the_allowed_set_is_403(app, tokens):
 async def test_health_and_readiness(http: httpx.AsyncClient):
     assert (await http.get("/healthz")).json() == {"status": "ok"}
     ready = await http.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["database"] == "ok"
+    assert ready.status_code == 200
+    assert ready.json()["database"] == "ok"
 
 
 async def test_readiness_fails_when_the_database_is_unreachable(tmp_path: Path, settings: Settings):
@@ -115,7 +118,8 @@ async def test_readiness_fails_when_the_database_is_unreachable(tmp_path: Path, 
     ) as client:
         ready = await client.get("/readyz")
         assert (await client.get("/healthz")).status_code == 200
-    assert ready.status_code == 503 and ready.json()["database"] == "unreachable"
+    assert ready.status_code == 503
+    assert ready.json()["database"] == "unreachable"
 
 
 async def test_all_institutions_down_is_503_and_client_raises_service_unavailable(tmp_path: Path, tokens):
@@ -127,7 +131,12 @@ matching = ["learner_id"]
 schac = "down.example.fi"
 url = "https://down.example.fi/"
 titles = { en = "Down University", fi = "Alhaalla" }
-adapter = { kind = "rest", base_url = "http://127.0.0.1:9", lookup = { learner_id = "id" }, mapping = { records = "r", learner = { given_names = "g", family_name = "f" }, record = { key = "k", code = "c", titles = { en = "t" } } } }
+[tenants.default.institutions.adapter]
+kind = "rest"
+base_url = "http://127.0.0.1:9"
+lookup = { learner_id = "id" }
+mapping = { records = "r", learner = { given_names = "g", family_name = "f" }, record = { key = "k", code = "c", \
+titles = { en = "t" } } }
 """)
     settings = Settings(tenants_path=tenants, database_url=f"sqlite+aiosqlite:///{tmp_path}/sis.db",
                         caller_tokens_path=tmp_path / "tokens")
@@ -171,4 +180,5 @@ async def test_logs_carry_request_ids_but_no_identifiers_or_results(sis: SisClie
     for secret in ("demo-learner-1", "140301A1075", "secret-esi", "Virtanen", "Aino", "TKT10002"):
         assert secret not in text
     answered = [json.loads(line) for line in lines if "query answered" in line]
-    assert answered and answered[0]["request_id"] != "-"
+    assert answered
+    assert answered[0]["request_id"] != "-"

@@ -78,5 +78,5 @@ auth = { kind = "bearer", token_file = "secrets/token" }
 def test_service_refuses_to_start_with_a_bad_tenants_file(tmp_path: Path):
     bad = tmp_path / "tenants.toml"
     bad.write_text('[tenants.default]\nmatching = ["national_id"]\ninstitutions = []\n')
-    with pytest.raises(ConfigError, match="tenants.default.institutions"):
+    with pytest.raises(ConfigError, match=r"tenants\.default\.institutions"):
         create_app(Settings(tenants_path=bad, database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db"))

@@ -99,16 +99,19 @@ def test_breaker_opens_after_threshold_then_allows_one_trial():
     breaker.record_failure()
     assert breaker.state == "closed"
     breaker.record_failure()
-    assert breaker.state == "open" and not breaker.allow()
+    assert breaker.state == "open"
+    assert not breaker.allow()
     now[0] = 10.0
     assert breaker.state == "half_open"
-    assert breaker.allow() and not breaker.allow()  # one trial at a time
+    assert breaker.allow()
+    assert not breaker.allow()
     breaker.record_failure()
     assert breaker.state == "open"
     now[0] = 20.0
     assert breaker.allow()
     breaker.record_success()
-    assert breaker.state == "closed" and breaker.allow()
+    assert breaker.state == "closed"
+    assert breaker.allow()
 
 
 def test_jsonpath_subset():

@@ -58,7 +58,8 @@ async def test_all_answer_gives_one_report_per_institution_in_config_order():
     a, b = FakeSis("a.example.fi"), FakeSis("b.example.se", known_by="learner_id")
     outcome = await query_institutions([institution(a), institution(b)], IDENTITY, QueryOptions())
     assert [r.issuer.identifier("schac") for r in outcome.reports] == ["a.example.fi", "b.example.se"]
-    assert outcome.warnings == [] and not outcome.unknown
+    assert outcome.warnings == []
+    assert not outcome.unknown
     assert b.calls == ["national_id", "learner_id"]  # national id found nothing; retried by learner id
     assert a.calls == ["national_id"]  # first match stops the chain
 
@@ -74,19 +75,24 @@ async def test_partial_failure_returns_results_and_a_warning_per_failed_institut
         ("slow.example.fi", "timeout"), ("down.example.fi", "unavailable"), ("bad.example.fi", "bad_data"),
         ("bug.example.fi", "unavailable"),
     }
-    assert not outcome.unknown and outcome.failed == 4
+    assert not outcome.unknown
+    assert outcome.failed == 4
 
 
 async def test_all_failing_is_unknown_not_no_results():
     sources = [FakeSis("down.example.fi", "down"), FakeSis("slow.example.fi", "slow")]
     outcome = await query_institutions([institution(s, timeout=0.2) for s in sources], IDENTITY, QueryOptions())
-    assert outcome.all_failed and outcome.unknown and outcome.reports == []
+    assert outcome.all_failed
+    assert outcome.unknown
+    assert outcome.reports == []
 
 
 async def test_nobody_knows_the_learner_is_no_results():
     outcome = await query_institutions([institution(FakeSis("a.example.fi", known_by="esi"))], IDENTITY,
                                        QueryOptions())
-    assert not outcome.unknown and outcome.reports == [] and outcome.learner is None
+    assert not outcome.unknown
+    assert outcome.reports == []
+    assert outcome.learner is None
 
 
 async def test_not_passed_results_are_dropped_unless_asked_for():

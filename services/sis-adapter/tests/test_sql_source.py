@@ -88,7 +88,8 @@ async def test_seed_is_idempotent_and_deterministic(engine, tmp_path):
     assert not summary.seeded
     assert await dump(engine) == before
     again = await demo.seed(engine, reset=True)
-    assert again.seeded and again.learners == 24
+    assert again.seeded
+    assert again.learners == 24
     assert await dump(engine) == before  # same content after a reset
     other = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}")
     await migrate(other)
@@ -146,12 +147,15 @@ async def test_same_learner_found_by_every_identifier_kind(engine):
 
 async def test_demo_learner_empty_has_no_results(engine):
     outcome = await demo_query(engine)(LearnerIdentity(learner_id="demo-learner-empty"))
-    assert outcome.reports == [] and outcome.warnings == [] and not outcome.unknown
+    assert outcome.reports == []
+    assert outcome.warnings == []
+    assert not outcome.unknown
 
 
 async def test_unknown_learner_has_no_results(engine):
     outcome = await demo_query(engine)(LearnerIdentity(learner_id="nobody", national_id="010101-999X"))
-    assert outcome.reports == [] and not outcome.unknown
+    assert outcome.reports == []
+    assert not outcome.unknown
 
 
 async def test_every_demo_learner_serializes_to_xsd_valid_elmo_1_7(engine):
@@ -183,7 +187,8 @@ async def test_decimal_credits_survive_the_round_trip(engine):
     outcome = await demo_query(engine)(LearnerIdentity(learner_id="demo-learner-1"))
     credits = [los.specifies.credit() for r in outcome.reports for los, _ in walk(
         r.learning_opportunity_specifications) if los.specifies.credits]
-    assert Decimal("2.5") in credits and Decimal("7.5") in credits
+    assert Decimal("2.5") in credits
+    assert Decimal("7.5") in credits
 
 
 async def test_database_failure_is_unavailable(tmp_path):
