@@ -9,10 +9,16 @@ declare -A need=(
   [chromium]=chromium
   [docker-compose]=docker-compose
   [openssl]=openssl
+  # a path instead of a command: the package is checked by one of its files
+  [/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf]=fonts-dejavu-core
 )
 missing=()
 for cmd in "${!need[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+  if [[ "$cmd" == /* ]]; then
+    [ -f "$cmd" ] || missing+=("${need[$cmd]}")
+  else
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+  fi
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,0 +1,93 @@
+"""Server-side session store and audit log on SQLAlchemy async (SQLite or PostgreSQL via asyncpg)."""
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from sqlalchemy import delete, event, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel, col
+
+from ncp_gateway.domain.transfer import Transfer
+
+from .tables import AuditRow, SessionRow
+
+
+def token_key(token: str) -> str:
+    # The row id is a hash: a read of the table does not yield usable cookies.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def make_engine(url: str, schema: str | None = None) -> AsyncEngine:
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("postgresql+asyncpg") and schema:
+        kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+    engine = create_async_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_connection: Any, _: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            # WAL lets several gateway processes share one file; busy_timeout waits for a writer.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+    return engine
+
+
+async def create_tables(engine: AsyncEngine, schema: str | None = None) -> None:
+    async with engine.begin() as conn:
+        if schema and engine.dialect.name == "postgresql":
+            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        await conn.run_sync(SQLModel.metadata.create_all, tables=[
+            SessionRow.__table__, AuditRow.__table__,  # type: ignore[attr-defined]
+        ])
+
+
+class SessionStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+    async def put(self, token: str, transfer: Transfer) -> None:
+        row = SessionRow(id=token_key(token), expires_at=transfer.expires_at, data=transfer.model_dump_json())
+        async with self._sessions() as db:
+            await db.merge(row)
+            await db.commit()
+
+    async def get(self, token: str) -> Transfer | None:
+        async with self._sessions() as db:
+            query = select(SessionRow).where(col(SessionRow.id) == token_key(token))
+            row = (await db.execute(query)).scalar_one_or_none()
+        return None if row is None else Transfer.model_validate_json(row.data)
+
+    async def rotate(self, old_token: str, new_token: str, transfer: Transfer) -> None:
+        """Moves the record to a new token (session fixation: the pre-login token stops working)."""
+        async with self._sessions() as db:
+            await db.execute(
+                update(SessionRow).where(SessionRow.id == token_key(old_token))  # type: ignore[arg-type]
+                .values(id=token_key(new_token), expires_at=transfer.expires_at, data=transfer.model_dump_json())
+            )
+            await db.commit()
+
+    async def delete(self, token: str) -> bool:
+        async with self._sessions() as db:
+            result = await db.execute(delete(SessionRow).where(SessionRow.id == token_key(token)))  # type: ignore[arg-type]
+            await db.commit()
+        return bool(getattr(result, "rowcount", 0))
+
+    async def purge(self, before: dt.datetime) -> None:
+        async with self._sessions() as db:
+            await db.execute(delete(SessionRow).where(SessionRow.expires_at < before))  # type: ignore[arg-type]
+            await db.commit()
+
+    async def add_audit(self, row: AuditRow) -> None:
+        async with self._sessions() as db:
+            db.add(row)
+            await db.commit()
+
+    async def audit_records(self) -> list[AuditRow]:
+        async with self._sessions() as db:
+            return list((await db.execute(select(AuditRow).order_by(AuditRow.id))).scalars())  # type: ignore[arg-type]
+
+    async def ping(self) -> None:
+        async with self._sessions() as db:
+            await db.execute(text("SELECT 1"))

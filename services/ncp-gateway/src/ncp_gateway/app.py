@@ -1,0 +1,126 @@
+import logging
+import secrets
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from ncp_contracts import BearerAuth
+from ncp_contracts.registry import RegistryClient
+from ncp_contracts.signer import SignerClient
+from ncp_contracts.sis import SisClient
+from ncp_runtime import RequestIdMiddleware, configure_logging, health_router, install_problem_handlers, read_secret
+
+from .adapters.oidc import OidcClient
+from .adapters.store import SessionStore, create_tables, make_engine
+from .adapters.transcript_pdf import TranscriptRenderer
+from .deps import State
+from .domain.entry import normalize_origin
+from .settings import Settings
+from .web import entry, login, preview, select
+from .web.context import TEMPLATES, Gateway
+from .web.cookies import SessionCookie
+from .web.security import SecurityHeadersMiddleware
+
+log = logging.getLogger("ncp_gateway")
+STATIC = Path(__file__).resolve().parent / "static"
+UPSTREAMS = ("signer", "registry", "sis", "oidc")
+
+
+def _secret(path: Path | None, what: str) -> bytes:
+    if path is not None:
+        return read_secret(path).encode()
+    log.warning("no %s file configured: using a random one for this process (dev only)", what)
+    return secrets.token_bytes(32)
+
+
+def _upstream(url: str, token_path: Path | None, timeout: float,
+              transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+    auth = BearerAuth(read_secret(token_path)) if token_path is not None else None
+    return httpx.AsyncClient(base_url=url, auth=auth, timeout=timeout, transport=transport)
+
+
+def create_app(
+    settings: Settings | None = None, *, transports: Mapping[str, httpx.AsyncBaseTransport] | None = None
+) -> FastAPI:
+    """The gateway app. `transports` replaces the network for named upstreams (signer, registry, sis, oidc)."""
+    settings = settings or Settings()
+    transports = dict(transports or {})
+    unknown = set(transports) - set(UPSTREAMS)
+    if unknown:
+        raise ValueError(f"unknown upstreams: {sorted(unknown)}")
+    configure_logging("ncp-gateway", settings.log_level)
+    if settings.database_url is None:
+        settings.database_path.parent.mkdir(parents=True, exist_ok=True)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[State]:
+        async with AsyncExitStack() as stack:
+            timeout = settings.http_timeout_seconds
+            signer_http = await stack.enter_async_context(
+                _upstream(settings.signer_url, settings.signer_token_path, timeout, transports.get("signer")))
+            registry_http = await stack.enter_async_context(
+                _upstream(settings.registry_url, settings.registry_token_path, timeout, transports.get("registry")))
+            sis_http = await stack.enter_async_context(
+                _upstream(settings.sis_url, settings.sis_token_path, timeout, transports.get("sis")))
+            client_secret = (read_secret(settings.oidc_client_secret_path)
+                             if settings.oidc_client_secret_path is not None else None)
+            oidc = OidcClient(
+                issuer=settings.oidc_issuer, client_id=settings.oidc_client_id, client_secret=client_secret,
+                scope=settings.oidc_scopes, algorithms=settings.oidc_id_token_algorithms,
+                leeway=settings.oidc_leeway_seconds, timeout=timeout, transport=transports.get("oidc"),
+            )
+            stack.push_async_callback(oidc.aclose)
+            engine = make_engine(settings.sqlalchemy_url, settings.database_schema)
+            stack.push_async_callback(engine.dispose)
+            await create_tables(engine, settings.database_schema)
+            gateway = Gateway(
+                settings=settings, store=SessionStore(engine), oidc=oidc,
+                signer=SignerClient(signer_http), registry=RegistryClient(registry_http), sis=SisClient(sis_http),
+                transcript=TranscriptRenderer(settings.pdf_font_path, settings.pdf_bold_font_path),
+                cookie=SessionCookie(_secret(settings.session_secret_path, "session secret"),
+                                     secure=settings.cookie_secure, max_age=settings.session_ttl_seconds + 3600),
+                pseudonym_key=_secret(settings.pseudonym_key_path, "pseudonym key"),
+                templates=Jinja2Templates(directory=str(TEMPLATES)),
+                return_prefix_by_origin={normalize_origin(o): p
+                                         for o, p in settings.return_code_prefix_by_origin.items()},
+            )
+            yield {"gateway": gateway}
+
+    app = FastAPI(title="ncp-gateway", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    install_problem_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health_router(_ready))
+    app.include_router(entry.router)
+    app.include_router(login.router)
+    app.include_router(select.router)
+    app.include_router(preview.router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    return app
+
+
+async def _ready(request: Request) -> tuple[bool, dict[str, Any]]:
+    gw: Gateway = request.state.gateway
+    checks: dict[str, str] = {}
+    try:
+        await gw.store.ping()
+        checks["database"] = "ok"
+    except Exception as exc:  # any driver error means not ready
+        checks["database"] = f"error: {type(exc).__name__}"
+    checks["oidc"] = "ok" if await gw.oidc.reachable() else "unreachable"
+    for name, http in (("signer", gw.signer.http), ("sis", gw.sis.http), ("registry", gw.registry.http)):
+        try:
+            response = await http.get("/healthz")
+            checks[name] = "ok" if response.status_code == 200 else f"status {response.status_code}"
+        except httpx.HTTPError as exc:
+            checks[name] = f"unreachable ({type(exc).__name__})"
+    # The registry only adds receiver names to the consent page: the flow works without it.
+    required = ("database", "oidc", "signer", "sis")
+    return all(checks[name] == "ok" for name in required), {"checks": checks}

@@ -1,0 +1,52 @@
+"""One student's transfer, as kept in the server-side session store between requests.
+
+Stages: entered -> login (authorization request sent) -> selecting (results fetched) -> previewed
+(the unsigned document frozen) -> handed off (the session is deleted).
+"""
+
+import datetime as dt
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from emrex_elmo import Elmo
+
+
+class Stage(StrEnum):
+    ENTERED = "entered"
+    LOGIN = "login"
+    SELECTING = "selecting"
+    PREVIEWED = "previewed"
+
+
+class OidcRequest(BaseModel):
+    state: str
+    nonce: str
+    code_verifier: str
+    redirect_uri: str
+
+
+class Transfer(BaseModel):
+    session_id: str  # the EMC's sessionId, echoed byte for byte
+    return_url: str
+    receiver_origin: str
+    receiver_host: str
+    allow_to_pick_courses: bool = True
+    allow_not_passed_courses: bool = False
+    hei_id: str | None = None
+    stage: Stage = Stage.ENTERED
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    csrf: str
+    oidc: OidcRequest | None = None
+    pseudonym: str | None = None
+    results: Elmo | None = None
+    warnings: list[str] = []
+    selected: list[str] = []
+    prepared_xml: str | None = None  # the unsigned ELMO exactly as it will be signed
+
+    def expired(self, now: dt.datetime) -> bool:
+        return now >= self.expires_at
+
+    def seconds_left(self, now: dt.datetime) -> int:
+        return max(0, int((self.expires_at - now).total_seconds()))

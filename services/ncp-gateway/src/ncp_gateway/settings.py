@@ -1,0 +1,85 @@
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from ncp_runtime import ServiceSettings
+
+Prefix = Literal["NCP", "EMP"]
+Language = Literal["en", "de"]
+
+
+class Settings(ServiceSettings):
+    """Gateway configuration; secrets are file paths, never values."""
+
+    model_config = SettingsConfigDict(env_prefix="NCP_GATEWAY_", extra="ignore", env_file=None)
+
+    port: int = 8000
+    # The externally visible base URL (scheme://host[:port]); None derives it from the request.
+    public_url: str | None = None
+
+    # Storage shared by every replica: SQLite file by default, PostgreSQL via database_url.
+    database_path: Path = Path("var/gateway.db")
+    database_url: str | None = None  # e.g. postgresql+asyncpg://user@host/db
+    database_schema: str | None = None  # PostgreSQL schema (search_path) for the tables
+
+    session_secret_path: Path | None = None  # signs the session cookie; required outside dev
+    pseudonym_key_path: Path | None = None  # HMAC key for audit pseudonyms; required outside dev
+    session_ttl_seconds: int = Field(default=1200, ge=60, le=24 * 3600)
+    cookie_secure: bool = True
+
+    oidc_issuer: str = "http://127.0.0.1:8010"
+    oidc_client_id: str = "ncp-gateway"
+    oidc_client_secret_path: Path | None = None  # None: public client (PKCE only), dev only
+    oidc_scopes: str = "openid profile"
+    # ID-token claims tried in order for the learner identifier passed to the sis-adapter.
+    oidc_subject_claims: list[str] = Field(default_factory=lambda: ["sub"])
+    oidc_national_id_claim: str | None = None
+    oidc_esi_claim: str | None = None
+    oidc_given_name_claim: str | None = "given_name"
+    oidc_family_name_claim: str | None = "family_name"
+    oidc_birthdate_claim: str | None = "birthdate"
+    oidc_leeway_seconds: int = Field(default=60, ge=0, le=600)
+    oidc_id_token_algorithms: list[str] = Field(default_factory=lambda: ["RS256", "PS256", "ES256"])
+
+    signer_url: str = "http://127.0.0.1:8001"
+    registry_url: str = "http://127.0.0.1:8002"
+    sis_url: str = "http://127.0.0.1:8003"
+    signer_token_path: Path | None = None
+    registry_token_path: Path | None = None
+    sis_token_path: Path | None = None
+    http_timeout_seconds: float = Field(default=10.0, gt=0)
+    sis_tenant: str = "default"
+
+    allow_http_loopback: bool = False
+    # Receiver origins (scheme://host[:port]) allowed as returnUrl; empty allows any https origin.
+    allowed_return_origins: list[str] = Field(default_factory=list)
+    return_code_prefix: Prefix = "NCP"
+    return_code_prefix_by_origin: dict[str, Prefix] = Field(default_factory=dict)
+
+    default_language: Language = "en"
+    pdf_font_path: Path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    pdf_bold_font_path: Path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+
+    @model_validator(mode="after")
+    def _secrets_outside_dev(self) -> "Settings":
+        if self.env in ("staging", "prod"):
+            missing = [
+                name for name in ("session_secret_path", "pseudonym_key_path", "oidc_client_secret_path")
+                if getattr(self, name) is None
+            ]
+            if missing:
+                raise ValueError(f"required outside dev/test: {', '.join(missing)}")
+            if self.allow_http_loopback:
+                raise ValueError("allow_http_loopback is a development setting")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://"):
+                url = "postgresql+asyncpg://" + url.removeprefix("postgresql://")
+            return url
+        return f"sqlite+aiosqlite:///{self.database_path}"

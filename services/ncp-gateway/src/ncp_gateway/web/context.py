@@ -1,0 +1,144 @@
+"""The gateway's wiring as one object (built in the lifespan): clients, store, templates, and the hand-off.
+
+`handoff` is the single translation point from an outcome to the EMREX answer: it deletes the
+session, writes the audit record and renders the auto-submitting form.
+"""
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from emrex_elmo import format_decimal
+from ncp_contracts.registry import RegistryClient
+from ncp_contracts.signer import SignerClient
+from ncp_contracts.sis import SisClient
+from ncp_gateway.adapters.oidc import OidcClient
+from ncp_gateway.adapters.store import SessionStore
+from ncp_gateway.adapters.tables import AuditRow
+from ncp_gateway.adapters.transcript_pdf import TranscriptRenderer
+from ncp_gateway.domain.outgoing import Summary
+from ncp_gateway.domain.return_codes import Outcome, return_code
+from ncp_gateway.domain.transfer import Transfer
+from ncp_gateway.messages import CATALOG, LANGUAGE_NAMES, LANGUAGES, negotiate, translator
+from ncp_gateway.settings import Settings
+
+from .cookies import SessionCookie
+from .security import handoff_csp
+
+log = logging.getLogger("ncp_gateway.flow")
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+LANG_COOKIE = "ncp_lang"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Gateway:
+    settings: Settings
+    store: SessionStore
+    oidc: OidcClient
+    signer: SignerClient
+    registry: RegistryClient
+    sis: SisClient
+    transcript: TranscriptRenderer
+    cookie: SessionCookie
+    pseudonym_key: bytes
+    templates: Jinja2Templates
+    return_prefix_by_origin: dict[str, str]
+
+    # ---- language and pages -------------------------------------------------------------
+
+    def language(self, request: Request) -> str:
+        chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+        if chosen in LANGUAGES:
+            return chosen
+        return negotiate(request.headers.get("accept-language"), self.settings.default_language)
+
+    def page(
+        self, request: Request, template: str, context: dict[str, Any], *, status: int = 200,
+        transfer: Transfer | None = None, headers: dict[str, str] | None = None,
+    ) -> HTMLResponse:
+        lang = self.language(request)
+        now = utcnow()
+        left = transfer.seconds_left(now) if transfer is not None else None
+        base = {
+            "lang": lang, "_": translator(lang), "languages": LANGUAGE_NAMES, "transfer": transfer,
+            "seconds_left": left, "minutes_left": None if left is None else left // 60,
+            "csrf": transfer.csrf if transfer is not None else "", "path": request.url.path,
+            "fmt_decimal": _fmt_decimal, "known_keys": CATALOG,
+            # The language links must lead to a page that answers GET.
+            "lang_path": {"/send": "/preview", "/cancel": "/select"}.get(request.url.path, request.url.path),
+        }
+        response = self.templates.TemplateResponse(
+            request, template, {**base, **context}, status_code=status, headers=headers
+        )
+        if request.query_params.get("lang") in LANGUAGES:
+            response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True,
+                                secure=self.settings.cookie_secure)
+        response.headers["content-language"] = lang
+        return response
+
+    def error_page(self, request: Request, message_key: str, *, status: int = 400, **fields: object) -> HTMLResponse:
+        error_id = secrets.token_hex(6)
+        log.info("error page", extra={"error_code": message_key, "error_id": error_id, "status": status})
+        return self.page(request, "error.html", {"message_key": message_key, "fields": fields,
+                                                 "error_id": error_id}, status=status)
+
+    # ---- the hand-off -------------------------------------------------------------------
+
+    async def handoff(
+        self, request: Request, transfer: Transfer, outcome: Outcome, *, message: str = "",
+        token: str | None = None, elmo_wire: str = "", summary: Summary | None = None,
+        signed_sha256: str | None = None,
+    ) -> HTMLResponse:
+        if token is not None:
+            await self.store.delete(token)
+        code = return_code(outcome, transfer.receiver_origin, self.settings.return_code_prefix,
+                           self.return_prefix_by_origin)
+        await self.store.add_audit(AuditRow(
+            created_at=utcnow(), receiver_origin=transfer.receiver_origin, return_code=code,
+            institutions=" ".join(summary.institutions) if summary else "",
+            learning_opportunities=summary.learning_opportunities if summary else 0,
+            credits=format_decimal(summary.credits) if summary else "0",
+            elmo_sha256=signed_sha256, login_pseudonym=transfer.pseudonym,
+        ))
+        log.info("hand-off", extra={"return_code": code, "receiver": transfer.receiver_origin})
+        nonce = secrets.token_urlsafe(16)
+        response = self.page(
+            request, "handoff.html",
+            {"action": transfer.return_url, "fields": {
+                "sessionId": transfer.session_id, "returnCode": code,
+                "returnMessage": message, "elmo": elmo_wire if outcome is Outcome.OK else "",
+            }, "script_nonce": nonce, "host": transfer.receiver_host},
+            headers={"content-security-policy": handoff_csp(transfer.receiver_origin, nonce)},
+        )
+        self.cookie.clear(response)
+        return response
+
+    async def error_handoff(self, request: Request, transfer: Transfer, token: str | None, code: str,
+                            message: str) -> HTMLResponse:
+        log.warning("transfer failed", extra={"error_code": code})
+        return await self.handoff(request, transfer, Outcome.ERROR, message=message, token=token)
+
+
+def _fmt_decimal(value: Decimal | None) -> str:
+    return "" if value is None else format_decimal(value)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def redirect(url: str, status: int = 303) -> Response:
+    return Response(status_code=status, headers={"location": url})
