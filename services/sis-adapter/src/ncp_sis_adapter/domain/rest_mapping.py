@@ -83,8 +83,6 @@ def map_record(record: Any, m: RecordMapping) -> ResultRecord:
     if status not in _STATUSES:
         raise Skip("status", "missing" if status is None else "not passed, failed or in-progress")
     grade = _coded(record, "grade", m.grade, m.grade_map)
-    if grade is None and status in ("passed", "failed") and m.grade is not None:
-        raise Skip("grade", "missing for a completed result")
     scheme = _coded(record, "grading_scheme", m.grading_scheme, m.grading_scheme_map) or m.default_grading_scheme
     credits_text = _get(record, "credits", m.credits)
     credits = None
