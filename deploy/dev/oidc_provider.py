@@ -53,14 +53,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("NCP_OIDC_PORT", "8010")))
-    parser.add_argument("--client-id-file", type=Path, required=True)
+    client = parser.add_mutually_exclusive_group(required=True)
+    client.add_argument("--client-id-file", type=Path)
+    client.add_argument("--client-id")
     parser.add_argument("--client-secret-file", type=Path, required=True)
     parser.add_argument("--redirect-uri", action="append", required=True)
     parser.add_argument("--users-json", type=Path, help="a JSON list of users (objects with sub and claims)")
     parser.add_argument("--token-max-age", type=int, default=600)
     args = parser.parse_args(argv)
     users = json.loads(args.users_json.read_text()) if args.users_json else DEMO_USERS
-    app = build(args.client_id_file.read_text().strip(), args.client_secret_file.read_text().strip(),
+    client_id = args.client_id or args.client_id_file.read_text().strip()
+    app = build(client_id, args.client_secret_file.read_text().strip(),
                 args.redirect_uri, users, args.token_max_age)
     # authlib refuses plain http unless told; this provider only ever listens on loopback.
     os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"

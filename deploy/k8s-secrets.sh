@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Create the Secrets the k8s/ manifests expect, from files (never from the repository).
+#   deploy/k8s-secrets.sh NAMESPACE --dev         development: generated values (deploy/dev/gen-secrets.sh),
+#                                                 in-cluster PostgreSQL URLs and the dev EMREG ConfigMap
+#   deploy/k8s-secrets.sh NAMESPACE DIR           production: your files in DIR:
+#       signing.key signing.crt  gateway-token registry-cache-token demo-client-token admin-token
+#       gateway-session-secret gateway-pseudonym-key oidc-client-secret
+#       gateway-database-url registry-database-url sis-database-url
+# Prints nothing secret; applies with `kubectl apply` (server-side dry runs: KUBECTL_FLAGS=--dry-run=server).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ns="${1:?namespace}"
+src="${2:?--dev or a directory}"
+kc() { kubectl -n "$ns" "$@"; }
+apply() { kubectl apply -n "$ns" ${KUBECTL_FLAGS:-} -f -; }
+
+if [ "$src" = "--dev" ]; then
+  bash deploy/dev/gen-secrets.sh >/dev/null
+  src=deploy/dev/secrets
+  pw="$(cat "$src/postgres-password")"
+  for svc in gateway registry sis; do
+    printf 'postgresql://ncp:%s@ncp-postgres:5432/%s' "$pw" "$svc" > "$src/$svc-database-url.k8s"
+  done
+  gateway_db="$src/gateway-database-url.k8s"; registry_db="$src/registry-database-url.k8s"
+  sis_db="$src/sis-database-url.k8s"
+  kc create configmap ncp-dev-emreg --from-file=emreg.json="$src/emreg.json" --dry-run=client -o yaml | apply
+  extra=(--from-file=postgres-password="$src/postgres-password")
+else
+  gateway_db="$src/gateway-database-url"; registry_db="$src/registry-database-url"; sis_db="$src/sis-database-url"
+  extra=()
+fi
+
+kc create secret tls ncp-signer-key --key="$src/signing.key" --cert="$src/signing.crt" \
+  --dry-run=client -o yaml | apply
+kc create secret generic ncp-caller-tokens \
+  --from-file=gateway="$src/gateway-token" --from-file=registry-cache="$src/registry-cache-token" \
+  --from-file=demo-client="$src/demo-client-token" --from-file=admin="$src/admin-token" \
+  --dry-run=client -o yaml | apply
+kc create secret generic ncp-gateway-secrets \
+  --from-file=session-secret="$src/gateway-session-secret" --from-file=pseudonym-key="$src/gateway-pseudonym-key" \
+  --from-file=oidc-client-secret="$src/oidc-client-secret" --dry-run=client -o yaml | apply
+kc create secret generic ncp-database --from-file=gateway-url="$gateway_db" \
+  --from-file=registry-url="$registry_db" --from-file=sis-url="$sis_db" "${extra[@]}" \
+  --dry-run=client -o yaml | apply
+echo "secrets applied in namespace $ns"
