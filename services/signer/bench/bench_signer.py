@@ -34,6 +34,7 @@ from ncp_signer.domain.signing import prepare, sign_document, sign_element
 from ncp_signer.settings import KeyConfig
 
 SIZES = (10, 100, 1000)
+ROUNDS = 3  # the machine is shared: every figure is the best of ROUNDS rounds
 SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
 PIN = "246810"
 XMLSEC_TEMPLATE = (
@@ -48,13 +49,16 @@ XMLSEC_TEMPLATE = (
 )
 
 
-def per_op_ms(fn: Callable[[], object], *, min_runs: int = 20, min_seconds: float = 0.5) -> float:
+def per_op_ms(fn: Callable[[], object], *, min_runs: int = 20, min_seconds: float = 0.3) -> float:
     fn()
-    runs, started = 0, time.perf_counter()
-    while runs < min_runs or time.perf_counter() - started < min_seconds:
-        fn()
-        runs += 1
-    return (time.perf_counter() - started) / runs * 1000
+    best = float("inf")
+    for _ in range(ROUNDS):
+        runs, started = 0, time.perf_counter()
+        while runs < min_runs or time.perf_counter() - started < min_seconds:
+            fn()
+            runs += 1
+        best = min(best, (time.perf_counter() - started) / runs * 1000)
+    return best
 
 
 def free_port() -> int:
@@ -143,10 +147,13 @@ def xmlsec_loop(base: Path, doc: bytes, key: Path, cert: Path, runs: int) -> flo
     command = ["xmlsec1", "--sign", "--privkey-pem", f"{key},{cert}", "--output", str(out), str(template)]
     subprocess.run(command, check=True, capture_output=True)
     emrex_elmo.verify(out.read_bytes(), emrex_elmo.load_certificates(cert.read_bytes())[:1])
-    started = time.perf_counter()
-    for _ in range(runs):
-        subprocess.run(command, check=True, capture_output=True)
-    return (time.perf_counter() - started) / runs * 1000
+    best = float("inf")
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        for _ in range(runs):
+            subprocess.run(command, check=True, capture_output=True)
+        best = min(best, (time.perf_counter() - started) / runs * 1000)
+    return best
 
 
 def main() -> None:
@@ -203,7 +210,7 @@ def run(base: Path, scale: float) -> None:
               f"{whole:>9.2f} {check:>10.2f} {verify:>8.2f}")
     print("  * sign step / (floor + C14N of the document); target <= 2")
 
-    print("\nxmlsec1 --sign, one process per document (RSA-2048, same documents)")
+    print(f"\nxmlsec1 --sign, one process per document (RSA-2048, same documents; best of {ROUNDS} rounds)")
     xmlsec: dict[int, float] = {}
     for n, doc in docs.items():
         xmlsec[n] = xmlsec_loop(base, doc, key_path, cert_path, max(5, int(40 * scale)))
@@ -222,7 +229,8 @@ def run(base: Path, scale: float) -> None:
     if hsm_env:
         backends["pkcs11"] = hsm_env
 
-    print("\nHTTP: uvicorn (1 process) on 127.0.0.1, httpx clients; full path: parse, XSD, sign, self-verify")
+    print("\nHTTP: uvicorn (1 process) on 127.0.0.1, httpx clients; full path: parse, XSD, sign, self-verify;"
+          f" best of {ROUNDS} rounds")
     print(f"{'backend':>7} {'courses':>7} {'clients':>7} {'sig/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'xmlsec1/HTTP':>12}")
     for name, env in backends.items():
@@ -233,7 +241,8 @@ def run(base: Path, scale: float) -> None:
             for n, doc in docs.items():
                 for clients in (1, 8):
                     total = max(20, int({10: 400, 100: 300, 1000: 60}[n] * scale))
-                    rate, p50, p99 = asyncio.run(http_run(port, token, doc, clients, total))
+                    rounds = [asyncio.run(http_run(port, token, doc, clients, total)) for _ in range(ROUNDS)]
+                    rate, p50, p99 = max(rounds)
                     print(f"{name:>7} {n:>7} {clients:>7} {rate:>8.1f} {p50:>8.2f} {p99:>8.2f} "
                           f"{xmlsec[n] / (1000 / rate):>11.1f}x")
         finally:
