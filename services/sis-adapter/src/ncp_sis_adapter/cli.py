@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import sys
 
 from .adapters.sql import demo
 from .adapters.sql.db import make_engine, migrate
@@ -42,13 +43,15 @@ def _seed(args: argparse.Namespace) -> int:
 
     summary = asyncio.run(run())
     if summary.seeded:
-        pass
+        sys.stdout.write(f"seeded {summary.institutions} institutions, {summary.learners} learners, "
+                         f"{summary.attainments} results\n")
     else:
-        pass
+        sys.stdout.write("demo data already present (use --reset to replace it)\n")
     return 0
 
 
 def _logins(_: argparse.Namespace) -> int:
     for learner in demo.demo_learners():
-        ", ".join(k for k in (learner.home, *learner.exchanges) if k) or "no results"
+        where = ", ".join(k for k in (learner.home, *learner.exchanges) if k) or "no results"
+        sys.stdout.write(f"{learner.learner_id:20} {learner.given_names} {learner.family_name} ({where})\n")
     return 0

@@ -27,7 +27,11 @@ class Tenants:
     by_name: dict[str, list[Institution]]
 
     def sources(self) -> list[SisSource]:
-        return [i.source for institutions in self.by_name.values() for i in institutions]
+        unique: dict[int, SisSource] = {}
+        for institutions in self.by_name.values():
+            for institution in institutions:
+                unique.setdefault(id(institution.source), institution.source)
+        return list(unique.values())
 
     async def aclose(self) -> None:
         for source in self.sources():
@@ -48,18 +52,24 @@ def build_source(config: InstitutionConfig, engine: AsyncEngine, timeout: float)
 
 
 def build_tenants(config: TenantsFile, engine: AsyncEngine, settings: Settings) -> Tenants:
-    """One source and one circuit breaker per institution and tenant (breakers are not shared)."""
+    """One source and one circuit breaker per upstream: an institution that several tenants list with the
+    same adapter settings shares its HTTP client and its breaker (it is one system that is up or down)."""
     by_name: dict[str, list[Institution]] = {}
+    shared: dict[tuple[str, str, float], tuple[SisSource, CircuitBreaker]] = {}
     for name, tenant in config.tenants.items():
         institutions = []
         for inst in tenant.institutions:
             timeout = inst.timeout_seconds or settings.institution_timeout_seconds
+            key = (inst.schac, inst.adapter.model_dump_json(), timeout)
+            if key not in shared:
+                shared[key] = (
+                    build_source(inst, engine, timeout),
+                    CircuitBreaker(settings.breaker_failure_threshold, settings.breaker_reset_seconds),
+                )
+            source, breaker = shared[key]
             institutions.append(Institution(
-                schac=inst.schac,
-                source=build_source(inst, engine, timeout),
-                matching=list(inst.matching or tenant.matching),
-                timeout_seconds=timeout,
-                breaker=CircuitBreaker(settings.breaker_failure_threshold, settings.breaker_reset_seconds),
+                schac=inst.schac, source=source, matching=list(inst.matching or tenant.matching),
+                timeout_seconds=timeout, breaker=breaker,
             ))
         by_name[name] = institutions
     return Tenants(by_name)

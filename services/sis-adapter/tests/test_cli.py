@@ -1,0 +1,96 @@
+"""`emrex demo seed` / `emrex demo logins`, and the service as a real process (the dev.procfile command)."""
+
+import asyncio
+import os
+import secrets
+import socket
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from emrex_cli.main import main
+from ncp_contracts import BearerAuth
+from ncp_contracts.sis import LearnerIdentity, ResultsQuery, SisClient
+
+
+def test_demo_seed_is_idempotent(tmp_path: Path, capsys):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'sis.db'}"
+    assert main(["demo", "seed", "--database-url", url]) == 0
+    assert "seeded 4 institutions, 24 learners" in capsys.readouterr().out
+    assert main(["demo", "seed", "--database-url", url]) == 0
+    assert "already present" in capsys.readouterr().out
+    assert main(["demo", "seed", "--database-url", url, "--reset"]) == 0
+    assert "seeded 4 institutions" in capsys.readouterr().out
+
+
+def test_demo_seed_bad_url_is_exit_1(capsys):
+    assert main(["demo", "seed", "--database-url", "mysql://nope"]) == 1
+    assert "bad database URL" in capsys.readouterr().err
+
+
+def test_demo_logins_lists_the_fixed_logins(capsys):
+    assert main(["demo", "logins"]) == 0
+    out = capsys.readouterr().out
+    assert "demo-learner-1 " in out
+    assert "demo-learner-empty" in out
+
+
+@pytest.mark.postgres
+def test_demo_seed_on_postgres(pg_url, capsys):
+    import uuid
+
+    schema = f"sis_cli_{uuid.uuid4().hex[:10]}"
+
+    async def drop() -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(pg_url.replace("+asyncpg", ""))
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await conn.close()
+
+    try:
+        code = main(["demo", "seed", "--database-url", pg_url, "--schema", schema])
+    except OSError as exc:  # pragma: no cover
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    try:
+        assert code == 0
+        assert "seeded 4 institutions" in capsys.readouterr().out
+    finally:
+        asyncio.run(drop())
+
+
+async def test_service_process_with_the_dev_settings(tmp_path: Path):
+    (tmp_path / "tokens").mkdir()
+    token = secrets.token_urlsafe(24)
+    (tmp_path / "tokens" / "gateway").write_text(token)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "NCP_SIS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/data/sis.db",
+           "NCP_SIS_SEED_DEMO": "true", "NCP_SIS_CALLER_TOKENS_PATH": str(tmp_path / "tokens"),
+           "NCP_SIS_PORT": str(port)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ncp_sis_adapter", env=env, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", auth=BearerAuth(token)) as http:
+            for _ in range(200):
+                try:
+                    if (await http.get("/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)
+            else:
+                pytest.fail("the service did not become ready")
+            answer = await SisClient(http).query(ResultsQuery(identity=LearnerIdentity(
+                learner_id="demo-learner-1", subject="demo-learner-1")))
+            assert answer.status == "ok"
+            assert len(answer.reports) >= 2
+    finally:
+        process.terminate()
+        _, err = await asyncio.wait_for(process.communicate(), 10)
+    assert b"Traceback" not in err
+    assert b"demo-learner-1" not in err
