@@ -5,7 +5,7 @@
 #   deploy/k8s-secrets.sh NAMESPACE DIR           production: your files in DIR:
 #       signing.key signing.crt  gateway-token registry-cache-token demo-client-token admin-token
 #       gateway-session-secret gateway-pseudonym-key oidc-client-secret
-#       gateway-database-url registry-database-url sis-database-url
+#       gateway-database-url registry-database-url sis-database-url   (postgresql+asyncpg://user:password@host:5432/db)
 # Prints nothing secret; applies with `kubectl apply` (server-side dry runs: KUBECTL_FLAGS=--dry-run=server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ if [ "$src" = "--dev" ]; then
   src=deploy/dev/secrets
   pw="$(cat "$src/postgres-password")"
   for svc in gateway registry sis; do
-    printf 'postgresql://ncp:%s@ncp-postgres:5432/%s' "$pw" "$svc" > "$src/$svc-database-url.k8s"
+    printf 'postgresql+asyncpg://ncp:%s@ncp-postgres:5432/%s' "$pw" "$svc" > "$src/$svc-database-url.k8s"
   done
   gateway_db="$src/gateway-database-url.k8s"; registry_db="$src/registry-database-url.k8s"
   sis_db="$src/sis-database-url.k8s"

@@ -39,12 +39,10 @@ done
 chmod 644 "$out/caller-tokens"
 # Database URLs carry the password, so they live here too (env_file), never in docker-compose.yml.
 pw="$(cat "$out/postgres-password")"
-cat > "$out/database.env" <<EOF2
-NCP_GATEWAY_DATABASE_URL=postgresql+asyncpg://ncp:${pw}@postgres:5432/gateway
-NCP_REGISTRY_DATABASE_URL=postgresql+asyncpg://ncp:${pw}@postgres:5432/registry
-NCP_SIS_DATABASE_URL=postgresql+asyncpg://ncp:${pw}@postgres:5432/sis
-EOF2
-chmod 644 "$out/database.env"
+for db in gateway:GATEWAY registry:REGISTRY sis:SIS; do
+  echo "NCP_${db#*:}_DATABASE_URL=postgresql+asyncpg://ncp:${pw}@postgres:5432/${db%%:*}" > "$out/${db%%:*}-database.env"
+  chmod 644 "$out/${db%%:*}-database.env"
+done
 # EMREG listing this node (the browser reaches the gateway at localhost:8000 in compose).
 "$PY" deploy/dev/make_emreg.py --url "http://localhost:${NCP_GATEWAY_PORT:-8000}/emrex" --cert "$out/signing.crt" \
   --institution aurora.example.fi --institution nordlys.example.se --institution rheinau.example.de \

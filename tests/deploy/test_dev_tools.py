@@ -1,0 +1,84 @@
+"""The `make run` helpers: the EMREG file the registry-cache accepts, the OIDC provider's client checks."""
+
+import base64
+import json
+import runpy
+import subprocess
+import sys
+
+from emrex_cli.devpki import make_ca, make_signing_key
+
+
+def _module(kit, name):
+    return runpy.run_path(str(kit.ROOT / "deploy" / "dev" / f"{name}.py"), run_name=f"ncp_dev_{name}")
+
+
+def test_emreg_file_lists_our_node_and_the_registry_cache_accepts_it(kit, tmp_path):
+    from ncp_registry_cache.domain.emreg import parse_emreg
+
+    ca = make_ca(bits=2048)
+    key = make_signing_key(ca, bits=2048)
+    chain = tmp_path / "signing.crt"
+    chain.write_bytes(key.cert_pem() + ca.cert_pem())
+    out = tmp_path / "emreg.json"
+    subprocess.run([sys.executable, str(kit.ROOT / "deploy" / "dev" / "make_emreg.py"), "--url",
+                    "http://127.0.0.1:8000/emrex", "--cert", str(chain), "--institution", "aurora.example.fi",
+                    "--out", str(out)], check=True)
+    document = json.loads(out.read_text())
+    (emp,) = document["emps"]
+    assert emp["pubKey"] == key.cert_pem().decode()  # the signing certificate, not the CA
+    registry = parse_emreg(out.read_bytes())
+    (node,) = registry.nodes
+    assert node.url == "http://127.0.0.1:8000/emrex"
+
+
+def _authorize(client, query):
+    return client.get("/oauth2/authorize?" + "&".join(f"{k}={v}" for k, v in query.items()))
+
+
+def test_oidc_provider_knows_only_the_registered_client(kit, monkeypatch):
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
+    build = _module(kit, "oidc_provider")["build"]
+    app = build("ncp-gateway-dev", "a-long-client-secret", ["http://127.0.0.1:8000/login/callback"],
+                [{"sub": "demo-learner-1", "given_name": "Aino"}])
+    client = app.test_client()
+    ok = {"client_id": "ncp-gateway-dev", "response_type": "code", "scope": "openid",
+          "redirect_uri": "http://127.0.0.1:8000/login/callback", "state": "s", "nonce": "n"}
+    page = _authorize(client, ok)
+    assert page.status_code == 200
+    assert b"demo-learner-1" in page.data
+    assert _authorize(client, {**ok, "client_id": "someone-else"}).status_code >= 400
+    assert _authorize(client, {**ok, "redirect_uri": "http://127.0.0.1:9999/cb"}).status_code >= 400
+    # A whole code flow: the right secret gets a token, a wrong one does not.
+    answer = client.post("/oauth2/authorize?" + "&".join(f"{k}={v}" for k, v in ok.items()),
+                         data={"sub": "demo-learner-1"})
+    assert answer.status_code == 302
+    code = answer.headers["Location"].split("code=")[1].split("&")[0]
+    bad = client.post("/oauth2/token", data={"grant_type": "authorization_code", "code": code,
+                                             "redirect_uri": ok["redirect_uri"]},
+                      headers={"Authorization": "Basic " + base64.b64encode(b"ncp-gateway-dev:wrong").decode()})
+    assert bad.status_code == 401
+    good = client.post("/oauth2/token", data={"grant_type": "authorization_code", "code": code,
+                                              "redirect_uri": ok["redirect_uri"]},
+                       headers={"Authorization": "Basic "
+                                + base64.b64encode(b"ncp-gateway-dev:a-long-client-secret").decode()})
+    assert good.status_code == 200, good.data
+    assert "id_token" in good.get_json()
+    assert not app.debug
+
+
+def test_readiness_banner_lists_every_process(kit, monkeypatch):
+    monkeypatch.setenv("NCP_GATEWAY_PORT", "18000")
+    endpoints = _module(kit, "wait_ready")["endpoints"]()
+    assert set(endpoints) == {"ncp-gateway", "signer", "registry-cache", "sis-adapter", "oidc-provider", "demo-client"}
+    assert endpoints["ncp-gateway"] == "http://127.0.0.1:18000/readyz"
+
+
+def test_run_script_procfiles_cover_every_service(kit):
+    procfiles = sorted(p.parent.name for p in (kit.ROOT / "services").glob("*/dev.procfile"))
+    services = sorted(p.name for p in (kit.ROOT / "services").iterdir() if (p / "pyproject.toml").exists())
+    assert procfiles == services
+    for path in [*(kit.ROOT / "services").glob("*/dev.procfile"), *(kit.ROOT / "deploy" / "dev").glob("*.procfile")]:
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
+        assert len(lines) == 1, path
+        assert ": " in lines[0], path
