@@ -73,11 +73,12 @@ class HandmadeOp:
     key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "k1"}))
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     token_requests: list[dict[str, str]] = field(default_factory=list)
+    discovery_issuer: str | None = None  # what discovery claims, when it should differ from `issuer`
 
-    def id_token(self, nonce: str, *, key: RSAKey | None = None, **overrides: Any) -> str:
+    def id_token(self, request_nonce: str, /, *, key: RSAKey | None = None, **overrides: Any) -> str:
         now = int(dt.datetime.now(dt.UTC).timestamp())
         claims: dict[str, Any] = {"iss": self.issuer, "aud": self.client_id, "sub": "demo-learner-1",
-                                  "iat": now, "exp": now + 300, "nonce": nonce}
+                                  "iat": now, "exp": now + 300, "nonce": request_nonce}
         for name, value in overrides.items():
             if value is None:
                 claims.pop(name, None)
@@ -89,7 +90,7 @@ class HandmadeOp:
     def app(self) -> Starlette:
         async def discovery(_: Request) -> JSONResponse:
             return JSONResponse({
-                "issuer": self.issuer, "authorization_endpoint": f"{self.issuer}/authorize",
+                "issuer": self.discovery_issuer or self.issuer, "authorization_endpoint": f"{self.issuer}/authorize",
                 "token_endpoint": f"{self.issuer}/token", "jwks_uri": f"{self.issuer}/jwks",
                 "response_types_supported": ["code"], "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": ["RS256"],

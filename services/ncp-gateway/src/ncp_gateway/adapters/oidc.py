@@ -132,7 +132,9 @@ class OidcClient:
         try:
             registry.validate(claims)
         except JoseError as exc:
-            raise LoginError(f"id_token_{exc.error}", f"ID token rejected: {exc.description or exc.error}") from None
+            claim = getattr(exc, "claim", None)
+            reason = f"{exc.description or exc.error}" + (f" ({claim})" if claim and claim not in str(exc) else "")
+            raise LoginError(f"id_token_{exc.error}", f"ID token rejected: {reason}") from None
         aud = claims.get("aud")
         # OIDC Core §3.1.3.7: with several audiences azp must be present and be us.
         if isinstance(aud, list) and len(aud) > 1 and claims.get("azp") != self.client_id:

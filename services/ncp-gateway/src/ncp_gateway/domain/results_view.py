@@ -72,6 +72,11 @@ def _level(los: LearningOpportunitySpecification) -> str | None:
     return None
 
 
+def _sendable(los: LearningOpportunitySpecification) -> bool:
+    # A not-passed node (a degree in progress) may still be chosen for the passed results it contains.
+    return los.specifies.passed or any(_sendable(child) for child in los.has_part)
+
+
 def _matches(los: LearningOpportunitySpecification, filters: Filters) -> bool:
     loi = los.specifies
     if filters.type and (los.type or "") != filters.type:
@@ -104,7 +109,7 @@ def build_groups(
                 code=los.identifier("local") or (los.identifiers[0].value if los.identifiers else None),
                 type=los.type, level=_level(los), date=loi.date or loi.start,
                 status=loi.status or "passed", grade=loi.result_label, credits=loi.credit("ects"),
-                selectable=include_not_passed or loi.passed, selected=key in chosen,
+                selectable=include_not_passed or _sendable(los), selected=key in chosen,
             )
             position = len(rows)
             rows.append(row)

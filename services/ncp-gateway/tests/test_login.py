@@ -1,0 +1,155 @@
+"""OIDC login: PKCE, state, nonce, issuer, audience, expiry and signature checks; session fixation."""
+
+import base64
+import hashlib
+
+import httpx
+import pytest
+from joserfc.jwk import RSAKey
+
+
+def cookie_value(browser) -> str:
+    return next(c.value for c in browser.http.cookies.jar if c.name.endswith("ncp_gateway"))
+
+
+async def test_authorization_request_uses_pkce_state_nonce_and_the_callback(browser, gateway_settings):
+    await browser.start_login()
+    params = browser.auth_params()
+    assert browser.authorization_url.startswith(gateway_settings.oidc_issuer + "/")
+    assert params["response_type"] == "code"
+    assert params["code_challenge_method"] == "S256"
+    assert len(params["code_challenge"]) == 43
+    assert len(params["state"]) >= 32
+    assert len(params["nonce"]) >= 32
+    assert "openid" in params["scope"].split()
+    assert params["redirect_uri"] == "https://gateway.example.eu/login/callback"
+
+
+async def test_login_at_the_real_provider_rotates_the_session_cookie(browser, kit):
+    await browser.start_login()
+    before = cookie_value(browser)
+    callback = await browser.callback(await browser.provider_login("demo-learner-1"))
+    assert callback.status_code == 303
+    after = cookie_value(browser)
+    assert after != before
+    # The pre-login cookie (which an attacker could have planted) no longer opens the transfer.
+    async with httpx.AsyncClient(transport=browser.http._transport, base_url=kit.GATEWAY_URL) as other:
+        other.cookies.set("__Host-ncp_gateway", before)
+        stale = await other.get("/select")
+        assert stale.status_code == 400
+        assert "no active transfer" in stale.text
+    assert (await browser.selection()).status_code == 200
+
+
+async def test_bad_state_returns_ncp_error(browser, kit):
+    await browser.start_login()
+    url = await browser.provider_login("demo-learner-1")
+    forged = url.replace("state=", "state=x")
+    handoff = kit.handoff_of(await browser.callback(forged))
+    assert handoff.fields["returnCode"] == "NCP_ERROR"
+    assert "state" in handoff.fields["returnMessage"]
+    assert handoff.fields["elmo"] == ""
+
+
+async def test_provider_error_returns_ncp_error(browser, kit):
+    await browser.start_login()
+    state = browser.auth_params()["state"]
+    handoff = kit.handoff_of(await browser.callback(f"/login/callback?error=access_denied&state={state}"))
+    assert handoff.fields["returnCode"] == "NCP_ERROR"
+    assert "access_denied" in handoff.fields["returnMessage"]
+
+
+async def test_callback_without_a_session_is_an_error_page(browser):
+    response = await browser.http.get("/login/callback?code=abc&state=def")
+    assert response.status_code == 400
+    assert 'id="emrex"' not in response.text
+
+
+def s256(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+async def test_handmade_provider_valid_token_logs_in_and_sends_the_pkce_verifier(make_browser, handmade_op):
+    async with make_browser(op=handmade_op) as b:
+        await b.start_login()
+        params = b.auth_params()
+        handmade_op.codes["good"] = {"id_token": handmade_op.id_token(params["nonce"])}
+        response = await b.callback(f"/login/callback?code=good&state={params['state']}")
+        assert response.status_code == 303, response.text
+        token_request = handmade_op.token_requests[-1]
+        assert s256(token_request["code_verifier"]) == params["code_challenge"]
+        assert token_request["redirect_uri"] == params["redirect_uri"]
+
+
+OTHER_KEY = RSAKey.generate_key(2048, parameters={"kid": "k1"})
+
+
+@pytest.mark.parametrize(("claims", "reason"), [
+    ({"nonce": "not-the-nonce"}, "nonce"),
+    ({"nonce": None}, "nonce"),
+    ({"iss": "https://evil.example.test"}, "iss"),
+    ({"aud": "someone-else"}, "aud"),
+    ({"aud": ["ncp-gateway", "other"], "azp": "other"}, "azp"),
+    ({"exp": 1_600_000_000, "iat": 1_599_999_000}, "expired"),
+    ({"iat": 4_000_000_000, "exp": 4_000_000_600}, "iat"),
+    ({"sub": None}, "sub"),
+    ({"_key": OTHER_KEY}, "signature"),
+])
+async def test_bad_id_tokens_return_ncp_error(make_browser, handmade_op, kit, claims, reason):
+    async with make_browser(op=handmade_op) as b:
+        await b.start_login()
+        params = b.auth_params()
+        key = claims.pop("_key", None)
+        handmade_op.codes["c"] = {"id_token": handmade_op.id_token(params["nonce"], key=key, **claims)}
+        handoff = kit.handoff_of(await b.callback(f"/login/callback?code=c&state={params['state']}"))
+        assert handoff.fields["returnCode"] == "NCP_ERROR"
+        assert reason in handoff.fields["returnMessage"]
+        assert handoff.fields["elmo"] == ""
+
+
+async def test_token_endpoint_refusal_returns_ncp_error(make_browser, handmade_op, kit):
+    async with make_browser(op=handmade_op) as b:
+        await b.start_login()
+        state = b.auth_params()["state"]
+        handoff = kit.handoff_of(await b.callback(f"/login/callback?code=unknown&state={state}"))
+        assert handoff.fields["returnCode"] == "NCP_ERROR"
+        assert "refused" in handoff.fields["returnMessage"]
+
+
+async def test_discovery_naming_another_issuer_returns_ncp_error(make_browser, handmade_op, kit):
+    handmade_op.discovery_issuer = "https://op.example.test/other"
+    async with make_browser(op=handmade_op) as b:
+        entry = await b.enter()
+        handoff = kit.handoff_of(await b.http.get(entry.headers["location"]))
+        assert handoff.fields["returnCode"] == "NCP_ERROR"
+        assert "another issuer" in handoff.fields["returnMessage"]
+
+
+async def test_provider_down_returns_ncp_error(make_browser, kit):
+    async with make_browser(transports={"oidc": kit.FailingTransport()}) as b:
+        entry = await b.enter()
+        handoff = kit.handoff_of(await b.http.get(entry.headers["location"]))
+        assert handoff.fields["returnCode"] == "NCP_ERROR"
+        assert "discovery failed" in handoff.fields["returnMessage"]
+
+
+async def test_configured_claim_is_the_learner_id_and_audit_keeps_only_a_pseudonym(make_browser, handmade_op, kit,
+                                                                                  gateway_settings):
+    async with make_browser(op=handmade_op, oidc_subject_claims=["uid", "sub"]) as b:
+        await b.start_login()
+        params = b.auth_params()
+        handmade_op.codes["c"] = {"id_token": handmade_op.id_token(params["nonce"], uid="demo-learner-1",
+                                                                   sub="opaque-123")}
+        assert (await b.callback(f"/login/callback?code=c&state={params['state']}")).status_code == 303
+        page = await b.selection()
+        assert "Aurora University" in page.text
+        handoff = kit.handoff_of(await b.cancel())
+        assert handoff.fields["returnCode"] == "NCP_CANCEL"
+    from ncp_gateway.adapters.store import SessionStore, make_engine
+    from ncp_gateway.domain.outgoing import pseudonym
+
+    engine = make_engine(gateway_settings.sqlalchemy_url)
+    records = await SessionStore(engine).audit_records()
+    await engine.dispose()
+    key = gateway_settings.pseudonym_key_path.read_text().strip().encode()
+    assert records[-1].login_pseudonym == pseudonym(key, handmade_op.issuer, "opaque-123")
