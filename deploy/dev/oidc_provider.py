@@ -15,6 +15,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import flask
 import uvicorn
@@ -43,6 +44,18 @@ def build(client_id: str, client_secret: str, redirect_uris: list[str], users: l
             id=client_id, secret=client_secret, redirect_uris=redirect_uris,
             allowed_scopes=Client.SCOPES_SUPPORTED, token_endpoint_auth_method="client_secret_basic",  # noqa: S106
         ))
+    @app.after_request
+    def keep_state_on_errors(response: flask.Response) -> flask.Response:
+        # RFC 6749 4.1.2.1: an error answer carries the request's state; the package drops it on "Deny",
+        # which would make a cancelled login look like a forged one to the client.
+        request = flask.request
+        location = response.headers.get("Location", "")
+        if (request.path == "/oauth2/authorize" and response.status_code in (302, 303) and "state" in request.args
+                and "error=" in location and "state=" not in location):
+            separator = "&" if "?" in location else "?"
+            response.headers["Location"] = location + separator + urlencode({"state": request.args["state"]})
+        return response
+
     # The package turns on Flask debug mode and the interactive debugger; never expose that.
     app.debug = False
     app.wsgi_app = app.wsgi_app.app  # type: ignore[attr-defined]

@@ -49,6 +49,11 @@ def test_oidc_provider_knows_only_the_registered_client(kit, monkeypatch):
     assert b"demo-learner-1" in page.data
     assert _authorize(client, {**ok, "client_id": "someone-else"}).status_code >= 400
     assert _authorize(client, {**ok, "redirect_uri": "http://127.0.0.1:9999/cb"}).status_code >= 400
+    # "Deny" answers access_denied with the request's state (RFC 6749 4.1.2.1).
+    denied = client.post("/oauth2/authorize?" + "&".join(f"{k}={v}" for k, v in ok.items()), data={"action": "deny"})
+    assert denied.status_code == 302
+    assert "error=access_denied" in denied.headers["Location"]
+    assert denied.headers["Location"].endswith("&state=s")
     # A whole code flow: the right secret gets a token, a wrong one does not.
     answer = client.post("/oauth2/authorize?" + "&".join(f"{k}={v}" for k, v in ok.items()),
                          data={"sub": "demo-learner-1"})
