@@ -1,0 +1,47 @@
+"""Fixtures for the `emrex` command line: reference data and a way to run the real command."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+_DEFAULT_SHARED = Path(__file__).resolve().parents[3].parent / "shared"
+
+Run = Callable[..., subprocess.CompletedProcess[bytes]]
+
+
+@pytest.fixture(scope="session")
+def reference() -> Path:
+    shared = os.environ.get("NCP_SHARED_DIR")
+    path = (Path(shared) if shared else _DEFAULT_SHARED) / "reference"
+    if not (path / "samples").is_dir():
+        pytest.fail(f"reference data not found at {path}; set NCP_SHARED_DIR to the folder holding reference/")
+    return path
+
+
+@pytest.fixture(scope="session")
+def samples(reference: Path) -> Path:
+    return reference / "samples"
+
+
+@pytest.fixture
+def emrex(tmp_path: Path) -> Run:
+    """Run `python -m emrex_cli.main ARGS` as a separate process, as a user would."""
+
+    def run(
+        *args: str | Path, stdin: bytes = b"", env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-m", "emrex_cli.main", *map(str, args)],
+            input=stdin,
+            capture_output=True,
+            timeout=60,
+            check=False,
+            cwd=tmp_path,
+            env={**os.environ, **(env or {})},
+        )
+
+    return run
