@@ -73,8 +73,7 @@ def prepare(xml: bytes, *, max_bytes: int) -> etree._Element:
         # of an element with siblings renders namespaces wrongly (a stray xmlns=""), so sign and
         # answer the document element alone.
         root = parse_xml(etree.tostring(root), max_bytes=max_bytes)
-    signatures = sum(1 for _ in root.iter(f"{{{DSIG_NS}}}Signature"))
-    if signatures:
+    if next(root.iter(f"{{{DSIG_NS}}}Signature"), None) is not None:
         raise DocumentRejected(409, "already_signed", "the document already contains a ds:Signature")
     with _schema_lock:
         schema = bundled_schema("1.7.0")
