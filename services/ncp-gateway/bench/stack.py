@@ -1,0 +1,195 @@
+"""The whole product on loopback as real processes (signer, sis-adapter, registry-cache, the development
+OIDC provider, the gateway), plus a student's browser walk through the EMREX flow over HTTP.
+
+Used by the e2e test (loaded by path) and by bench_flow.py. Keys, tokens and secrets are made here.
+"""
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import lxml.html
+
+REPO = Path(__file__).resolve().parents[3]
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    directory: Path
+    ports: dict[str, int]
+    signer_cert: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    @property
+    def gateway(self) -> str:
+        return self.url("gateway")
+
+    def log(self, name: str) -> str:
+        return (self.directory / f"{name}.log").read_text(errors="replace")
+
+
+def _write_secrets(directory: Path) -> dict[str, Path]:
+    from emrex_cli.devpki import make_ca, make_signing_key
+
+    directory.mkdir(parents=True, exist_ok=True)
+    callers = directory / "callers"
+    callers.mkdir(exist_ok=True)
+    files: dict[str, Path] = {"callers": callers}
+    for caller in ("gateway", "admin", "registry-cache", "demo-client"):
+        (callers / caller).write_text(secrets.token_urlsafe(32) + "\n")
+    for name in ("session-secret", "pseudonym-key", "oidc-client-secret"):
+        files[name] = directory / name
+        files[name].write_text(secrets.token_urlsafe(32) + "\n")
+    files["oidc-client-id"] = directory / "oidc-client-id"
+    files["oidc-client-id"].write_text("ncp-gateway-e2e\n")
+    ca = make_ca(bits=2048)
+    signing = make_signing_key(ca, "e2e-signer", bits=2048)
+    files["signing.key"] = directory / "signing.key"
+    files["signing.key"].write_bytes(signing.key_pem())
+    files["signing.crt"] = directory / "signing.crt"
+    files["signing.crt"].write_bytes(signing.cert_pem())
+    files["emreg.json"] = directory / "emreg.json"
+    return files
+
+
+def _wait(url: str, process: subprocess.Popen[bytes], name: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{name} not ready at {url} within {timeout}s")
+
+
+@contextmanager
+def running_stack(directory: Path, *, gateway_env: dict[str, str] | None = None) -> Iterator[Stack]:
+    files = _write_secrets(directory / "secrets")
+    ports = {name: free_port() for name in ("signer", "sis", "registry", "oidc", "gateway")}
+    stack = Stack(directory=directory, ports=ports, signer_cert=files["signing.crt"])
+    gateway = f"http://127.0.0.1:{ports['gateway']}"
+    files["emreg.json"].write_text(json.dumps({"emps": [{
+        "url": f"{gateway}/emrex", "acronym": "E2E", "countryCode": "FI",
+        "institutions": ["aurora.example.fi", "nordlys.example.se"],
+        "pubKey": files["signing.crt"].read_text(),
+    }], "countries": [{"countryCode": "FI", "countryName": "Finland", "singleFetch": False}]}))
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("NCP_")}
+    token = str(files["callers"] / "gateway")
+    commands: dict[str, tuple[list[str], dict[str, str], str]] = {
+        "signer": ([PYTHON, "-m", "ncp_signer"], {
+            "NCP_SIGNER_PORT": str(ports["signer"]), "NCP_SIGNER_KEY_FILE": str(files["signing.key"]),
+            "NCP_SIGNER_CERT_FILE": str(files["signing.crt"]), "NCP_SIGNER_CALLER_TOKENS_PATH": str(files["callers"]),
+        }, "/readyz"),
+        "sis": ([PYTHON, "-m", "ncp_sis_adapter"], {
+            "NCP_SIS_PORT": str(ports["sis"]), "NCP_SIS_DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'sis.db'}",
+            "NCP_SIS_SEED_DEMO": "true", "NCP_SIS_CALLER_TOKENS_PATH": str(files["callers"]),
+        }, "/readyz"),
+        "registry": ([PYTHON, "-m", "ncp_registry_cache"], {
+            "NCP_REGISTRY_PORT": str(ports["registry"]), "NCP_REGISTRY_SOURCE": str(files["emreg.json"]),
+            "NCP_REGISTRY_DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'registry.db'}",
+            "NCP_REGISTRY_CALLER_TOKENS_PATH": str(files["callers"]),
+        }, "/readyz"),
+        "oidc": ([PYTHON, str(REPO / "deploy" / "dev" / "oidc_provider.py"), "--port", str(ports["oidc"]),
+                  "--client-id-file", str(files["oidc-client-id"]),
+                  "--client-secret-file", str(files["oidc-client-secret"]),
+                  "--redirect-uri", f"{gateway}/login/callback"], {}, "/.well-known/openid-configuration"),
+        "gateway": ([PYTHON, "-m", "ncp_gateway"], {
+            "NCP_GATEWAY_PORT": str(ports["gateway"]), "NCP_GATEWAY_LOG_LEVEL": "WARNING",
+            "NCP_GATEWAY_OIDC_ISSUER": f"http://127.0.0.1:{ports['oidc']}",
+            "NCP_GATEWAY_OIDC_CLIENT_ID": files["oidc-client-id"].read_text().strip(),
+            "NCP_GATEWAY_OIDC_CLIENT_SECRET_PATH": str(files["oidc-client-secret"]),
+            "NCP_GATEWAY_SESSION_SECRET_PATH": str(files["session-secret"]),
+            "NCP_GATEWAY_PSEUDONYM_KEY_PATH": str(files["pseudonym-key"]),
+            "NCP_GATEWAY_DATABASE_PATH": str(directory / "gateway.db"),
+            "NCP_GATEWAY_ALLOW_HTTP_LOOPBACK": "true", "NCP_GATEWAY_COOKIE_SECURE": "false",
+            "NCP_GATEWAY_SIGNER_URL": f"http://127.0.0.1:{ports['signer']}",
+            "NCP_GATEWAY_REGISTRY_URL": f"http://127.0.0.1:{ports['registry']}",
+            "NCP_GATEWAY_SIS_URL": f"http://127.0.0.1:{ports['sis']}",
+            "NCP_GATEWAY_SIGNER_TOKEN_PATH": token, "NCP_GATEWAY_REGISTRY_TOKEN_PATH": token,
+            "NCP_GATEWAY_SIS_TOKEN_PATH": token, **(gateway_env or {}),
+        }, "/readyz"),
+    }
+    try:
+        for name, (argv, env, probe) in commands.items():
+            log = (directory / f"{name}.log").open("wb")
+            stack.processes[name] = subprocess.Popen(argv, env={**base_env, **env}, stdout=log,
+                                                     stderr=subprocess.STDOUT, cwd=directory)
+            log.close()
+            _wait(stack.url(name) + probe, stack.processes[name], name)
+        yield stack
+    finally:
+        for process in reversed(list(stack.processes.values())):
+            process.terminate()
+        for process in stack.processes.values():
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+# ---- a student's browser ----------------------------------------------------------------------
+
+def hidden_fields(html: str, xpath: str) -> tuple[str, dict[str, list[str]]]:
+    form = lxml.html.fromstring(html).xpath(xpath)[0]
+    fields: dict[str, list[str]] = {}
+    for element in form.xpath(".//input"):
+        if element.get("type") == "checkbox" and element.get("checked") is None:
+            continue
+        if element.get("name"):
+            fields.setdefault(element.get("name"), []).append(element.get("value") or "")
+    return form.get("action") or "", fields
+
+
+async def student_flow(browser: httpx.AsyncClient, provider: httpx.AsyncClient, gateway: str, return_url: str,
+                       *, sub: str = "demo-learner-1", keys: list[str] | None = None,
+                       session_id: str = "bench") -> tuple[str, dict[str, str]]:
+    """entry -> login at the provider -> callback -> selection -> preview -> consent; the hand-off form."""
+    entry = await browser.post(f"{gateway}/emrex", data={"sessionId": session_id, "returnUrl": return_url})
+    assert entry.status_code == 303, entry.text
+    login = await browser.get(entry.headers["location"])
+    assert login.status_code == 302, login.text
+    answer = await provider.post(login.headers["location"], data={"sub": sub})
+    assert answer.status_code == 302, answer.text
+    callback = await browser.get(answer.headers["location"])
+    assert callback.status_code == 303, callback.text
+    page = await browser.get(f"{gateway}/select")
+    _, fields = hidden_fields(page.text, "//form[@id='selection']")
+    chosen = fields.get("shown", []) if keys is None else keys
+    chosen_response = await browser.post(f"{gateway}/select", data={
+        "csrf": fields["csrf"][0], "shown": fields.get("shown", []), "los": chosen, "action": "preview"})
+    assert chosen_response.status_code == 303, chosen_response.text
+    preview = await browser.get(f"{gateway}/preview")
+    _, consent = hidden_fields(preview.text, "//form[@action='/send']")
+    sent = await browser.post(f"{gateway}/send", data={"csrf": consent["csrf"][0], "consent": "yes"})
+    assert sent.status_code == 200, sent.text
+    action, handoff = hidden_fields(sent.text, "//form[@id='emrex']")
+    return action, {k: v[0] for k, v in handoff.items()}
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")

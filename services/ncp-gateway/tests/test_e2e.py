@@ -1,0 +1,119 @@
+"""The four services as real uvicorn processes on loopback, the development OIDC provider (oidc-provider-mock)
+as a process, and a test receiver (EMC) that gets the browser's POST; the ELMO is checked with xmlsec1."""
+
+import importlib.util
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+import emrex_elmo
+from emrex_elmo import transport
+from ncp_gateway.domain.results_view import pick_title
+
+pytestmark = pytest.mark.e2e
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "stack.py"
+
+
+def load_stack_module():
+    spec = importlib.util.spec_from_file_location("ncp_gateway_bench_stack", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Receiver:
+    """A minimal EMC: records what the student's browser posts to the returnUrl."""
+
+    def __init__(self, port: int) -> None:
+        self.received: list[dict[str, str]] = []
+        self.content_types: list[str] = []
+
+        async def receive(request: Request) -> PlainTextResponse:
+            self.content_types.append(request.headers.get("content-type", ""))
+            form = await request.form()
+            self.received.append({k: str(v) for k, v in form.items()})
+            return PlainTextResponse("thanks")
+
+        app = Starlette(routes=[Route("/emrex/return", receive, methods=["POST"])])
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                                                    access_log=False, lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = f"http://127.0.0.1:{port}/emrex/return"
+
+    def __enter__(self) -> "Receiver":
+        self.thread.start()
+        while not self.server.started:
+            threading.Event().wait(0.02)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    module = load_stack_module()
+    with module.running_stack(tmp_path_factory.mktemp("e2e")) as running:
+        yield module, running
+
+
+def leaf_titles(elmo) -> set[str]:
+    return {pick_title(los.titles, "en") for _, los, _ in elmo.iter_los() if not los.has_part}
+
+
+async def test_two_institutions_arrive_signed_valid_and_exactly_as_chosen(stack, tmp_path):
+    module, running = stack
+    with Receiver(module.free_port()) as receiver:
+        async with httpx.AsyncClient(timeout=30) as browser, httpx.AsyncClient(timeout=30) as provider:
+            # Two courses of two institutions (Aurora: Linear Algebra; Rheinau: German A2).
+            action, fields = await module.student_flow(browser, provider, running.gateway, receiver.url,
+                                                       keys=["r0.1", "r2.1"], session_id="e2e-session-7")
+            assert action == receiver.url
+            delivered = await browser.post(action, data=fields)  # what the auto-submitting form does
+            assert delivered.status_code == 200
+    [posted] = receiver.received
+    assert receiver.content_types == ["application/x-www-form-urlencoded"]
+    assert posted["sessionId"] == "e2e-session-7"
+    assert posted["returnCode"] == "NCP_OK"
+    assert posted["returnMessage"] == ""
+    signed = transport.decode(posted["elmo"])
+    emrex_elmo.validate(signed, "1.7.0")
+    elmo = emrex_elmo.from_xml(signed)
+    assert [r.issuer.identifier("schac") for r in elmo.reports] == ["aurora.example.fi", "rheinau.example.de"]
+    assert leaf_titles(elmo) == {"Linear Algebra and Matrices I", "German as a Foreign Language A2"}
+    assert elmo.attachments[0].type == "EMREX transcript"
+    if shutil.which("xmlsec1") is None:
+        pytest.fail("xmlsec1 is not installed (scripts/ensure-system-deps.sh installs it)")
+    document = tmp_path / "received.xml"
+    document.write_bytes(signed)
+    result = subprocess.run(
+        ["xmlsec1", "--verify", "--pubkey-cert-pem", str(running.signer_cert), "--enabled-key-data", "rsa",
+         "--enabled-reference-uris", "empty", str(document)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    # The registry-cache, which lists this node with the signer's certificate, agrees.
+    registry = httpx.get(running.url("registry") + "/healthz")
+    assert registry.status_code == 200
+
+
+async def test_cancel_and_no_results_reach_the_receiver(stack):
+    module, running = stack
+    async with httpx.AsyncClient(timeout=30) as browser, httpx.AsyncClient(timeout=30) as provider:
+        entry = await browser.post(f"{running.gateway}/emrex",
+                                   data={"sessionId": "nr", "returnUrl": "http://127.0.0.1:9/return"})
+        login = await browser.get(entry.headers["location"])
+        answer = await provider.post(login.headers["location"], data={"sub": "demo-learner-empty"})
+        handoff = await browser.get(answer.headers["location"])
+        _, fields = module.hidden_fields(handoff.text, "//form[@id='emrex']")
+        assert fields["returnCode"] == ["NCP_NO_RESULTS"] and fields["elmo"] == [""]
