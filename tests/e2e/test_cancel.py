@@ -1,0 +1,27 @@
+"""Cancel is possible at login, at selection and at consent, and the client receives NCP_CANCEL."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_cancel_at_selection(student):
+    student.start_import()
+    student.log_in("demo-learner-1")
+    student.page.get_by_role("checkbox", name=re.compile("Introduction to Programming")).check()
+    student.page.get_by_role("button", name="Cancel", exact=True).click()
+    assert student.answer()["code"] == "NCP_CANCEL"
+
+
+def test_cancel_at_consent(student):
+    student.start_import()
+    student.log_in("demo-learner-1")
+    page = student.page
+    page.get_by_role("checkbox", name=re.compile("Introduction to Programming")).check()
+    page.get_by_role("button", name="Continue to preview").click()
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    answer = student.answer()
+    assert answer["code"] == "NCP_CANCEL"
+    assert answer["signature"] == ""  # nothing was sent
