@@ -130,3 +130,22 @@ def test_identity_problems():
     assert identity_problems(LearnerIdentity(learner_id="bad\x00id"))
     assert identity_problems(LearnerIdentity(esi="%"))
     assert identity_problems(LearnerIdentity(esi="   "))
+
+
+def test_fast_construction_equals_validated_models_and_rejects_non_xml_text():
+    from emrex_elmo import Report
+
+    records = [
+        ResultRecord(key=" k1 ", code="C\t1", titles=(("en", "  Spaced   title "), ("fi", "Otsikko")),
+                     credits=Decimal("2.5"), eqf_level="6", language="fi", result_label="4"),
+        ResultRecord(key="k2", code="C2", titles=(("en", "Bad \x01 title"),)),
+        ResultRecord(key="k3", code="C3", titles=(("en", "   "),)),
+    ]
+    report, issues = build_report(ISSUER, records, [], datetime(2025, 1, 1, tzinfo=UTC))
+    assert [(i.field, i.reason.split(";")[0]) for i in issues] == [
+        ("titles", "contains characters XML cannot carry"), ("titles", "blank")]
+    again = Report.model_validate(report.model_dump())
+    assert again == report
+    los = report.learning_opportunity_specifications[0]
+    assert los.titles[0].value == "Spaced title"
+    assert los.identifier("local") == "C 1"
