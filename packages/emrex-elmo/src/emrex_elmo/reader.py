@@ -16,31 +16,18 @@ from pydantic import ValidationError
 
 from ._parser import DEFAULT_MAX_BYTES, parse_xml
 from .errors import ElmoParseError, WrongNamespaceError
-from .model import (
-    AcademicTerm,
-    Attachment,
-    Credit,
-    Elmo,
-    Group,
-    Grouping,
-    Groups,
-    GroupType,
-    Identifier,
-    Issuer,
-    Learner,
-    LearningOpportunityInstance,
-    LearningOpportunitySpecification,
-    Level,
-    LocalizedText,
-    LocalizedToken,
-    Report,
-    ResultCategory,
-    ResultDistribution,
-    ShortenedGrading,
-)
+from .model import Elmo
 from .namespaces import DSIG_NS, ELMO_NS, ELMO_PILOT_NS, XML_NS
 
 T = TypeVar("T")
+# The reader collects plain field dicts and validates the whole document once at the end: pydantic-core
+# builds the nested models far faster than one Python-level __init__ per element (see bench/).
+Fields = dict[str, object]
+
+
+def _fields(**values: object) -> Fields:
+    return values
+
 _LANG = f"{{{XML_NS}}}lang"
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 
@@ -69,15 +56,37 @@ def _canonical(el: etree._Element) -> str:
 class _Reader:
     def __init__(self, ns: str) -> None:
         self.ns = ns
+        self._names: dict[str, str] = {}
+        # Children of recently visited elements by tag, built in one pass: a reader asks each element for
+        # up to twenty names, and ElementPath lookups dominated parse time (see bench/). Only a few are kept:
+        # holding every element alive made the garbage collector the bottleneck on large documents.
+        self._index: dict[etree._Element, dict[str, list[etree._Element]]] = {}
 
     def q(self, name: str) -> str:
-        return f"{{{self.ns}}}{name}"
+        qname = self._names.get(name)
+        if qname is None:
+            qname = self._names[name] = f"{{{self.ns}}}{name}"
+        return qname
+
+    def _children(self, el: etree._Element) -> dict[str, list[etree._Element]]:
+        index = self._index.get(el)
+        if index is None:
+            index = {}
+            for child in el:
+                tag = child.tag
+                if isinstance(tag, str):
+                    index.setdefault(tag, []).append(child)
+            if len(self._index) >= 8:
+                del self._index[next(iter(self._index))]
+            self._index[el] = index
+        return index
 
     def all(self, el: etree._Element, name: str) -> list[etree._Element]:
-        return list(el.iterchildren(self.q(name)))
+        return list(self._children(el).get(self.q(name), ()))
 
     def one(self, el: etree._Element, name: str) -> etree._Element | None:
-        return el.find(self.q(name))
+        found = self._children(el).get(self.q(name))
+        return found[0] if found else None
 
     def need(self, el: etree._Element, name: str) -> etree._Element:
         child = self.one(el, name)
@@ -103,24 +112,24 @@ class _Reader:
         except (ValueError, InvalidOperation):
             raise ElmoParseError(f"{value[:40]!r} is not a valid {what}", path=_path(el)) from None
 
-    def identifiers(self, el: etree._Element) -> list[Identifier]:
+    def identifiers(self, el: etree._Element) -> list[Fields]:
         out = []
         for node in self.all(el, "identifier"):
             value = self.text(node)
             if value:
-                out.append(Identifier(type=node.get("type") or "unknown", value=value))
+                out.append(_fields(type=node.get("type") or "unknown", value=value))
         return out
 
-    def tokens(self, el: etree._Element, name: str) -> list[LocalizedToken]:
+    def tokens(self, el: etree._Element, name: str) -> list[Fields]:
         return [
-            LocalizedToken(value=self.text(n) or "", lang=n.get(_LANG))
+            _fields(value=self.text(n) or "", lang=n.get(_LANG))
             for n in self.all(el, name)
             if self.text(n)
         ]
 
-    def texts(self, el: etree._Element, name: str) -> list[LocalizedText]:
+    def texts(self, el: etree._Element, name: str) -> list[Fields]:
         return [
-            LocalizedText(value=n.text or "", lang=n.get(_LANG))
+            _fields(value=n.text or "", lang=n.get(_LANG))
             for n in self.all(el, name)
             if (n.text or "").strip()
         ]
@@ -144,16 +153,16 @@ class _Reader:
         if learner_el is None:
             raise ElmoParseError("required element <learner> is missing", path=_path(root))
         groups_el = self.one(root, "groups")
-        return Elmo(
+        return Elmo.model_validate(_fields(
             generated_date=generated,
             learner=self.learner(learner_el),
             reports=[self.report(r) for r in reports],
             attachments=[self.attachment(a) for a in self.all(root, "attachment")],
             groups=self.groups(groups_el) if groups_el is not None else None,
             extension=self.extension(root),
-        )
+        ))
 
-    def learner(self, el: etree._Element) -> Learner:
+    def learner(self, el: etree._Element) -> Fields:
         gender = self.conv(self.one(el, "gender"), int, "gender code")
         if gender not in (None, 0, 1, 2, 9):
             raise ElmoParseError(f"gender {gender} is not 0, 1, 2 or 9", path=_path(el) + "/gender")
@@ -162,13 +171,13 @@ class _Reader:
         bday_el = self.one(el, "bday")
         if bday_el is None:
             bday_el = self.one(el, "dateOfBirth")
-        return Learner(
+        return _fields(
             citizenship=self.nonempty(self.one(el, "citizenship")),
             identifiers=self.identifiers(el),
             given_names=self.text(self.one(el, "givenNames")) or "",
             family_name=self.text(self.one(el, "familyName")) or "",
             alternative_name=(
-                LocalizedText(value=alt.text or "", lang=alt.get(_LANG))
+                _fields(value=alt.text or "", lang=alt.get(_LANG))
                 if alt is not None and (alt.text or "").strip()
                 else None
             ),
@@ -179,15 +188,15 @@ class _Reader:
             gender=gender,
         )
 
-    def issuer(self, el: etree._Element) -> Issuer:
-        return Issuer(
+    def issuer(self, el: etree._Element) -> Fields:
+        return _fields(
             country=self.nonempty(self.one(el, "country")),
             identifiers=self.identifiers(el),
             titles=self.tokens(el, "title"),
             url=self.nonempty(self.one(el, "url")),
         )
 
-    def report(self, el: etree._Element) -> Report:
+    def report(self, el: etree._Element) -> Fields:
         issue = self.conv(self.need(el, "issueDate"), _datetime, "dateTime")
         if issue is None:
             raise ElmoParseError("issueDate is empty", path=_path(el) + "/issueDate")
@@ -197,7 +206,7 @@ class _Reader:
             if not local_id:
                 raise ElmoParseError("gradingScheme needs a localId", path=_path(gs))
             schemes.append({"local_id": local_id, "descriptions": self.texts(gs, "description")})
-        return Report(
+        return _fields(
             issuer=self.issuer(self.need(el, "issuer")),
             learning_opportunity_specifications=[
                 self.los(n) for n in self.all(el, "learningOpportunitySpecification")
@@ -208,13 +217,13 @@ class _Reader:
             results_of_recognition=[_canonical(n) for n in self.all(el, "resultOfRecognition")],
         )
 
-    def los(self, el: etree._Element) -> LearningOpportunitySpecification:
+    def los(self, el: etree._Element) -> Fields:
         specifies = self.need(el, "specifies")
         loi = self.need(specifies, "learningOpportunityInstance")
-        parts: list[LearningOpportunitySpecification] = []
+        parts: list[Fields] = []
         for part in self.all(el, "hasPart"):
             parts.extend(self.los(n) for n in self.all(part, "learningOpportunitySpecification"))
-        return LearningOpportunitySpecification(
+        return _fields(
             identifiers=self.identifiers(el),
             titles=self.tokens(el, "title"),
             type=self.nonempty(self.one(el, "type")),
@@ -229,23 +238,23 @@ class _Reader:
             extension=self.extension(el),
         )
 
-    def loi(self, el: etree._Element) -> LearningOpportunityInstance:
+    def loi(self, el: etree._Element) -> Fields:
         status = self.nonempty(self.one(el, "status"))
         if status not in (None, "passed", "failed", "in-progress"):
             raise ElmoParseError(f"unknown status {status!r}", path=_path(el) + "/status")
         term_el = self.one(el, "academicTerm")
-        term = None
+        term: Fields | None = None
         if term_el is not None:
             start = self.conv(self.need(term_el, "start"), _date, "date")
             end = self.conv(self.need(term_el, "end"), _date, "date")
             if start is not None and end is not None:
-                term = AcademicTerm(titles=self.tokens(term_el, "title"), start=start, end=end)
+                term = _fields(titles=self.tokens(term_el, "title"), start=start, end=end)
         sg_el = self.one(el, "shortenedGrading")
         rd_el = self.one(el, "resultDistribution")
         refs = self.one(el, "attachments")
         grouping_el = self.one(el, "grouping")
         ds = self.one(el, "diplomaSupplement")
-        return LearningOpportunityInstance(
+        return _fields(
             identifiers=self.identifiers(el),
             start=self.conv(self.one(el, "start"), _date, "date"),
             date=self.conv(self.one(el, "date"), _date, "date"),
@@ -264,7 +273,7 @@ class _Reader:
                 (r.text or "") for r in (self.all(refs, "ref") if refs is not None else [])
             ],
             grouping=(
-                Grouping(
+                _fields(
                     typeref=grouping_el.get("typeref"),
                     idref=grouping_el.get("idref"),
                     value=grouping_el.text or "",
@@ -276,50 +285,50 @@ class _Reader:
             diploma_supplement=_canonical(ds) if ds is not None else None,
         )
 
-    def shortened(self, el: etree._Element) -> ShortenedGrading:
+    def shortened(self, el: etree._Element) -> Fields:
         def pct(name: str) -> Decimal:
             value = self.conv(self.need(el, name), _decimal, "decimal")
             if value is None:
                 raise ElmoParseError(f"<{name}> is empty", path=_path(el))
             return value
 
-        return ShortenedGrading(
+        return _fields(
             percentage_lower=pct("percentageLower"),
             percentage_equal=pct("percentageEqual"),
             percentage_higher=pct("percentageHigher"),
         )
 
-    def distribution(self, el: etree._Element) -> ResultDistribution:
+    def distribution(self, el: etree._Element) -> Fields:
         categories = []
         for cat in self.all(el, "category"):
             try:
                 count = int(cat.get("count", ""))
             except ValueError:
                 raise ElmoParseError("category count is not a number", path=_path(cat)) from None
-            categories.append(ResultCategory(label=cat.get("label") or "", count=count))
-        return ResultDistribution(categories=categories, descriptions=self.texts(el, "description"))
+            categories.append(_fields(label=cat.get("label") or "", count=count))
+        return _fields(categories=categories, descriptions=self.texts(el, "description"))
 
-    def credit(self, el: etree._Element) -> Credit:
-        return Credit(
+    def credit(self, el: etree._Element) -> Fields:
+        return _fields(
             scheme=self.text(self.need(el, "scheme")) or "",
             level=self.nonempty(self.one(el, "level")),
             value=self.conv(self.one(el, "value"), _decimal, "decimal"),
         )
 
-    def level(self, el: etree._Element) -> Level:
+    def level(self, el: etree._Element) -> Fields:
         desc = self.one(el, "description")
-        return Level(
+        return _fields(
             type=self.text(self.need(el, "type")) or "",
             description=(
-                LocalizedText(value=desc.text or "", lang=desc.get(_LANG))
+                _fields(value=desc.text or "", lang=desc.get(_LANG))
                 if desc is not None
                 else None
             ),
             value=self.nonempty(self.one(el, "value")),
         )
 
-    def attachment(self, el: etree._Element) -> Attachment:
-        return Attachment(
+    def attachment(self, el: etree._Element) -> Fields:
+        return _fields(
             identifiers=self.identifiers(el),
             titles=self.tokens(el, "title"),
             type=self.nonempty(self.one(el, "type")),
@@ -328,14 +337,14 @@ class _Reader:
             extension=self.extension(el),
         )
 
-    def groups(self, el: etree._Element) -> Groups:
-        return Groups(
+    def groups(self, el: etree._Element) -> Fields:
+        return _fields(
             group_types=[
-                GroupType(
+                _fields(
                     id=gt.get("id"),
                     titles=self.tokens(gt, "title"),
                     groups=[
-                        Group(id=g.get("id"), sorting_key=g.get("sortingKey"),
+                        _fields(id=g.get("id"), sorting_key=g.get("sortingKey"),
                               titles=self.tokens(g, "title"))
                         for g in self.all(gt, "group")
                     ],
