@@ -55,10 +55,12 @@ class RegistryIndex:
     def __init__(self, nodes: Iterable[Node]) -> None:
         self.nodes: tuple[Node, ...] = tuple(nodes)
         self._by_url: dict[str, Node] = {}
+        self._by_raw_url: dict[str, Node] = {}
         self._by_origin: dict[str, list[tuple[str, Node]]] = {}
         self._by_acronym: dict[str, list[Node]] = {}
         self._by_country: dict[str, list[Node]] = {}
         for node in self.nodes:
+            self._by_raw_url.setdefault(node.url, node)
             norm = normalize_url(node.url)
             if norm is not None:
                 self._by_url.setdefault(norm.origin + norm.path, node)
@@ -74,6 +76,10 @@ class RegistryIndex:
 
     def lookup(self, url: str) -> Node | None:
         """The node with this entry URL; else the node on the same origin whose path prefixes it."""
+        # Callers mostly pass the URL exactly as registered: skip parsing for them.
+        found = self._by_raw_url.get(url)
+        if found is not None:
+            return found
         norm = normalize_url(url)
         if norm is None:
             return None
