@@ -31,8 +31,9 @@ test: lint typecheck pytest
 run: setup
 	@bash deploy/dev/run.sh
 
-bench: setup system-deps
-	$(BIN)/python -m emrex_elmo_bench
+# Benchmarks are commands, not tests; each prints its figures with ratios to a floor measured in the same run.
+bench: setup
+	$(BIN)/python packages/emrex-elmo/bench/bench_elmo.py
 
 fmt: setup
 	$(BIN)/ruff check --fix . ; $(BIN)/ruff format .
