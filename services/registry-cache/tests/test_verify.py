@@ -210,3 +210,61 @@ async def test_verify_before_any_copy_is_unavailable(service):
     r = await service.client.post("/v1/verify", json={"node_url": DK_URL, "xml": "<a/>"})
     assert r.status_code == 503
     assert r.json()["code"] == "registry_unavailable"
+
+
+async def test_oversized_documents_are_refused(tmp_path, upstream, kit, tokens_dir, admin_token, pki):
+    settings = kit.make_settings(tmp_path, upstream.url, tokens_dir, max_document_bytes=2000)
+    async for running in kit.start(settings, admin_token):
+        await running.refresh()
+        signed = sign(pki.nodes["CSC"]).decode()
+        url = "https://emp.csc.example.fi/ncp_entry"
+        huge = await running.client.post("/v1/verify", json={"node_url": url, "xml": signed * 40})
+        assert huge.status_code == 413
+        assert huge.headers["content-type"] == "application/problem+json"
+        big = await running.client.post("/v1/verify", json={"node_url": url, "xml": signed})
+        assert big.status_code == 413
+        assert big.json()["code"] == "too_large"
+        bomb = transport.encode(b"<elmo>" + b" " * 5_000_000 + b"</elmo>")
+        inflated = await running.client.post("/v1/verify", json={"node_url": url, "elmo": bomb})
+        assert inflated.status_code == 400
+        assert inflated.json()["code"] == "bad_wire_value"
+        assert "inflates beyond" in inflated.json()["detail"]
+
+
+async def test_database_down_is_503_not_500(service, upstream):
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from ncp_registry_cache.adapters.store import Store
+
+    await service.refresh()
+    refresher = await _lifespan_refresher(service)
+    healthy = refresher.store
+    refresher.store = Store(create_async_engine("sqlite+aiosqlite:////nonexistent/dir/registry.db"))
+    try:
+        r = await service.refresh()
+        assert r.status_code == 503
+        assert r.json()["code"] == "database_unavailable"
+        # Reads are answered from memory all the same.
+        assert (await service.client.get("/v1/emps")).status_code == 200
+        status = await service.client.get("/v1/status")
+        assert status.status_code == 200
+        assert status.json()["emps"] == 4
+    finally:
+        await refresher.store.engine.dispose()
+        refresher.store = healthy
+
+
+async def _lifespan_refresher(service):
+    """The refresher held in the lifespan state, reached through a probe route."""
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    captured = []
+
+    async def probe(request: Request) -> Response:
+        captured.append(request.state.refresher)
+        return Response(b"")
+
+    service.app.add_api_route("/_probe", probe)
+    await service.client.get("/_probe")
+    return captured[0]

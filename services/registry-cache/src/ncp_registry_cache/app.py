@@ -13,6 +13,7 @@ from .adapters.db import create_engine, migrate
 from .adapters.sources import Source, make_source
 from .adapters.store import Store
 from .api import emps, status, verify
+from .api.limits import BodyLimitMiddleware
 from .deps import State
 from .errors import register_error_handlers
 from .refresher import Refresher
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await engine.dispose()
 
     app = FastAPI(title="ncp-registry-cache", version="0.1.0", lifespan=lifespan)
+    # A document travels as JSON-escaped XML or base64, both larger than the document itself.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=2 * settings.max_document_bytes + 64 * 1024)
     app.add_middleware(RequestIdMiddleware)
     register_error_handlers(app)
     app.include_router(health_router(_ready))
