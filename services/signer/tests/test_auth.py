@@ -64,3 +64,13 @@ async def test_no_tokens_configured_is_not_ready_and_refuses(settings, run_app, 
         assert (await client.get("/readyz")).status_code == 503
         response = await client.get("/v1/certificates")
     assert response.status_code == 401
+
+
+def test_allowed_callers_from_the_environment(monkeypatch):
+    from ncp_signer import Settings
+
+    monkeypatch.setenv("NCP_SIGNER_ALLOWED_CALLERS", '["gateway", "demo-client"]')
+    monkeypatch.setenv("NCP_SIGNER_EMREG_INSTITUTIONS", '["A", "B"]')
+    settings = Settings()
+    assert settings.allowed_callers == {"gateway", "demo-client"}
+    assert settings.emreg_institutions == ["A", "B"]

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+from pathlib import Path
 
 import httpx
 import pytest
@@ -187,3 +188,26 @@ async def test_awkward_but_valid_input_verifies_everywhere(client, rsa_key, veri
     response = await _sign(client, unsigned)
     assert response.status_code == 200, response.text
     verify_all(response.content, rsa_key.certificate)
+
+
+@pytest.mark.parametrize("change", [
+    {"token_label": "no-such-token"},
+    {"pkcs11_module": Path("/nonexistent/libpkcs11.so")},
+    {"pin_file": Path("/nonexistent/pin")},
+])
+async def test_pkcs11_misconfiguration_is_not_ready(hsm, tokens, run_app, change):
+    config = hsm.key_config("hsm", "rsa1").model_copy(update=change)
+    async with run_app(Settings(keys=[config], caller_tokens_path=tokens.path)) as client:
+        ready = await client.get("/readyz")
+        sign = await _sign(client, sample_xml(1))
+    assert ready.status_code == 503
+    assert ready.json()["reasons"][0].startswith("key hsm:")
+    assert sign.status_code == 503
+
+
+async def test_pkcs11_certificate_for_another_key_is_not_ready(hsm, tokens, run_app):
+    config = hsm.key_config("hsm", "rsa1").model_copy(update={"cert_path": hsm.certs["rsa2"]})
+    async with run_app(Settings(keys=[config], caller_tokens_path=tokens.path)) as client:
+        ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert "not for the token key" in ready.json()["reasons"][0]
