@@ -61,6 +61,7 @@ def test_dev_procfile_runs_the_signer_on_8001():
     assert len(procfile) == 1
     name, command = procfile[0].split(":", 1)
     assert name == "signer"
+    assert "NCP_SIGNER_PORT=${NCP_SIGNER_PORT:-8001}" in command
     for needed in ("$NCP_DEV_DIR/keys/signing.key", "$NCP_DEV_DIR/keys/signing.crt", "$NCP_DEV_DIR/tokens",
                    "ncp-signer"):
         assert needed in command
