@@ -10,6 +10,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,7 +83,7 @@ def _wait(url: str, process: subprocess.Popen[bytes], name: str, timeout: float 
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.1)
+        threading.Event().wait(0.1)  # a sync helper run before the event loop starts
     raise RuntimeError(f"{name} not ready at {url} within {timeout}s")
 
 
@@ -165,7 +166,7 @@ def hidden_fields(html: str, xpath: str) -> tuple[str, dict[str, list[str]]]:
 
 
 async def student_flow(browser: httpx.AsyncClient, provider: httpx.AsyncClient, gateway: str, return_url: str,
-                       *, sub: str = "demo-learner-1", keys: list[str] | None = None,
+                       *, sub: str = "demo-learner-1", keys: list[str] | None = None, pick_first: int = 0,
                        session_id: str = "bench") -> tuple[str, dict[str, str]]:
     """entry -> login at the provider -> callback -> selection -> preview -> consent; the hand-off form."""
     entry = await browser.post(f"{gateway}/emrex", data={"sessionId": session_id, "returnUrl": return_url})
@@ -175,14 +176,16 @@ async def student_flow(browser: httpx.AsyncClient, provider: httpx.AsyncClient, 
     answer = await provider.post(login.headers["location"], data={"sub": sub})
     assert answer.status_code == 302, answer.text
     callback = await browser.get(answer.headers["location"])
-    assert callback.status_code == 303, callback.text
+    assert callback.status_code == 303, f"callback: {callback.status_code} {callback.text[:600]}"
     page = await browser.get(f"{gateway}/select")
     _, fields = hidden_fields(page.text, "//form[@id='selection']")
-    chosen = fields.get("shown", []) if keys is None else keys
+    shown = fields.get("shown", [])
+    chosen = (shown[:pick_first] if pick_first else shown) if keys is None else keys
     chosen_response = await browser.post(f"{gateway}/select", data={
         "csrf": fields["csrf"][0], "shown": fields.get("shown", []), "los": chosen, "action": "preview"})
-    assert chosen_response.status_code == 303, chosen_response.text
+    assert chosen_response.status_code == 303, f"choose: {chosen_response.status_code} {chosen_response.text[:300]}"
     preview = await browser.get(f"{gateway}/preview")
+    assert preview.status_code == 200, f"preview: {preview.status_code} {preview.text[:300]}"
     _, consent = hidden_fields(preview.text, "//form[@action='/send']")
     sent = await browser.post(f"{gateway}/send", data={"csrf": consent["csrf"][0], "consent": "yes"})
     assert sent.status_code == 200, sent.text

@@ -3,10 +3,10 @@ as a process, and a test receiver (EMC) that gets the browser's POST; the ELMO i
 
 import importlib.util
 import shutil
-import subprocess
 import threading
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 import uvicorn
@@ -96,18 +96,14 @@ async def test_two_institutions_arrive_signed_valid_and_exactly_as_chosen(stack,
         pytest.fail("xmlsec1 is not installed (scripts/ensure-system-deps.sh installs it)")
     document = tmp_path / "received.xml"
     document.write_bytes(signed)
-    result = subprocess.run(
+    result = await anyio.run_process(
         ["xmlsec1", "--verify", "--pubkey-cert-pem", str(running.signer_cert), "--enabled-key-data", "rsa",
-         "--enabled-reference-uris", "empty", str(document)],
-        capture_output=True, text=True, timeout=60, check=False,
+         "--enabled-reference-uris", "empty", str(document)], check=False,
     )
-    assert result.returncode == 0, result.stderr
-    # The registry-cache, which lists this node with the signer's certificate, agrees.
-    registry = httpx.get(running.url("registry") + "/healthz")
-    assert registry.status_code == 200
+    assert result.returncode == 0, result.stderr.decode()
 
 
-async def test_cancel_and_no_results_reach_the_receiver(stack):
+async def test_no_results_comes_back_as_ncp_no_results(stack):
     module, running = stack
     async with httpx.AsyncClient(timeout=30) as browser, httpx.AsyncClient(timeout=30) as provider:
         entry = await browser.post(f"{running.gateway}/emrex",
@@ -116,4 +112,5 @@ async def test_cancel_and_no_results_reach_the_receiver(stack):
         answer = await provider.post(login.headers["location"], data={"sub": "demo-learner-empty"})
         handoff = await browser.get(answer.headers["location"])
         _, fields = module.hidden_fields(handoff.text, "//form[@id='emrex']")
-        assert fields["returnCode"] == ["NCP_NO_RESULTS"] and fields["elmo"] == [""]
+        assert fields["returnCode"] == ["NCP_NO_RESULTS"]
+        assert fields["elmo"] == [""]
