@@ -211,3 +211,26 @@ async def test_pkcs11_certificate_for_another_key_is_not_ready(hsm, tokens, run_
         ready = await client.get("/readyz")
     assert ready.status_code == 503
     assert "not for the token key" in ready.json()["reasons"][0]
+
+
+async def test_pkcs11_login_lost_is_recovered(hsm, tokens, run_app, caplog):
+    """After the token drops the login (an HSM restart), the next signature logs in again."""
+    import logging
+
+    from cryptography import x509
+
+    from ncp_signer.adapters import pkcs11_key
+
+    settings = Settings(keys=[hsm.key_config("hsm", "rsa1", pool_size=2)], caller_tokens_path=tokens.path)
+    async with run_app(settings) as client:
+        assert (await _sign(client, sample_xml(1))).status_code == 200
+        with pkcs11_key._call_lock:
+            for session, _users in pkcs11_key._logins.values():
+                session.close()  # C_Logout: every session of the process loses the private key
+        with caplog.at_level(logging.WARNING, logger="ncp_signer.pkcs11"):
+            responses = [await _sign(client, sample_xml(2)) for _ in range(3)]
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert len([r for r in caplog.records if "session lost" in r.getMessage()]) == 1
+    cert = x509.load_pem_x509_certificate(hsm.certs["rsa1"].read_bytes())
+    for response in responses:
+        emrex_elmo.verify(response.content, [cert])
