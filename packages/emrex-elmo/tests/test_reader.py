@@ -153,3 +153,21 @@ def test_unreadable_elements_are_named_in_the_error(samples: Path, mutation: tup
     assert err.value.path is not None
     assert path_part in err.value.path
     assert err.value.code == "elmo_invalid"
+
+
+def test_reading_leaves_the_garbage_collector_as_it_found_it(samples: Path) -> None:
+    import gc
+
+    data = (samples / "fi-ncp__my_elmo.xml").read_bytes()
+    assert gc.isenabled()
+    emrex_elmo.from_xml(data)
+    assert gc.isenabled()
+    with pytest.raises(emrex_elmo.ElmoParseError):
+        emrex_elmo.from_xml(data.replace(b"<status>passed</status>", b"<status>bad</status>"))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        emrex_elmo.from_xml(data)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
