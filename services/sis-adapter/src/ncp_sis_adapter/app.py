@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         loaded: CallerTokens = request.state.tokens
         return loaded
 
-
-    app.include_router(results.router, dependencies=[Depends(bearer_caller(tokens, allowed=settings.allowed_callers))])
+    caller = bearer_caller(tokens, allowed=settings.allowed_callers)
+    app.include_router(results.router, dependencies=[Depends(caller)])
     app.include_router(health_router(ready))
     return app

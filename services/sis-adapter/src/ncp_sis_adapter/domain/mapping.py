@@ -72,7 +72,7 @@ def _clean(record: ResultRecord) -> ResultRecord | RecordIssue:
 
 
 M = TypeVar("M", bound=BaseModel)
-_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+_TEMPLATES: dict[type[BaseModel], tuple[dict[str, Any], tuple[str, ...]]] = {}
 
 
 def _build(cls: type[M], **values: Any) -> M:
@@ -80,12 +80,14 @@ def _build(cls: type[M], **values: Any) -> M:
 
     Only for values already checked by _clean; every field gets a value, list defaults a fresh list.
     """
-    defaults = _DEFAULTS.get(cls)
-    if defaults is None:
-        defaults = _DEFAULTS[cls] = {
-            name: field.get_default(call_default_factory=True) for name, field in cls.model_fields.items()
-        }
-    data = {name: ([] if isinstance(d, list) else d) for name, d in defaults.items()}
+    template = _TEMPLATES.get(cls)
+    if template is None:
+        defaults = {name: field.get_default(call_default_factory=True) for name, field in cls.model_fields.items()}
+        template = _TEMPLATES[cls] = (defaults, tuple(n for n, d in defaults.items() if isinstance(d, list)))
+    defaults, list_fields = template
+    data = defaults.copy()
+    for name in list_fields:
+        data[name] = []
     data.update(values)
     model = cls.__new__(cls)
     object.__setattr__(model, "__dict__", data)
