@@ -1,7 +1,7 @@
 import logging
 import time
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from ncp_contracts.sis import ResultsAnswer, ResultsQuery
 from ncp_sis_adapter.deps import TenantsDep
@@ -14,7 +14,7 @@ log = logging.getLogger("ncp_sis_adapter.api")
 
 
 @router.post("/query", response_model=ResultsAnswer, response_model_exclude_none=True)
-async def query_results(query: ResultsQuery, tenants: TenantsDep) -> ResultsAnswer:
+async def query_results(query: ResultsQuery, tenants: TenantsDep) -> Response:
     institutions = tenants.by_name.get(query.tenant)
     if institutions is None:
         raise UnknownTenantError(f"tenant {query.tenant!r} is not configured")
@@ -38,7 +38,10 @@ async def query_results(query: ResultsQuery, tenants: TenantsDep) -> ResultsAnsw
         "tenant": query.tenant, "reports": len(outcome.reports), "warnings": len(outcome.warnings),
         "ms": elapsed,
     })
-    return ResultsAnswer(
+    answer = ResultsAnswer(
         status="ok" if outcome.reports else "no_results", learner=outcome.learner,
         reports=outcome.reports, warnings=outcome.warnings,
     )
+    # Serialized by pydantic-core in one pass: for hundreds of results, FastAPI's generic path
+    # (to Python objects, then json.dumps) costs several times more. response_model still documents it.
+    return Response(answer.model_dump_json(exclude_none=True), media_type="application/json")
