@@ -456,3 +456,40 @@ def test_xmlsec1_agrees_with_our_verifier(
         except SignatureError:
             ours = False
         assert ours is expected
+
+
+# --- other real signed documents ------------------------------------------------------------------------------
+
+
+def _keyinfo_certificate(xml: bytes) -> x509.Certificate:
+    import base64
+
+    root = emrex_elmo.parse_xml(xml)
+    node = root.find(f"{DS}Signature/{DS}KeyInfo/{DS}X509Data/{DS}X509Certificate")
+    assert node is not None and node.text
+    return x509.load_der_x509_certificate(base64.b64decode("".join(node.text.split())))
+
+
+def test_finnish_2015_wire_response_verifies_with_the_csc_certificate(reference: Path) -> None:
+    # samples-smp: a real signed FI NCP answer (pilot namespace, RSA-SHA1) and the certificate that signed it.
+    smp = reference / "samples-smp"
+    xml = emrex_elmo.transport.decode((smp / "fi-smp__elmo_vastaus_base64_gzipped.txt").read_text())
+    cert = emrex_elmo.load_certificates((smp / "fi-smp__csc-cert.crt").read_bytes())
+    result = verify(xml, cert, allow_sha1=True)
+    assert result.signature_method == dsig.RSA_SHA1
+    with pytest.raises(SignatureProfileError):
+        verify(xml, cert)
+    with pytest.raises(SignatureError, match="digest mismatch"):
+        verify(xml.replace("Keränen".encode(), b"Keranen"), cert, allow_sha1=True)
+
+
+@pytest.mark.parametrize(
+    "document",
+    ["samples/emrex-gateway__sampleElmo.xml", "elmo-schemas/v1.7.0/example.xml"],
+)
+def test_real_documents_edited_after_signing_are_refused(reference: Path, document: str) -> None:
+    # Both were pretty-printed or edited after signing (reference README): even their own KeyInfo certificate
+    # cannot make them verify.
+    xml = (reference / document).read_bytes()
+    with pytest.raises(SignatureError, match="digest mismatch"):
+        verify(xml, [_keyinfo_certificate(xml)], allow_sha1=True)
