@@ -466,7 +466,8 @@ def _keyinfo_certificate(xml: bytes) -> x509.Certificate:
 
     root = emrex_elmo.parse_xml(xml)
     node = root.find(f"{DS}Signature/{DS}KeyInfo/{DS}X509Data/{DS}X509Certificate")
-    assert node is not None and node.text
+    assert node is not None
+    assert node.text
     return x509.load_der_x509_certificate(base64.b64decode("".join(node.text.split())))
 
 
