@@ -65,7 +65,8 @@ class VerifiedSignature:
 
 def _c14n(el: etree._Element, algorithm: str) -> bytes:
     if el.getparent() is not None:
-        el = _detached(el)
+        # Exclusive C14N does not inherit xml:* attributes from ancestors; C14N 1.0 does.
+        el = _detached(el, inherit_xml_attributes=algorithm != EXC_C14N)
     data: bytes = etree.tostring(
         el,
         method="c14n",
@@ -75,13 +76,13 @@ def _c14n(el: etree._Element, algorithm: str) -> bytes:
     return data
 
 
-def _detached(el: etree._Element) -> etree._Element:
+def _detached(el: etree._Element, *, inherit_xml_attributes: bool) -> etree._Element:
     # libxml2's C14N of a subtree emits a spurious xmlns="" where a default namespace is
     # redeclared (DK/Java signatures); canonicalize a standalone copy carrying every in-scope
     # namespace and inherited xml:* attribute instead, which is what C14N 1.0 asks for.
     copy = etree.Element(el.tag, nsmap=el.nsmap)
     inherited: dict[str, str] = {}
-    for ancestor in el.iterancestors():
+    for ancestor in el.iterancestors() if inherit_xml_attributes else ():
         for name, value in ancestor.attrib.items():
             if name.startswith("{http://www.w3.org/XML/1998/namespace}"):
                 inherited.setdefault(name, value)
