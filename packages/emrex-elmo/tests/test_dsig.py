@@ -494,3 +494,46 @@ def test_real_documents_edited_after_signing_are_refused(reference: Path, docume
     xml = (reference / document).read_bytes()
     with pytest.raises(SignatureError, match="digest mismatch"):
         verify(xml, [_keyinfo_certificate(xml)], allow_sha1=True)
+
+
+# --- canonicalization details that independent implementations agree on ----------------------------------------
+
+
+def _with_root_lang(xml_lang: str = "fi") -> etree._Element:
+    root = emrex_elmo.to_element(transcript())
+    root.set("{http://www.w3.org/XML/1998/namespace}lang", xml_lang)
+    return root
+
+
+def test_exclusive_c14n_does_not_inherit_xml_lang_into_signed_info(rsa_key: IssuedKey) -> None:
+    # HR and Moodle sign with exclusive C14N; an xml:lang on <elmo> must not leak into SignedInfo's canonical form.
+    signer = XMLSigner(
+        method=methods.enveloped,
+        signature_algorithm=SignatureMethod.RSA_SHA256,
+        digest_algorithm=DigestAlgorithm.SHA256,
+        c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
+    )
+    signed = _reserialize(signer.sign(_with_root_lang(), key=rsa_key.key_pem(), cert=rsa_key.cert_pem().decode()))
+    result = verify(signed, [rsa_key.certificate])
+    assert result.signature_method == dsig.RSA_SHA256
+
+
+@pytest.mark.interop
+@needs_xmlsec1
+@pytest.mark.parametrize("c14n", [dsig.C14N_1_0, dsig.EXC_C14N])
+def test_xml_lang_on_the_root_verifies_as_xmlsec1_signs_it(
+    tmp_path: Path, rsa_key: IssuedKey, other_key: IssuedKey, c14n: str
+) -> None:
+    # Inclusive C14N 1.0 carries the inherited xml:lang into SignedInfo, exclusive C14N does not: xmlsec1's
+    # signatures must verify either way.
+    root = _with_root_lang()
+    root.append(etree.fromstring(TEMPLATE.replace(dsig.C14N_1_0, c14n).encode()))
+    (tmp_path / "template.xml").write_bytes(_reserialize(root))
+    (tmp_path / "key.pem").write_bytes(rsa_key.key_pem())
+    done = _xmlsec1("--sign", "--privkey-pem", tmp_path / "key.pem", "--output", tmp_path / "signed.xml",
+                    tmp_path / "template.xml")
+    assert done.returncode == 0, done.stderr.decode()
+    signed = (tmp_path / "signed.xml").read_bytes()
+    verify(signed, [rsa_key.certificate])
+    with pytest.raises(SignatureError):
+        verify(signed, [other_key.certificate])
