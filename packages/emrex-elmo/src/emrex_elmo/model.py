@@ -142,8 +142,8 @@ class Level(_Node):
 
 
 class Grouping(_Node):
-    typeref: str | None = None
-    idref: str | None = None
+    typeref: Text | None = None
+    idref: Text | None = None
     value: Text = ""
 
 
@@ -162,7 +162,7 @@ class LearningOpportunityInstance(_Node):
     levels: list[Level] = []
     language_of_instruction: Token | None = None
     engagement_hours: Decimal | None = None
-    attachment_refs: list[str] = []
+    attachment_refs: list[Text] = []
     grouping: Grouping | None = None
     extension: list[RawXml] = []
     diploma_supplement: RawXml | None = None
@@ -221,13 +221,13 @@ class Report(_Node):
 
 
 class Group(_Node):
-    id: str | None = None
-    sorting_key: str | None = None
+    id: Text | None = None
+    sorting_key: Text | None = None
     titles: list[LocalizedToken] = Field(min_length=1)
 
 
 class GroupType(_Node):
-    id: str | None = None
+    id: Text | None = None
     titles: list[LocalizedToken] = Field(min_length=1)
     groups: list[Group] = []
 
