@@ -241,3 +241,20 @@ def test_profile_minimal_document_is_written_exactly() -> None:
         b'<title xml:lang="en">Example University</title><url>https://www.example.edu/</url></issuer>'
         b"<issueDate>2025-01-15T10:00:00+01:00</issueDate></report></elmo>"
     )
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: emrex_elmo.Group(id="g\x02", titles=[LocalizedToken(value="G")]),
+        lambda: emrex_elmo.GroupType(id="\x0b", titles=[LocalizedToken(value="G")]),
+        lambda: emrex_elmo.Grouping(typeref="t", idref="\x00"),
+        lambda: LearningOpportunityInstance(attachment_refs=["ok", "bad\x1f"]),
+    ],
+    ids=["group-id", "group-type-id", "grouping-idref", "attachment-ref"],
+)
+def test_reference_attributes_refuse_characters_xml_cannot_carry(build: object) -> None:
+    # Caught when the model is built, not as an lxml ValueError in the middle of writing.
+    assert callable(build)
+    with pytest.raises(ValueError, match="cannot appear in XML"):
+        build()
