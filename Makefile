@@ -26,7 +26,10 @@ typecheck: setup
 pytest: setup system-deps
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+# All three run even when one fails, so one CI log shows every problem.
+test: setup
+	@rc=0; $(MAKE) --no-print-directory lint || rc=1; $(MAKE) --no-print-directory typecheck || rc=1; \
+	  $(MAKE) --no-print-directory pytest || rc=1; exit $$rc
 
 run: setup
 	@bash deploy/dev/run.sh
