@@ -143,3 +143,19 @@ def test_pseudonym_is_keyed_and_stable():
     assert pseudonym(b"k1", "iss", "sub") == pseudonym(b"k1", "iss", "sub")
     assert pseudonym(b"k1", "iss", "sub") != pseudonym(b"k2", "iss", "sub")
     assert "sub" not in pseudonym(b"k1", "iss", "sub")
+
+
+def test_identity_from_claims_maps_configured_claims():
+    from ncp_gateway.settings import Settings
+    from ncp_gateway.web.login import identity_from_claims
+
+    settings = Settings(oidc_subject_claims=["uid", "sub"], oidc_national_id_claim="nin",
+                        oidc_esi_claim="esi", oidc_birthdate_claim="birthdate")
+    identity = identity_from_claims(settings, {"sub": "s-1", "uid": "demo-learner-1", "nin": "140301A1075",
+                                               "esi": "urn:schac:x", "given_name": "Aino",
+                                               "family_name": "Virtanen", "birthdate": "2001-03-14"})
+    assert identity.learner_id == identity.subject == "demo-learner-1"
+    assert identity.national_id == "140301A1075" and identity.esi == "urn:schac:x"
+    assert identity.bday == dt.date(2001, 3, 14) and identity.given_names == "Aino"
+    fallback = identity_from_claims(settings, {"sub": "s-1", "birthdate": "not-a-date"})
+    assert fallback.learner_id == "s-1" and fallback.bday is None and fallback.national_id is None
