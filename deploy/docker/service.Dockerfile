@@ -5,7 +5,7 @@
 # PACKAGE: the uv workspace member (distribution name); MODULE: its import package (`python -m MODULE`);
 # PORT: the port its settings default to (used by the HEALTHCHECK); APT_PACKAGES: runtime Debian packages
 # (the gateway needs fonts-dejavu-core for the transcript PDF).
-ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
+ARG PYTHON_IMAGE=python:3.11-slim
 
 FROM ${PYTHON_IMAGE} AS build
 ARG PACKAGE
