@@ -242,3 +242,61 @@ def fi_sample() -> bytes:
     if not path.exists():
         pytest.skip(f"reference sample not found at {path} (set NCP_SHARED_DIR)")
     return path.read_bytes()
+
+
+JAVA_VERIFIER = r"""
+import java.io.File;
+import java.io.FileInputStream;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import javax.xml.crypto.dsig.XMLSignature;
+import javax.xml.crypto.dsig.XMLSignatureFactory;
+import javax.xml.crypto.dsig.dom.DOMValidateContext;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.w3c.dom.Document;
+import org.w3c.dom.NodeList;
+
+/** What the EMREX Java clients do: the first ds:Signature, the EMREG certificate's key, JSR-105. */
+public class VerifyElmo {
+    public static void main(String[] args) throws Exception {
+        DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+        factory.setNamespaceAware(true);
+        factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+        Document doc = factory.newDocumentBuilder().parse(new File(args[0]));
+        X509Certificate cert;
+        try (FileInputStream in = new FileInputStream(args[1])) {
+            cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+        NodeList found = doc.getElementsByTagNameNS(XMLSignature.XMLNS, "Signature");
+        if (found.getLength() == 0) { System.out.println("NO_SIGNATURE"); System.exit(2); }
+        DOMValidateContext context = new DOMValidateContext(cert.getPublicKey(), found.item(0));
+        context.setProperty("org.jcp.xml.dsig.secureValidation", Boolean.TRUE);
+        XMLSignature signature = XMLSignatureFactory.getInstance("DOM").unmarshalXMLSignature(context);
+        boolean valid = signature.validate(context);
+        System.out.println(valid ? "VALID" : "INVALID");
+        System.exit(valid ? 0 : 1);
+    }
+}
+"""
+
+
+@pytest.fixture(scope="session")
+def java_verifier(tmp_path_factory: pytest.TempPathFactory) -> Callable[[bytes, x509.Certificate], str]:
+    """The JDK's javax.xml.crypto with secure validation, as EMREX's Java clients verify; returns its verdict."""
+    if shutil.which("javac") is None or shutil.which("java") is None:
+        pytest.skip("no JDK (javac/java) on this machine")
+    directory = tmp_path_factory.mktemp("java-verifier")
+    (directory / "VerifyElmo.java").write_text(JAVA_VERIFIER)
+    subprocess.run(["javac", "-d", str(directory), str(directory / "VerifyElmo.java")], check=True,
+                   capture_output=True, timeout=120)
+
+    def run(signed: bytes, cert: x509.Certificate) -> str:
+        name = secrets.token_hex(4)
+        (directory / f"{name}.xml").write_bytes(signed)
+        (directory / f"{name}.crt").write_bytes(cert.public_bytes(Encoding.PEM))
+        result = subprocess.run(["java", "-cp", str(directory), "VerifyElmo", str(directory / f"{name}.xml"),
+                                 str(directory / f"{name}.crt")], capture_output=True, text=True, timeout=120,
+                                check=False)
+        return (result.stdout.strip().splitlines() or [result.stderr.strip()[-300:]])[-1]
+
+    return run
