@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from ncp_contracts.signer import CertificateInfo, CertificateList, EmregEntry
 from ncp_runtime import ProblemError
 from ncp_signer.deps import Caller, State
-from ncp_signer.domain.signing import DocumentRejected, SelfCheckFailed, sign_document
+from ncp_signer.domain.signing import DocumentRejected, SelfCheckFailed, SignedDocument, sign_document
 from ncp_signer.errors import rejected, signing_unavailable
 
 router = APIRouter(prefix="/v1", tags=["signer"])
@@ -47,12 +47,15 @@ async def sign(request: Request, state: State, caller: Caller) -> Response:
     problem = state.keyring.active_problem()
     if key is None or problem is not None:
         raise signing_unavailable(problem or "no active signing key")
-    started = time.perf_counter()
+    queued = time.perf_counter()
+    timing: dict[str, float] = {}
+
+    def work() -> SignedDocument:
+        timing["started"] = time.perf_counter()
+        return sign_document(body, key, max_bytes=settings.max_document_bytes)
+
     try:
-        signed = await anyio.to_thread.run_sync(
-            lambda: sign_document(body, key, max_bytes=settings.max_document_bytes),
-            limiter=state.limiter,
-        )
+        signed = await anyio.to_thread.run_sync(work, limiter=state.limiter)
     except DocumentRejected as exc:
         raise rejected(exc) from None
     except SelfCheckFailed as exc:
@@ -63,10 +66,12 @@ async def sign(request: Request, state: State, caller: Caller) -> Response:
         log.error("signing failed", extra={"caller": caller, "key_id": key.key_id,
                                            "error": type(exc).__name__})
         raise signing_unavailable("the signing key could not sign") from None
-    duration_ms = round((time.perf_counter() - started) * 1000, 2)
+    done = time.perf_counter()
     log.info("signed", extra={
         "caller": caller, "key_id": signed.key_id, "sha256": signed.sha256,
-        "size": len(signed.xml), "input_size": len(body), "duration_ms": duration_ms,
+        "size": len(signed.xml), "input_size": len(body),
+        "duration_ms": round((done - timing["started"]) * 1000, 2),
+        "wait_ms": round((timing["started"] - queued) * 1000, 2),
     })
     return Response(signed.xml, media_type="application/xml",
                     headers={"X-Signer-Key-Id": signed.key_id, "X-Content-SHA256": signed.sha256})
