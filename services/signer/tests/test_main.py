@@ -1,13 +1,22 @@
 """`ncp-signer` as a real uvicorn process on loopback, called through the contract client."""
 
+import datetime as dt
+import ipaddress
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 import emrex_elmo
 from ncp_contracts import BearerAuth
@@ -21,28 +30,101 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def server(key_files, tokens):
+def _start(env_extra: dict[str, str], *, ready: Callable[[str], bool]) -> tuple[subprocess.Popen[bytes], int]:
     port = _free_port()
-    env = {**os.environ, "NCP_SIGNER_PORT": str(port), "NCP_SIGNER_KEY_FILE": str(key_files[0]),
-           "NCP_SIGNER_CERT_FILE": str(key_files[1]), "NCP_SIGNER_CALLER_TOKENS_PATH": str(tokens.path)}
+    env = {**os.environ, "NCP_SIGNER_PORT": str(port), **env_extra}
     proc = subprocess.Popen([sys.executable, "-m", "ncp_signer"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
         try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
+            if ready(f"127.0.0.1:{port}"):
+                return proc, port
+        except (httpx.TransportError, ssl.SSLError):
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            pytest.fail(f"signer did not start: {proc.stderr.read().decode()[-2000:]}")
+            pytest.fail(f"signer did not start: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
         time.sleep(0.1)  # noqa: TID251
-    yield base
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     proc.communicate(timeout=10)
+
+
+@pytest.fixture
+def server(key_files, tokens):
+    env = {"NCP_SIGNER_KEY_FILE": str(key_files[0]), "NCP_SIGNER_CERT_FILE": str(key_files[1]),
+           "NCP_SIGNER_CALLER_TOKENS_PATH": str(tokens.path)}
+    proc, port = _start(env, ready=lambda host: httpx.get(f"http://{host}/readyz", timeout=1).status_code == 200)
+    yield f"http://127.0.0.1:{port}"
+    _stop(proc)
+
+
+def _tls_cert(ca, common_name: str, usage, *, ip: bool) -> tuple[bytes, bytes]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .issuer_name(ca.certificate.subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+    )
+    if ip:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+    cert = builder.sign(ca.key, hashes.SHA256())
+    key_pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    return cert.public_bytes(Encoding.PEM), key_pem
+
+
+async def test_mutual_tls(tmp_path, ca, key_files, tokens, rsa_key):
+    files = {}
+    for name, usage, ip in (("server", ExtendedKeyUsageOID.SERVER_AUTH, True),
+                            ("client", ExtendedKeyUsageOID.CLIENT_AUTH, False)):
+        cert, key = _tls_cert(ca, f"signer-test-{name}", usage, ip=ip)
+        files[name] = (tmp_path / f"{name}.crt", tmp_path / f"{name}.key")
+        files[name][0].write_bytes(cert)
+        files[name][1].write_bytes(key)
+    ca_file = tmp_path / "ca.crt"
+    ca_file.write_bytes(ca.cert_pem())
+    env = {"NCP_SIGNER_KEY_FILE": str(key_files[0]), "NCP_SIGNER_CERT_FILE": str(key_files[1]),
+           "NCP_SIGNER_CALLER_TOKENS_PATH": str(tokens.path), "NCP_SIGNER_TLS_CERT_FILE": str(files["server"][0]),
+           "NCP_SIGNER_TLS_KEY_FILE": str(files["server"][1]), "NCP_SIGNER_TLS_CLIENT_CA_FILE": str(ca_file)}
+    context = ssl.create_default_context(cafile=str(ca_file))
+    context.load_cert_chain(str(files["client"][0]), str(files["client"][1]))
+
+    def ready(host: str) -> bool:
+        return httpx.get(f"https://{host}/readyz", verify=context, timeout=1).status_code == 200
+
+    proc, port = _start(env, ready=ready)
+    try:
+        async with httpx.AsyncClient(base_url=f"https://127.0.0.1:{port}", verify=context,
+                                     auth=BearerAuth(tokens.gateway), timeout=30) as http:
+            signed = await SignerClient(http).sign(sample_xml(2))
+        emrex_elmo.verify(signed, [rsa_key.certificate])
+        # Without a client certificate the TLS handshake is refused, before any HTTP.
+        anonymous = ssl.create_default_context(cafile=str(ca_file))
+        async with httpx.AsyncClient(base_url=f"https://127.0.0.1:{port}", verify=anonymous,
+                                     auth=BearerAuth(tokens.gateway), timeout=30) as http:
+            with pytest.raises((httpx.TransportError, ssl.SSLError)):
+                await http.get("/v1/certificates")
+    finally:
+        _stop(proc)
+
+
+def test_tls_settings_go_together(tmp_path):
+    from pydantic import ValidationError
+
+    from ncp_signer import Settings
+
+    with pytest.raises(ValidationError, match="go together"):
+        Settings(tls_cert_file=tmp_path / "a.crt")
+    with pytest.raises(ValidationError, match="mTLS"):
+        Settings(tls_client_ca_file=tmp_path / "ca.crt")
 
 
 async def test_process_signs_through_the_contract_client(server, tokens, rsa_key):

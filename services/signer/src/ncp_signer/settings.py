@@ -68,6 +68,12 @@ class Settings(ServiceSettings):
     """A directory with one token file per caller (a Secret mount) or a file of caller=token lines."""
     allowed_callers: set[str] = Field(default_factory=lambda: {"gateway"})
 
+    # Optional TLS for the internal API; with a client CA, callers must also present a certificate
+    # it issued (mTLS) in addition to their bearer token.
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    tls_client_ca_file: Path | None = None
+
     max_document_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
     expiry_warning_days: int = Field(default=30, ge=0)
     expiry_check_interval_s: float = Field(default=3600.0, gt=0)
@@ -79,6 +85,14 @@ class Settings(ServiceSettings):
     emreg_acronym: str | None = None
     emreg_country_code: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     emreg_institutions: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _tls_pairs(self) -> "Settings":
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("NCP_SIGNER_TLS_CERT_FILE and NCP_SIGNER_TLS_KEY_FILE go together")
+        if self.tls_client_ca_file is not None and self.tls_cert_file is None:
+            raise ValueError("NCP_SIGNER_TLS_CLIENT_CA_FILE (mTLS) needs NCP_SIGNER_TLS_CERT_FILE/KEY_FILE")
+        return self
 
     def key_configs(self) -> list[KeyConfig]:
         """Every configured key: the single-key settings, NCP_SIGNER_KEYS, then the keys file."""
