@@ -1,3 +1,4 @@
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +27,14 @@ from .settings import Settings
 log = logging.getLogger("ncp_sis_adapter")
 
 
+def tune_gc(gen0_threshold: int) -> None:
+    """Collect less often, and never again scan what start-up created (modules, schemas, config)."""
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(gen0_threshold, gen1, gen2)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging("sis-adapter", settings.log_level)
@@ -47,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 summary = await demo.seed(engine)
                 log.info("demo data", extra={"seeded": summary.seeded, "learners": summary.learners})
             tenants = build_tenants(tenants_config, engine, settings)
+            if settings.gc_gen0_threshold:
+                tune_gc(settings.gc_gen0_threshold)
             try:
                 yield {"settings": settings, "engine": engine, "tenants": tenants, "tokens": tokens}
             finally:
