@@ -203,3 +203,18 @@ def test_only_sqlite_and_asyncpg_urls_are_accepted():
         make_engine("postgresql+psycopg://u@h/db")
     with pytest.raises(ValueError, match="unsupported"):
         make_engine("mysql+aiomysql://u@h/db")
+
+
+async def test_migrations_match_the_table_models(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from ncp_sis_adapter.adapters.sql.tables import metadata
+
+    def diff(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, metadata)
+
+    async with engine.connect() as conn:
+        differences = await conn.run_sync(diff)
+    assert differences == []
