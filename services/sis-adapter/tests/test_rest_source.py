@@ -2,6 +2,7 @@
 
 import asyncio
 import base64
+import gzip
 import json
 import socket
 from collections.abc import Iterator
@@ -88,6 +89,9 @@ async def students(request: Request) -> Response:
         return JSONResponse(PARTIAL)
     if who in ("good", "020499-123A"):
         return JSONResponse(GOOD)
+    if who == "gzipped":
+        body = gzip.compress(json.dumps(GOOD).encode())
+        return Response(body, media_type="application/json", headers={"Content-Encoding": "gzip"})
     if who == "null":
         return JSONResponse(None)
     return JSONResponse({"error": "no such student"}, status_code=404)
@@ -164,6 +168,11 @@ async def test_maps_a_good_answer_to_an_xsd_valid_report(fake_sis):
     assert module.has_part[0].specifies.levels[0].value == "6"
     assert [s.local_id for s in report.grading_schemes] == ["FI-0-5"]
     validate(to_xml(Elmo(generated_date=datetime.now(UTC), learner=answer.learner, reports=answer.reports)))
+
+
+async def test_compressed_answer_is_read(fake_sis):
+    answer = await lookup(fake_sis, "gzipped")
+    assert answer.learner.given_names == "Ελένη"
 
 
 async def test_lookup_by_national_id_uses_its_own_parameter(fake_sis):

@@ -18,11 +18,11 @@ class ElmoSource:
         param = self.config.lookup.get(kind)
         if param is None:
             return None
-        response = await get(self.client, self.config.url, {param: value}, self.config.max_bytes)
-        if response is None or not response.content.strip():
+        body = await get(self.client, self.config.url, {param: value}, self.config.max_bytes)
+        if body is None or not body.strip():
             return None
         try:
-            elmo = from_xml(response.content)  # the hardened parser: no entities, no network, size limits
+            elmo = from_xml(body)  # the hardened parser: no entities, no network, size limits
         except ElmoError as exc:
             raise SourceBadData(f"the upstream ELMO could not be read ({exc.code})") from None
         reports = elmo.reports

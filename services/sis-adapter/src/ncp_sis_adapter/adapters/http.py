@@ -29,8 +29,9 @@ def make_client(timeout: float, auth: httpx.Auth | None) -> httpx.AsyncClient:
                              headers={"Accept": "application/json, application/xml;q=0.9"})
 
 
-async def get(client: httpx.AsyncClient, url: str, params: dict[str, str], max_bytes: int) -> httpx.Response | None:
-    """GET; None for 404 (the learner is unknown there); SourceUnavailable for anything else that fails."""
+async def get(client: httpx.AsyncClient, url: str, params: dict[str, str], max_bytes: int) -> bytes | None:
+    """The body of a GET (decoded, at most max_bytes); None for 404 (the learner is unknown there);
+    SourceUnavailable for anything else that fails."""
     try:
         async with client.stream("GET", url, params=params) as response:
             if response.status_code == 404:
@@ -44,7 +45,7 @@ async def get(client: httpx.AsyncClient, url: str, params: dict[str, str], max_b
                 body.extend(chunk)
                 if len(body) > max_bytes:
                     raise SourceUnavailable(f"the SIS answer is larger than {max_bytes} bytes")
-            return httpx.Response(200, headers=response.headers, content=bytes(body))
+            return bytes(body)
     except httpx.TimeoutException:
         raise TimeoutError from None
     except httpx.TransportError as exc:

@@ -34,11 +34,11 @@ class RestSource:
         param = self.config.lookup.get(kind)
         if param is None:
             return None  # this SIS cannot be asked by that kind of identifier
-        response = await get(self.client, self.url, {param: value}, MAX_BYTES)
-        if response is None:
+        body = await get(self.client, self.url, {param: value}, MAX_BYTES)
+        if body is None:
             return None
         try:
-            document = json.loads(response.content)
+            document = json.loads(body)
         except ValueError:
             raise SourceBadData("the SIS answered malformed JSON") from None
         if document is None:
