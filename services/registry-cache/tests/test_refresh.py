@@ -259,3 +259,23 @@ def test_file_sources_are_refused_outside_development(tmp_path, kit):
     with pytest.raises(ValueError, match="development only"):
         kit.make_settings(tmp_path, "/etc/emreg.json", None, env="prod")
     assert kit.make_settings(tmp_path, "https://emreg.example/emp-list.json", None, env="prod").env == "prod"
+
+
+def test_next_delay_has_jitter_and_backs_off():
+    from ncp_registry_cache.adapters.sources import redact
+    from ncp_registry_cache.domain.index import RegistryIndex
+    from ncp_registry_cache.refresher import Refresher
+
+    refresher = Refresher(None, {"emreg": None}, interval=100, jitter=0.1, retry_interval=2, stale_after=300,
+                          fetch_timeout=5)
+    # Nothing loaded yet: retry soon.
+    assert 1.8 <= refresher.next_delay() <= 2.2
+    refresher.view.index = RegistryIndex([])
+    delays = {refresher.next_delay() for _ in range(50)}
+    assert all(90 <= d <= 110 for d in delays)
+    assert len(delays) > 1
+    refresher._failures = 3
+    assert 7.2 <= refresher.next_delay() <= 8.8  # 2 * 2**2
+    refresher._failures = 30
+    assert refresher.next_delay() <= 110  # capped at the interval
+    assert redact("https://user:pw@emreg.example:8443/list.json?key=secret") == "https://emreg.example:8443/list.json?…"

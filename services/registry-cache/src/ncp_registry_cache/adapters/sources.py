@@ -99,6 +99,17 @@ class FileSource:
         return Fetched(body, tag, formatdate(stat.st_mtime, usegmt=True))
 
 
+def redact(location: str) -> str:
+    """A source location fit for status answers and logs: no credentials, no query values."""
+    parts = urlsplit(location)
+    if parts.scheme.lower() not in {"http", "https"}:
+        return location
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return parts._replace(netloc=netloc, query="…" if parts.query else "", fragment="").geturl()
+
+
 def make_source(location: str, http: httpx.AsyncClient, *, timeout: float, max_bytes: int) -> Source:
     if urlsplit(location).scheme.lower() in {"http", "https"}:
         return HttpSource(location, http, timeout=timeout, max_bytes=max_bytes)

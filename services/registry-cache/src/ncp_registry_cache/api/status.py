@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse
 
 from ncp_contracts.registry import RefreshOutcome, RefreshResult, RegistryStatus, SourceStatus
+from ncp_registry_cache.adapters.sources import redact
 from ncp_registry_cache.deps import RefresherDep, caller_tokens
 from ncp_registry_cache.refresher import Refresher
 from ncp_runtime import ProblemError, bearer_caller
@@ -30,7 +31,7 @@ async def current_status(refresher: Refresher) -> RegistryStatus:
         fresh = view.source_freshness(kind, at)
         sources.append(SourceStatus(
             kind=kind,
-            source=refresher.sources[kind].location,
+            source=redact(refresher.sources[kind].location),
             version=loaded.sha256 if loaded else None, format=loaded.format if loaded else None,
             fetched_at=loaded.fetched_at if loaded else None,
             last_checked_at=state.last_checked_at if state else None,
