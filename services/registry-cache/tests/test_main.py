@@ -75,3 +75,13 @@ def test_migrate_and_refresh_commands(tmp_path, pki, kit):
     ok = subprocess.run([*run, "refresh"], env=env, capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stderr
     assert "emreg: accepted" in ok.stdout
+
+
+def test_emrex_registry_check(tmp_path, pki, kit, shared):
+    from emrex_cli.main import main as emrex
+
+    good = tmp_path / "emreg.json"
+    good.write_bytes(kit.dumps(kit.registry_doc(pki)))
+    assert emrex(["registry", "check", str(good)]) == 0
+    assert emrex(["registry", "check", str(shared / "emreg" / "emrex-client__emreg.json")]) == 1
+    assert emrex(["registry", "check", str(tmp_path / "missing.json")]) == 1
