@@ -1,8 +1,11 @@
 """create_app: the signer service (the only holder of private keys in the NCP)."""
 
+import asyncio
 import datetime as dt
 import logging
+import threading
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -19,6 +22,7 @@ from ncp_runtime import (
 from ncp_signer.adapters.keyring import Keyring
 from ncp_signer.api.routes import router
 from ncp_signer.deps import SignerState, get_state
+from ncp_signer.domain.signing import warm_up
 from ncp_signer.settings import Settings
 
 log = logging.getLogger("ncp_signer")
@@ -50,6 +54,20 @@ def _load_tokens(settings: Settings) -> tuple[CallerTokens, str | None]:
         return CallerTokens({}), f"caller tokens not loaded: {type(exc).__name__}"
 
 
+async def start_workers(count: int) -> ThreadPoolExecutor:
+    """Start `count` signing threads now and prepare each (warm_up) before any request arrives."""
+    executor = ThreadPoolExecutor(max_workers=count, thread_name_prefix="ncp-signer")
+    barrier = threading.Barrier(count)
+
+    def start() -> None:
+        warm_up()
+        barrier.wait(timeout=60)  # every task holds its thread until all threads exist
+
+    loop = asyncio.get_running_loop()
+    await asyncio.gather(*(loop.run_in_executor(executor, start) for _ in range(count)))
+    return executor
+
+
 async def ready(request: Request) -> tuple[bool, dict[str, Any]]:
     state = get_state(request)
     keyring = state.keyring
@@ -73,8 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tokens, tokens_error = _load_tokens(settings)
         if tokens_error:
             log.error("caller authentication not configured", extra={"reason": tokens_error})
-        state = SignerState(settings, keyring, tokens, tokens_error,
-                            anyio.CapacityLimiter(settings.sign_concurrency))
+        executor = await start_workers(settings.sign_concurrency)
+        state = SignerState(settings, keyring, tokens, tokens_error, executor)
         app.state.signer = state
         check_expiry(state)
         try:
@@ -89,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 yield
                 tg.cancel_scope.cancel()
         finally:
+            await anyio.to_thread.run_sync(executor.shutdown)
             await anyio.to_thread.run_sync(keyring.close)
 
     app = FastAPI(title="NCP signer", version="0.1.0", lifespan=lifespan)

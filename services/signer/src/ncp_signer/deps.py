@@ -1,9 +1,9 @@
 """Request dependencies: the app state built in the lifespan, and the authenticated caller."""
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated
 
-import anyio
 from fastapi import Depends, Request
 
 from ncp_runtime import CallerTokens, bearer_caller
@@ -17,7 +17,8 @@ class SignerState:
     keyring: Keyring
     tokens: CallerTokens
     tokens_error: str | None
-    limiter: anyio.CapacityLimiter
+    executor: ThreadPoolExecutor
+    """The signing workers: a fixed set of threads, each prepared once at start-up (warm_up)."""
     expiry_warned_day: list[str] = field(default_factory=list)
 
 

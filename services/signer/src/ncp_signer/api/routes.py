@@ -1,9 +1,9 @@
 """The signer's internal API: POST /v1/sign, GET /v1/certificates, GET /v1/emreg-entry."""
 
+import asyncio
 import logging
 import time
 
-import anyio
 from fastapi import APIRouter, Request, Response
 
 from ncp_contracts.signer import CertificateInfo, CertificateList, EmregEntry
@@ -55,7 +55,7 @@ async def sign(request: Request, state: State, caller: Caller) -> Response:
         return sign_document(body, key, max_bytes=settings.max_document_bytes)
 
     try:
-        signed = await anyio.to_thread.run_sync(work, limiter=state.limiter)
+        signed = await asyncio.get_running_loop().run_in_executor(state.executor, work)
     except DocumentRejected as exc:
         raise rejected(exc) from None
     except SelfCheckFailed as exc:

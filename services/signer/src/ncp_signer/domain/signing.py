@@ -27,9 +27,18 @@ from ncp_signer.domain.keys import SigningKey, signature_method
 
 XML_NS_ATTR = "{http://www.w3.org/XML/1998/namespace}"
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
-# emrex_elmo compiles the XSD once per thread; libxml2 fails when several threads compile it at
-# the same moment (XMLSchemaParseError), so the first compilation in each worker is serialized.
+# emrex_elmo compiles the XSD once per thread. Compiling it while other threads use libxml2 (another
+# compilation, or parsing) fails now and then with XMLSchemaParseError, so the service compiles it in
+# each of its worker threads at start-up, one at a time, before serving (warm_up); the lock also
+# covers any other caller.
 _schema_lock = threading.Lock()
+
+
+def warm_up() -> None:
+    """Prepare the calling worker thread: compile the XSD and build the parser once, serialized."""
+    with _schema_lock:
+        bundled_schema("1.7.0")
+        parse_xml(b"<warm-up/>")
 
 
 class DocumentRejected(Exception):
