@@ -48,3 +48,22 @@ async def test_health_answers_during_a_slow_signature(app, client, rsa_key):
         slow.release.set()
     keyring.active = slow.inner
     emrex_elmo.verify(result["signed"], [rsa_key.certificate])
+
+
+async def test_many_concurrent_signatures_on_a_fresh_app(settings, run_app, rsa_key):
+    """The first requests of a fresh app land on every worker thread at once (where libxml2's XSD
+    compilation used to race with parsing): all must succeed."""
+    results: list[int] = []
+    async with run_app(settings.model_copy(update={"sign_concurrency": 8})) as client:
+
+        async def one(i: int) -> None:
+            response = await client.post("/v1/sign", content=sample_xml(1 + i % 40),
+                                         headers={"Content-Type": "application/xml"})
+            results.append(response.status_code)
+            if response.status_code == 200:
+                emrex_elmo.verify(response.content, [rsa_key.certificate])
+
+        async with anyio.create_task_group() as tg:
+            for i in range(48):
+                tg.start_soon(one, i)
+    assert results == [200] * 48
