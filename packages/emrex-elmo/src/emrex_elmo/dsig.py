@@ -148,7 +148,9 @@ def _check_profile(signature: etree._Element, allow_sha1: bool) -> tuple[str, st
 
 
 def _document_digest(root: etree._Element, signature: etree._Element, c14n: str, digest: str) -> str:
-    copy = deepcopy(root)
+    # URI="" is the whole document: top-level processing instructions count, so copy the tree.
+    tree = deepcopy(root.getroottree())
+    copy = tree.getroot()
     sig_copy = copy[list(root).index(signature)]
     # Removing an lxml element also drops its tail text, which the enveloped transform keeps.
     tail = sig_copy.tail
@@ -160,8 +162,7 @@ def _document_digest(root: etree._Element, signature: etree._Element, c14n: str,
         else:
             copy.text = (copy.text or "") + tail
     # URI="" excludes comments whatever the transform says (XMLDSig 4.3.3.3).
-    algorithm = C14N_1_0 if c14n == C14N_1_0_COMMENTS else c14n
-    data = _c14n(copy, algorithm)
+    data: bytes = etree.tostring(tree, method="c14n", exclusive=c14n == EXC_C14N, with_comments=False)
     algo = {**_DIGESTS, **_LEGACY_DIGESTS}[digest]
     return base64.b64encode(hashlib.new(algo, data).digest()).decode("ascii")
 

@@ -47,6 +47,9 @@ def load_schema(schema_file: Path, deps_dir: Path) -> etree.XMLSchema:
 
 
 _local = threading.local()
+# libxml2's schema compiler is not safe to run in several threads at once (seen as a spurious
+# XMLSchemaParseError under load); validation with a compiled schema is.
+_compile_lock = threading.Lock()
 
 
 def bundled_schema(version: SchemaVersion = "1.7.0") -> etree.XMLSchema:
@@ -55,7 +58,8 @@ def bundled_schema(version: SchemaVersion = "1.7.0") -> etree.XMLSchema:
     if version not in cache:
         if version not in SCHEMA_VERSIONS:
             raise ValueError(f"unknown ELMO schema version {version!r}")
-        cache[version] = load_schema(BUNDLED / f"v{version}" / "schema.xsd", BUNDLED / "deps")
+        with _compile_lock:
+            cache[version] = load_schema(BUNDLED / f"v{version}" / "schema.xsd", BUNDLED / "deps")
     return cache[version]
 
 
