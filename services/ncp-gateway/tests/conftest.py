@@ -5,6 +5,7 @@ import datetime as dt
 import json
 import os
 import secrets
+import shutil
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -172,6 +173,29 @@ def emreg_document(pki: tuple[IssuedKey, IssuedKey]) -> dict[str, Any]:
     }], "countries": [{"countryCode": "FI", "countryName": "Finland", "singleFetch": False}]}
 
 
+@pytest.fixture(scope="session")
+def seeded_sis_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sis-adapter's demo database, migrated and seeded once; each test gets a copy (seeding takes ~1.5 s)."""
+    import asyncio
+
+    from ncp_sis_adapter.app import create_app as sis_app
+    from ncp_sis_adapter.settings import Settings as SisSettings
+
+    directory = tmp_path_factory.mktemp("sis-seed")
+    (directory / "callers").mkdir()
+    (directory / "callers" / "gateway").write_text(secrets.token_urlsafe(32) + "\n")
+    database = directory / "sis.db"
+
+    async def seed() -> None:
+        app = sis_app(SisSettings(database_url=f"sqlite+aiosqlite:///{database}",
+                                  caller_tokens_path=directory / "callers", seed_demo=True))
+        async with LifespanManager(app, startup_timeout=120):
+            pass
+
+    asyncio.run(seed())
+    return database
+
+
 @asynccontextmanager
 async def running(app: FastAPI) -> AsyncIterator[httpx.ASGITransport]:
     async with LifespanManager(app, startup_timeout=60) as manager:
@@ -179,8 +203,8 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.ASGITransport]:
 
 
 @pytest.fixture
-async def upstreams(tmp_path: Path, secret_files: Secrets,
-                    pki: tuple[IssuedKey, IssuedKey]) -> AsyncIterator[dict[str, httpx.AsyncBaseTransport]]:
+async def upstreams(tmp_path: Path, secret_files: Secrets, pki: tuple[IssuedKey, IssuedKey],
+                    seeded_sis_db: Path) -> AsyncIterator[dict[str, httpx.AsyncBaseTransport]]:
     """The real signer, sis-adapter (demo data) and registry-cache, in-process over ASGI."""
     from ncp_registry_cache.app import create_app as registry_app
     from ncp_registry_cache.settings import Settings as RegistrySettings
@@ -190,13 +214,14 @@ async def upstreams(tmp_path: Path, secret_files: Secrets,
 
     emreg = tmp_path / "emreg.json"
     emreg.write_text(json.dumps(emreg_document(pki)))
+    shutil.copy(seeded_sis_db, tmp_path / "sis.db")
     async with AsyncExitStack() as stack:
         signer = await stack.enter_async_context(running(signer_app(SignerSettings(
             key_file=secret_files.signing_key, cert_file=secret_files.signing_cert,
             caller_tokens_path=secret_files.callers))))
         sis = await stack.enter_async_context(running(sis_app(SisSettings(
             database_url=f"sqlite+aiosqlite:///{tmp_path / 'sis.db'}", caller_tokens_path=secret_files.callers,
-            seed_demo=True))))
+            seed_demo=False))))
         registry = await stack.enter_async_context(running(registry_app(RegistrySettings(
             env="test", source=str(emreg), database_url=f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}",
             caller_tokens_path=secret_files.callers))))

@@ -155,7 +155,11 @@ def test_identity_from_claims_maps_configured_claims():
                                                "esi": "urn:schac:x", "given_name": "Aino",
                                                "family_name": "Virtanen", "birthdate": "2001-03-14"})
     assert identity.learner_id == identity.subject == "demo-learner-1"
-    assert identity.national_id == "140301A1075" and identity.esi == "urn:schac:x"
-    assert identity.bday == dt.date(2001, 3, 14) and identity.given_names == "Aino"
+    assert identity.national_id == "140301A1075"
+    assert identity.esi == "urn:schac:x"
+    assert identity.bday == dt.date(2001, 3, 14)
+    assert identity.given_names == "Aino"
     fallback = identity_from_claims(settings, {"sub": "s-1", "birthdate": "not-a-date"})
-    assert fallback.learner_id == "s-1" and fallback.bday is None and fallback.national_id is None
+    assert fallback.learner_id == "s-1"
+    assert fallback.bday is None
+    assert fallback.national_id is None

@@ -6,12 +6,14 @@ the file stays small (emrex.md §2.4: keep the attachment light).
 
 import copy
 import datetime as dt
+import io
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import TTFFont
 
 from emrex_elmo import Elmo, LearningOpportunitySpecification, format_decimal
 from ncp_gateway.domain.outgoing import institution_code, summarize
@@ -27,11 +29,12 @@ class TranscriptRenderer:
         template.add_font("DejaVu", "", str(regular_font))
         template.add_font("DejaVu", "B", str(bold_font if bold_font.is_file() else regular_font))
         for font in template.fonts.values():
-            # fpdf2 opens fonts lazily and keeps the file open: load every table now, then close it.
-            ttfont = getattr(font, "ttfont", None)
-            if ttfont is not None:
-                ttfont.ensureDecompiled()
-                ttfont.close()
+            # fpdf2 (fontTools, lazy) keeps the font file open for the process: read tables from memory instead.
+            reader = getattr(font.ttfont, "reader", None) if isinstance(font, TTFFont) else None
+            if isinstance(font, TTFFont) and reader is not None and not isinstance(reader.file, io.BytesIO):
+                data = Path(font.ttffile).read_bytes()
+                reader.file.close()
+                reader.file = io.BytesIO(data)
         self._template = template
 
     def render(self, elmo: Elmo) -> bytes:
