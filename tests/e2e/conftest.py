@@ -212,6 +212,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if report.when == "call":
         item.stash[FAILED] = report.failed
+        stack = getattr(item, "funcargs", {}).get("stack")
+        if report.failed and isinstance(stack, Stack):
+            # Show why a page went wrong: the services' error lines (they never log personal data).
+            for process in stack.processes.values():
+                errors = [line for line in process.tail(400).splitlines()
+                          if '"level": "error"' in line or "Traceback" in line or "Error" in line]
+                if errors:
+                    report.sections.append((f"{process.name} errors", "\n".join(errors[-15:])))
     return report
 
 
@@ -288,7 +296,7 @@ class Student:
 
 
 @pytest.fixture
-def student(page: Any, stack: Stack) -> Student:
+def student(page: Any, stack: Stack) -> Student:  # `stack` named here so failures can show service errors
     return Student(page, stack)
 
 
