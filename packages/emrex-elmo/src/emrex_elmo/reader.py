@@ -58,6 +58,7 @@ def _canonical(el: etree._Element) -> str:
 class _Reader:
     def __init__(self, ns: str) -> None:
         self.ns = ns
+        self.pilot = ns == ELMO_PILOT_NS
         self._names: dict[str, str] = {}
         # Children of recently visited elements by tag, built in one pass: a reader asks each element for
         # up to twenty names, and ElementPath lookups dominated parse time (see bench/). Only a few are kept:
@@ -114,6 +115,15 @@ class _Reader:
         except (ValueError, InvalidOperation):
             raise ElmoParseError(f"{value[:40]!r} is not a valid {what}", path=_path(el)) from None
 
+    def day(self, el: etree._Element | None) -> date | None:
+        """An optional xs:date; 2015 pilot documents may give a Java `dtf` pattern or free text instead."""
+        if not self.pilot:
+            return self.conv(el, _date, "date")
+        value = self.nonempty(el)
+        if value is None or el is None:
+            return None
+        return _pilot_date(value, el.get("dtf"))
+
     def identifiers(self, el: etree._Element) -> list[Fields]:
         out = []
         for node in self.all(el, "identifier"):
@@ -143,11 +153,18 @@ class _Reader:
         return [_canonical(c) for c in ext if isinstance(c.tag, str)]
 
     def document(self, root: etree._Element) -> Elmo:
-        generated = self.conv(self.need(root, "generatedDate"), _datetime, "dateTime")
+        reports = self.all(root, "report")
+        if self.pilot and self.one(root, "generatedDate") is None:
+            # The 2015 pilot schema has no generatedDate; the newest issueDate stands in for it.
+            issued = [self.conv(self.one(r, "issueDate"), _datetime, "dateTime") for r in reports]
+            generated = max((d for d in issued if d), key=lambda d: d.replace(tzinfo=None), default=None)
+            if generated is None:
+                raise ElmoParseError("neither <generatedDate> nor <issueDate> is present", path=_path(root))
+        else:
+            generated = self.conv(self.need(root, "generatedDate"), _datetime, "dateTime")
         if generated is None:
             raise ElmoParseError("generatedDate is empty", path=_path(root) + "/generatedDate")
         learner_el = self.one(root, "learner")
-        reports = self.all(root, "report")
         if learner_el is None:
             # Pilot documents nest the learner in each report.
             nested = [r.find(self.q("learner")) for r in reports]
@@ -183,7 +200,7 @@ class _Reader:
                 if alt is not None and (alt.text or "").strip()
                 else None
             ),
-            bday=self.conv(bday_el, _date, "date"),
+            bday=self.day(bday_el),
             place_of_birth=self.nonempty(self.one(el, "placeOfBirth")),
             birth_name=self.nonempty(self.one(el, "birthName")),
             current_address=_canonical(address) if address is not None else None,
@@ -234,7 +251,7 @@ class _Reader:
             url=self.nonempty(self.one(el, "url")),
             descriptions=self.texts(el, "description"),
             descriptions_html=self.texts(el, "descriptionHtml"),
-            specifies=self.loi(loi),
+            specifies=self.pilot_credits(self.loi(loi), el) if self.pilot else self.loi(loi),
             specifies_extension=self.extension(specifies),
             has_part=parts,
             extension=self.extension(el),
@@ -247,8 +264,8 @@ class _Reader:
         term_el = self.one(el, "academicTerm")
         term: Fields | None = None
         if term_el is not None:
-            start = self.conv(self.need(term_el, "start"), _date, "date")
-            end = self.conv(self.need(term_el, "end"), _date, "date")
+            start = self.day(self.need(term_el, "start"))
+            end = self.day(self.need(term_el, "end"))
             if start is not None and end is not None:
                 term = _fields(titles=self.tokens(term_el, "title"), start=start, end=end)
         sg_el = self.one(el, "shortenedGrading")
@@ -258,13 +275,14 @@ class _Reader:
         ds = self.one(el, "diplomaSupplement")
         return _fields(
             identifiers=self.identifiers(el),
-            start=self.conv(self.one(el, "start"), _date, "date"),
-            date=self.conv(self.one(el, "date"), _date, "date"),
+            start=self.day(self.one(el, "start")),
+            date=self.day(self.one(el, "date")),
             academic_term=term,
             status=status,
             grading_scheme_local_id=self.nonempty(self.one(el, "gradingSchemeLocalId")),
             grading_scheme_external_id=self.nonempty(self.one(el, "gradingSchemeExternalId")),
-            result_label=self.nonempty(self.one(el, "resultLabel")),
+            result_label=self.nonempty(self.one(el, "resultLabel"))
+            or (self.nonempty(self.one(el, "result")) if self.pilot else None),
             shortened_grading=self.shortened(sg_el) if sg_el is not None else None,
             result_distribution=self.distribution(rd_el) if rd_el is not None else None,
             credits=[self.credit(c) for c in self.all(el, "credit")],
@@ -286,6 +304,12 @@ class _Reader:
             extension=self.extension(el),
             diploma_supplement=_canonical(ds) if ds is not None else None,
         )
+
+    def pilot_credits(self, loi: Fields, los_el: etree._Element) -> Fields:
+        # The 2015 pilot schema puts <credit> on the specification, not on the instance.
+        if not loi["credits"]:
+            loi["credits"] = [self.credit(c) for c in self.all(los_el, "credit")]
+        return loi
 
     def shortened(self, el: etree._Element) -> Fields:
         def pct(name: str) -> Decimal:
@@ -359,6 +383,22 @@ class _Reader:
 def _date(value: str) -> date:
     # xs:date may carry a time zone ("2015-12-17Z", "2015-12-17+01:00"); the day is what counts.
     return date.fromisoformat(value[:10])
+
+
+def _pilot_date(value: str, dtf: str | None) -> date | None:
+    # Pilot documents: ISO dates, dates in the Java pattern of their `dtf` attribute ("dd-MM-yyyy",
+    # "dd.MM.yyyy", even "yyyy-mm-dd"), or free text such as "2012 Syksy", which carries no day: None.
+    try:
+        return _date(value)
+    except ValueError:
+        pass
+    if dtf:
+        fmt = dtf.replace("yyyy", "%Y").replace("MM", "%m").replace("mm", "%m").replace("dd", "%d")
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            return None
+    return None
 
 
 def _datetime(value: str) -> datetime:
