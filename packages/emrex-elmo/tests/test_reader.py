@@ -121,19 +121,47 @@ def test_official_1_7_example_round_trips_and_stays_valid(reference: Path) -> No
     assert emrex_elmo.from_xml(xml) == elmo
 
 
-def test_pilot_namespace_documents_never_crash_the_reader(reference: Path) -> None:
-    # 2015 pilot documents (samples-smp) are outside ELMO 1.0-2.0: no generatedDate, dates like "2012 Syksy".
-    # Whatever the reader makes of them, the answer is a model or an ElmoParseError, never anything else.
-    files = sorted(p for p in (reference / "samples-smp").glob("*.xml") if b"purl.org/net/elmo" in p.read_bytes())
-    assert files
-    outcomes = []
-    for path in files:
-        try:
-            emrex_elmo.from_xml(path.read_bytes())
-            outcomes.append((path.name, "read"))
-        except emrex_elmo.ElmoParseError as exc:
-            outcomes.append((path.name, "refused" if exc.path else "refused without a path"))
-    assert all(outcome in ("read", "refused") for _, outcome in outcomes), outcomes
+PILOT_READABLE = {
+    "emp-mockup__elmo_example.xml": ("TS-Svendsen", dt.date(1992, 2, 2)),
+    "emrex-client__elmotest.xml": ("Keränen", dt.date(1966, 7, 18)),  # bday dtf="dd-MM-yyyy"
+    "fi-smp__Example-elmo-Finland.xml": ("Keränen", dt.date(1966, 7, 18)),
+    "fi-smp__Example-elmo-Norway.xml": ("TS-Svendsen", dt.date(1992, 2, 2)),
+    "fi-smp__Example-elmo-complicated.xml": ("Viivainen", dt.date(1996, 8, 2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PILOT_READABLE))
+def test_pilot_namespace_documents_are_read(reference: Path, name: str) -> None:
+    # 2015 pilot documents: no generatedDate (the newest issueDate stands in), the learner inside the report,
+    # dates with a Java `dtf` pattern or as free text ("2012 Syksy", read as no date), credits on the LOS.
+    family_name, bday = PILOT_READABLE[name]
+    elmo = emrex_elmo.from_xml((reference / "samples-smp" / name).read_bytes())
+    assert elmo.learner.family_name == family_name
+    assert elmo.learner.bday == bday
+    assert elmo.generated_date == max(r.issue_date for r in elmo.reports)
+    assert any(los.specifies.credits for _, los, _ in elmo.iter_los())
+
+
+def test_pilot_document_without_any_date_is_refused_clearly(reference: Path) -> None:
+    with pytest.raises(emrex_elmo.ElmoParseError, match="neither <generatedDate> nor <issueDate>") as err:
+        emrex_elmo.from_xml((reference / "samples-smp" / "emrex-client__elmotest-short-orig.xml").read_bytes())
+    assert err.value.path == "/elmo"
+
+
+def test_finnish_2015_signed_response_reads_with_grades_and_credits(reference: Path) -> None:
+    wire = (reference / "samples-smp" / "fi-smp__elmo_vastaus_base64_gzipped.txt").read_text()
+    elmo = emrex_elmo.from_xml(emrex_elmo.transport.decode(wire))
+    assert elmo.learner.given_names == "Kaisa"
+    courses = [los for _, los, depth in elmo.iter_los() if depth > 0]
+    assert courses
+    assert all(los.specifies.result_label for los in courses if los.specifies.credits)
+
+
+def test_current_namespace_keeps_strict_dates(samples: Path) -> None:
+    # The pilot leniency never applies to ELMO 1.x/2.0: a free-text date there is an error with its path.
+    data = (samples / "fi-ncp__my_elmo.xml").read_bytes().replace(b"2014-11-28+02:00", b"2014 Syksy")
+    with pytest.raises(emrex_elmo.ElmoParseError, match="not a valid date"):
+        emrex_elmo.from_xml(data)
 
 
 @pytest.mark.parametrize(

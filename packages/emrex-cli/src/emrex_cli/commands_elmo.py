@@ -173,7 +173,8 @@ def _counted_ects(items: list[LearningOpportunitySpecification]) -> Decimal:
     total = Decimal(0)
     for los in items:
         value = _ects(los)
-        if value is not None and los.specifies.passed:
+        # A zero (pilot-era degrees carry "0") covers nothing: count what lies below instead.
+        if value and los.specifies.passed:
             total += value
         else:
             total += _counted_ects(los.has_part)
