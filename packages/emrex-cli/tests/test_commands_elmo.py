@@ -431,3 +431,16 @@ def test_main_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         main(["validate", "--schema", "9"])
     assert exit_.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_show_and_verify_the_finnish_2015_wire_response(emrex: Run, reference: Path) -> None:
+    smp = reference / "samples-smp"
+    wire = smp / "fi-smp__elmo_vastaus_base64_gzipped.txt"
+    shown = emrex("show", wire)
+    assert shown.returncode == 0, shown.stderr
+    out = shown.stdout.decode()
+    assert "Learner:   Kaisa Keränen, born 1966-07-18" in out
+    assert "Report 1: Tampereen Yliopisto / University of Tampere" in out
+    verified = emrex("verify", "--allow-sha1", "--cert", smp / "fi-smp__csc-cert.crt", wire)
+    assert verified.returncode == 0, verified.stderr
+    assert b"signature OK (rsa-sha1" in verified.stdout
