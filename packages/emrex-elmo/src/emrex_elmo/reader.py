@@ -7,6 +7,7 @@ raises ElmoParseError with the path of the element at fault.
 
 import gc
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
@@ -416,18 +417,30 @@ def _decimal(value: str) -> Decimal:
     return result
 
 
+_gc_lock = threading.Lock()
+_gc_pausers = 0
+_gc_was_enabled = False
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     # A large transcript allocates a few hundred thousand objects, none of which is garbage before the model is
     # complete; the cyclic collector kept traversing them and took half the parse time at 5,000 courses (see
-    # bench/). Collection resumes afterwards; a collector someone else disabled stays disabled.
-    enabled = gc.isenabled()
-    gc.disable()
+    # bench/). Services parse in several threads at once, so pauses are counted: the last one out restores the
+    # state the first one found (a collector someone else disabled stays disabled).
+    global _gc_pausers, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pausers == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pausers += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 def from_element(root: etree._Element) -> Elmo:
