@@ -60,7 +60,10 @@ async def flows(gateway: str, students: int, seconds: float) -> dict[str, Any]:
 
     async def student(number: int) -> None:
         nonlocal failures
-        async with httpx.AsyncClient(timeout=60) as browser, httpx.AsyncClient(timeout=60) as provider:
+        # Drop idle connections before uvicorn's 5 s keep-alive timeout can close one under a new request.
+        limits = httpx.Limits(keepalive_expiry=2.0)
+        async with httpx.AsyncClient(timeout=60, limits=limits) as browser, \
+                httpx.AsyncClient(timeout=60, limits=limits) as provider:
             while time.perf_counter() < deadline:
                 browser.cookies.clear()
                 began = time.perf_counter()
@@ -121,10 +124,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--students", type=int, default=20)
+    parser.add_argument("--keep", type=Path, help="run in this directory and keep the service logs")
     args = parser.parse_args()
     entry_body = {"sessionId": "bench-entry-session", "returnUrl": RETURN_URL}
     with tempfile.TemporaryDirectory(prefix="ncp-gateway-bench-") as tmp:
-        directory = Path(tmp)
+        directory = args.keep or Path(tmp)
+        directory.mkdir(parents=True, exist_ok=True)
         with running_stack(directory) as stack:
             hello, hello_url = start_hello(directory)
             try:

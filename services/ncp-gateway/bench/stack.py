@@ -176,6 +176,9 @@ async def student_flow(browser: httpx.AsyncClient, provider: httpx.AsyncClient, 
     answer = await provider.post(login.headers["location"], data={"sub": sub})
     assert answer.status_code == 302, answer.text
     callback = await browser.get(answer.headers["location"])
+    if callback.status_code == 200 and 'id="emrex"' in callback.text:
+        _, early = hidden_fields(callback.text, "//form[@id='emrex']")
+        raise AssertionError(f"callback: {early['returnCode'][0]} {early['returnMessage'][0]}")
     assert callback.status_code == 303, f"callback: {callback.status_code} {callback.text[:600]}"
     page = await browser.get(f"{gateway}/select")
     _, fields = hidden_fields(page.text, "//form[@id='selection']")

@@ -5,6 +5,8 @@ import hashlib
 from typing import Any
 
 from sqlalchemy import delete, event, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel, col
 
@@ -29,7 +31,7 @@ def make_engine(url: str, schema: str | None = None) -> AsyncEngine:
             cursor = dbapi_connection.cursor()
             # WAL lets several gateway processes share one file; busy_timeout waits for a writer.
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
     return engine
 
@@ -45,12 +47,23 @@ async def create_tables(engine: AsyncEngine, schema: str | None = None) -> None:
 
 class SessionStore:
     def __init__(self, engine: AsyncEngine) -> None:
+        self._dialect = engine.dialect.name
+        if self._dialect not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {self._dialect!r}: use SQLite or PostgreSQL")
         self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
     async def put(self, token: str, transfer: Transfer) -> None:
-        row = SessionRow(id=token_key(token), expires_at=transfer.expires_at, data=transfer.model_dump_json())
+        # One upsert statement: no read-then-write transaction holding SQLite's lock across awaits.
+        values = {"id": token_key(token), "expires_at": transfer.expires_at, "data": transfer.model_dump_json()}
+        table = SessionRow.__table__  # type: ignore[attr-defined]
+        insert = postgresql_insert if self._dialect == "postgresql" else sqlite_insert
+        statement = insert(table).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.id], set_={"expires_at": statement.excluded.expires_at,
+                                               "data": statement.excluded.data},
+        )
         async with self._sessions() as db:
-            await db.merge(row)
+            await db.execute(statement)
             await db.commit()
 
     async def get(self, token: str) -> Transfer | None:
