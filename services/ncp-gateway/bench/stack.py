@@ -7,6 +7,7 @@ Used by the e2e test (loaded by path) and by bench_flow.py. Keys, tokens and sec
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import lxml.html
@@ -87,8 +88,31 @@ def _wait(url: str, process: subprocess.Popen[bytes], name: str, timeout: float 
     raise RuntimeError(f"{name} not ready at {url} within {timeout}s")
 
 
+NODE_OP_SOURCE = Path(__file__).resolve().parents[1] / "tests" / "node_op"
+
+
+def node_provider_dir(cache: Path = REPO / "var" / "cache" / "gateway-node-op") -> Path | None:
+    """npm `oidc-provider` installed under `cache` (once), or None when Node.js or the npm registry is missing."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return None
+    cache.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "provider.mjs"):
+        source = (NODE_OP_SOURCE / name).read_bytes()
+        target = cache / name
+        if not target.exists() or target.read_bytes() != source:
+            target.write_bytes(source)
+    if not (cache / "node_modules" / "oidc-provider").is_dir():
+        result = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=cache,
+                                capture_output=True, timeout=300, check=False)
+        if result.returncode != 0:
+            return None
+    return cache
+
+
 @contextmanager
-def running_stack(directory: Path, *, gateway_env: dict[str, str] | None = None) -> Iterator[Stack]:
+def running_stack(directory: Path, *, gateway_env: dict[str, str] | None = None, provider: str = "mock",
+                  node_dir: Path | None = None) -> Iterator[Stack]:
+    """provider: "mock" (PyPI oidc-provider-mock, deploy/dev/oidc_provider.py) or "node" (npm oidc-provider)."""
     files = _write_secrets(directory / "secrets")
     ports = {name: free_port() for name in ("signer", "sis", "registry", "oidc", "gateway")}
     stack = Stack(directory=directory, ports=ports, signer_cert=files["signing.crt"])
@@ -114,10 +138,14 @@ def running_stack(directory: Path, *, gateway_env: dict[str, str] | None = None)
             "NCP_REGISTRY_DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'registry.db'}",
             "NCP_REGISTRY_CALLER_TOKENS_PATH": str(files["callers"]),
         }, "/readyz"),
-        "oidc": ([PYTHON, str(REPO / "deploy" / "dev" / "oidc_provider.py"), "--port", str(ports["oidc"]),
-                  "--client-id-file", str(files["oidc-client-id"]),
-                  "--client-secret-file", str(files["oidc-client-secret"]),
-                  "--redirect-uri", f"{gateway}/login/callback"], {}, "/.well-known/openid-configuration"),
+        "oidc": (([PYTHON, str(REPO / "deploy" / "dev" / "oidc_provider.py"), "--port", str(ports["oidc"]),
+                   "--client-id-file", str(files["oidc-client-id"]),
+                   "--client-secret-file", str(files["oidc-client-secret"]),
+                   "--redirect-uri", f"{gateway}/login/callback"]
+                  if provider == "mock" else
+                  ["node", str((node_dir or NODE_OP_SOURCE) / "provider.mjs"), str(ports["oidc"]),
+                   files["oidc-client-id"].read_text().strip(), files["oidc-client-secret"].read_text().strip(),
+                   f"{gateway}/login/callback"]), {}, "/.well-known/openid-configuration"),
         "gateway": ([PYTHON, "-m", "ncp_gateway"], {
             "NCP_GATEWAY_PORT": str(ports["gateway"]), "NCP_GATEWAY_LOG_LEVEL": "WARNING",
             "NCP_GATEWAY_OIDC_ISSUER": f"http://127.0.0.1:{ports['oidc']}",
@@ -165,17 +193,46 @@ def hidden_fields(html: str, xpath: str) -> tuple[str, dict[str, list[str]]]:
     return form.get("action") or "", fields
 
 
+async def provider_login(provider: httpx.AsyncClient, authorization_url: str, sub: str, gateway: str) -> str:
+    """Logs in at the provider as `sub` and returns the callback URL it sends the browser to.
+
+    oidc-provider-mock: one form posting the subject. npm oidc-provider: its development login form (any
+    name and password), then the consent form, with its interaction cookies held by `provider`.
+    """
+    response = await provider.get(authorization_url)
+    for _ in range(12):
+        if response.status_code in (301, 302, 303):
+            location = urljoin(str(response.url), response.headers["location"])
+            if location.startswith(gateway):
+                return location
+            response = await provider.get(location)
+            continue
+        assert response.status_code == 200, f"provider: {response.status_code} {response.text[:300]}"
+        form = lxml.html.fromstring(response.text).xpath("//form")[0]
+        data = {i.get("name"): i.get("value") or "" for i in form.xpath(".//input[@name]")}
+        if "sub" in data:
+            data["sub"] = sub
+        if "login" in data:
+            data.update(login=sub, password="any")
+        response = await provider.post(urljoin(str(response.url), form.get("action") or ""), data=data)
+    raise AssertionError("the provider never sent the browser back")
+
+
 async def student_flow(browser: httpx.AsyncClient, provider: httpx.AsyncClient, gateway: str, return_url: str,
                        *, sub: str = "demo-learner-1", keys: list[str] | None = None, pick_first: int = 0,
-                       session_id: str = "bench") -> tuple[str, dict[str, str]]:
+                       session_id: str = "bench", provider_kind: str = "mock") -> tuple[str, dict[str, str]]:
     """entry -> login at the provider -> callback -> selection -> preview -> consent; the hand-off form."""
     entry = await browser.post(f"{gateway}/emrex", data={"sessionId": session_id, "returnUrl": return_url})
     assert entry.status_code == 303, entry.text
     login = await browser.get(entry.headers["location"])
     assert login.status_code == 302, login.text
-    answer = await provider.post(login.headers["location"], data={"sub": sub})
-    assert answer.status_code == 302, answer.text
-    callback = await browser.get(answer.headers["location"])
+    if provider_kind == "mock":
+        answer = await provider.post(login.headers["location"], data={"sub": sub})
+        assert answer.status_code == 302, answer.text
+        callback_url = answer.headers["location"]
+    else:
+        callback_url = await provider_login(provider, login.headers["location"], sub, gateway)
+    callback = await browser.get(callback_url)
     if callback.status_code == 200 and 'id="emrex"' in callback.text:
         _, early = hidden_fields(callback.text, "//form[@id='emrex']")
         raise AssertionError(f"callback: {early['returnCode'][0]} {early['returnMessage'][0]}")

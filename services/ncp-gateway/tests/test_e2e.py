@@ -1,5 +1,6 @@
-"""The four services as real uvicorn processes on loopback, the development OIDC provider (oidc-provider-mock)
-as a process, and a test receiver (EMC) that gets the browser's POST; the ELMO is checked with xmlsec1."""
+"""The four services as real uvicorn processes on loopback, a real OpenID provider as a process (the PyPI
+oidc-provider-mock, and the npm oidc-provider when Node.js is present), and a test receiver (EMC) that gets
+the browser's POST; the ELMO is checked against the XSD and with xmlsec1."""
 
 import importlib.util
 import shutil
@@ -60,11 +61,19 @@ class Receiver:
         self.thread.join(5)
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+@pytest.fixture(scope="module", params=["oidc-provider-mock", "npm-oidc-provider"])
+def stack(request, tmp_path_factory):
+    """The stack with the PyPI provider, and again with the npm oidc-provider when Node.js is present."""
     module = load_stack_module()
-    with module.running_stack(tmp_path_factory.mktemp("e2e")) as running:
-        yield module, running
+    if request.param == "npm-oidc-provider":
+        node_dir = module.node_provider_dir()
+        if node_dir is None:
+            pytest.skip("Node.js/npm not present or the npm registry not reachable: npm oidc-provider not run")
+        with module.running_stack(tmp_path_factory.mktemp("e2e-node"), provider="node", node_dir=node_dir) as running:
+            yield module, running, "node"
+    else:
+        with module.running_stack(tmp_path_factory.mktemp("e2e")) as running:
+            yield module, running, "mock"
 
 
 def leaf_titles(elmo) -> set[str]:
@@ -72,12 +81,13 @@ def leaf_titles(elmo) -> set[str]:
 
 
 async def test_two_institutions_arrive_signed_valid_and_exactly_as_chosen(stack, tmp_path):
-    module, running = stack
+    module, running, kind = stack
     with Receiver(module.free_port()) as receiver:
         async with httpx.AsyncClient(timeout=30) as browser, httpx.AsyncClient(timeout=30) as provider:
             # Two courses of two institutions (Aurora: Linear Algebra; Rheinau: German A2).
             action, fields = await module.student_flow(browser, provider, running.gateway, receiver.url,
-                                                       keys=["r0.1", "r2.1"], session_id="e2e-session-7")
+                                                       keys=["r0.1", "r2.1"], session_id="e2e-session-7",
+                                                       provider_kind=kind)
             assert action == receiver.url
             delivered = await browser.post(action, data=fields)  # what the auto-submitting form does
             assert delivered.status_code == 200
@@ -104,13 +114,14 @@ async def test_two_institutions_arrive_signed_valid_and_exactly_as_chosen(stack,
 
 
 async def test_no_results_comes_back_as_ncp_no_results(stack):
-    module, running = stack
+    module, running, _ = stack
     async with httpx.AsyncClient(timeout=30) as browser, httpx.AsyncClient(timeout=30) as provider:
         entry = await browser.post(f"{running.gateway}/emrex",
                                    data={"sessionId": "nr", "returnUrl": "http://127.0.0.1:9/return"})
         login = await browser.get(entry.headers["location"])
-        answer = await provider.post(login.headers["location"], data={"sub": "demo-learner-empty"})
-        handoff = await browser.get(answer.headers["location"])
+        callback = await module.provider_login(provider, login.headers["location"], "demo-learner-empty",
+                                               running.gateway)
+        handoff = await browser.get(callback)
         _, fields = module.hidden_fields(handoff.text, "//form[@id='emrex']")
         assert fields["returnCode"] == ["NCP_NO_RESULTS"]
         assert fields["elmo"] == [""]

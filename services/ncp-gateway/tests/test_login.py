@@ -153,3 +153,12 @@ async def test_configured_claim_is_the_learner_id_and_audit_keeps_only_a_pseudon
     await engine.dispose()
     key = gateway_settings.pseudonym_key_path.read_text().strip().encode()
     assert records[-1].login_pseudonym == pseudonym(key, handmade_op.issuer, "opaque-123")
+
+
+async def test_callback_naming_another_issuer_returns_ncp_error(browser, kit):
+    """RFC 9207: the authorization response's `iss`, when present, must be our provider (mix-up defence)."""
+    await browser.start_login()
+    url = await browser.provider_login("demo-learner-1")
+    handoff = kit.handoff_of(await browser.callback(url + "&iss=https%3A%2F%2Fevil.example.test"))
+    assert handoff.fields["returnCode"] == "NCP_ERROR"
+    assert "(iss)" in handoff.fields["returnMessage"]

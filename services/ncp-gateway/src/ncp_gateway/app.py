@@ -55,6 +55,8 @@ def create_app(
     if unknown:
         raise ValueError(f"unknown upstreams: {sorted(unknown)}")
     configure_logging("ncp-gateway", settings.log_level)
+    # httpx logs every request line with its full URL at INFO (query strings, provider codes): not in our logs.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     if settings.database_url is None:
         settings.database_path.parent.mkdir(parents=True, exist_ok=True)
 

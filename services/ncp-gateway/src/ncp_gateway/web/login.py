@@ -81,6 +81,11 @@ async def finish_login(request: Request, gw: GatewayDep) -> Response:
     if expected is None or not state or not secrets.compare_digest(state.encode(), expected.state.encode()):
         return await gw.error_handoff(request, transfer, token, "state_mismatch",
                                       "Login failed: the login answer does not belong to this transfer (state).")
+    issuer = params.get("iss")
+    if issuer is not None and issuer.rstrip("/") != gw.oidc.issuer:
+        # RFC 9207: a provider that names itself must be the one we sent the student to (mix-up attacks).
+        return await gw.error_handoff(request, transfer, token, "issuer_mismatch",
+                                      "Login failed: the answer came from another identity provider (iss).")
     if "error" in params:
         error = params.get("error", "")[:64]
         return await gw.error_handoff(request, transfer, token, "provider_error",
