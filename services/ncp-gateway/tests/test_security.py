@@ -140,3 +140,12 @@ async def test_two_instances_sharing_one_database_serve_one_transfer(upstreams, 
             assert (await http.get("/preview")).status_code == 400  # invalidated for every replica
             assert (await http.get("/preview")).status_code == 400
         assert balancer.served[:4] == [0, 1, 0, 1]
+
+
+async def test_error_pages_within_a_transfer_keep_cancel(browser, kit):
+    await browser.login("demo-learner-1")
+    refused = await browser.http.post("/select", data={"csrf": "wrong", "action": "preview"})
+    assert refused.status_code == 403
+    csrf = kit.form_fields(refused.text, "//form[@action='/cancel']")["csrf"][0]
+    handoff = kit.handoff_of(await browser.http.post("/cancel", data={"csrf": csrf}))
+    assert handoff.fields["returnCode"] == "NCP_CANCEL"

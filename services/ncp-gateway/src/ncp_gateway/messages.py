@@ -140,6 +140,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
               "Laden Sie die Seite neu und versuchen Sie es erneut.",
     },
     "error.bad_request": {"en": "The request is not valid: {detail}", "de": "Die Anfrage ist ungültig: {detail}"},
+    "error.continue": {"en": "Continue where you were", "de": "Dort weitermachen, wo Sie waren"},
     "error.wrong_step": {
         "en": "This step is not available now. Use the buttons on the page.",
         "de": "Dieser Schritt ist jetzt nicht verfügbar. Bitte nutzen Sie die Schaltflächen der Seite.",

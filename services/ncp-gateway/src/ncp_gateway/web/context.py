@@ -56,6 +56,7 @@ class Gateway:
     pseudonym_key: bytes
     templates: Jinja2Templates
     return_prefix_by_origin: dict[str, str]
+    entries: int = 0  # entries served by this process, for the occasional purge of old records
 
     # ---- language and pages -------------------------------------------------------------
 
@@ -89,11 +90,13 @@ class Gateway:
         response.headers["content-language"] = lang
         return response
 
-    def error_page(self, request: Request, message_key: str, *, status: int = 400, **fields: object) -> HTMLResponse:
+    def error_page(self, request: Request, message_key: str, *, status: int = 400, transfer: Transfer | None = None,
+                   **fields: object) -> HTMLResponse:
+        """An error page; with the transfer known it keeps the way back (Cancel) and a link to go on."""
         error_id = secrets.token_hex(6)
         log.info("error page", extra={"error_code": message_key, "error_id": error_id, "status": status})
         return self.page(request, "error.html", {"message_key": message_key, "fields": fields,
-                                                 "error_id": error_id}, status=status)
+                                                 "error_id": error_id}, status=status, transfer=transfer)
 
     # ---- the hand-off -------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ from .context import redirect, utcnow
 
 router = APIRouter()
 _PURGE_EVERY = 50
-_purge_counter = 0
 
 
 async def _params(request: Request) -> dict[str, list[str]]:
@@ -47,9 +46,8 @@ async def start_transfer(request: Request, gw: GatewayDep) -> Response:
     )
     token = gw.cookie.new_token()
     await gw.store.put(token, transfer)
-    global _purge_counter
-    _purge_counter += 1
-    if _purge_counter % _PURGE_EVERY == 0:
+    gw.entries += 1
+    if gw.entries % _PURGE_EVERY == 0:
         # Expired records stay an hour so a late click still gets NCP_ERROR back to the client.
         await gw.store.purge(now - dt.timedelta(hours=1))
     response = redirect(str(request.url_for("login")))

@@ -31,7 +31,7 @@ async def load(gw: Gateway, request: Request, stages: Collection[Stage]) -> Load
         return await gw.handoff(request, transfer, Outcome.ERROR, message=RETURN_MESSAGES["session_expired"],
                                 token=token)
     if transfer.stage not in stages:
-        return gw.error_page(request, "error.wrong_step", status=409)
+        return gw.error_page(request, "error.wrong_step", status=409, transfer=transfer)
     return Loaded(token, transfer)
 
 
@@ -39,5 +39,5 @@ async def checked_form(gw: Gateway, request: Request, transfer: Transfer) -> For
     form = await request.form(max_files=0, max_fields=10_000)
     sent = form.get("csrf")
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), transfer.csrf.encode()):
-        return gw.error_page(request, "error.csrf", status=403)
+        return gw.error_page(request, "error.csrf", status=403, transfer=transfer)
     return form
