@@ -1,6 +1,7 @@
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import anyio
@@ -55,10 +56,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 refresher = make_refresher(settings, Store(engine), http)
                 await refresher.sync()  # serve the last good copy at once, before any fetch
                 log.info("registry-cache started", extra={"ready": refresher.view.ready})
+                stop = anyio.Event()
                 async with anyio.create_task_group() as tasks:
-                    tasks.start_soon(_background, refresher, settings.run_refresher)
-                    yield {"settings": settings, "refresher": refresher, "tokens": tokens}
-                    tasks.cancel_scope.cancel()
+                    tasks.start_soon(partial(refresher.run, fetch=settings.run_refresher, stop=stop))
+                    try:
+                        yield {"settings": settings, "refresher": refresher, "tokens": tokens}
+                    finally:
+                        # Let the current tick finish; cancel only if it overruns.
+                        stop.set()
+                        tasks.cancel_scope.deadline = anyio.current_time() + settings.fetch_timeout + 5
         finally:
             await engine.dispose()
 
@@ -72,11 +78,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(verify.router)
     app.include_router(status.build_router(settings.refresh_callers))
     return app
-
-
-async def _background(refresher: Refresher, fetch: bool) -> None:
-    with suppress(anyio.get_cancelled_exc_class()):
-        await refresher.run(fetch=fetch)
 
 
 async def _ready(request: Request) -> tuple[bool, dict[str, Any]]:

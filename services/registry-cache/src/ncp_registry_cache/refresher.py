@@ -232,9 +232,13 @@ class Refresher:
             base = min(self.interval, self.retry_interval * 2 ** max(0, self._failures - 1))
         return max(0.1, base * (1 + random.uniform(-self.jitter, self.jitter)))  # noqa: S311
 
-    async def run(self, *, fetch: bool) -> None:
-        """The background loop: refresh (or, on read-only replicas, just sync) forever."""
-        while True:
+    async def run(self, *, fetch: bool, stop: anyio.Event) -> None:
+        """The background loop: refresh (or, on read-only replicas, just sync) until `stop` is set.
+
+        Stopping is cooperative: a tick is never cancelled halfway through a database call, which
+        would leave the driver closing a connection after the engine is gone.
+        """
+        while not stop.is_set():
             try:
                 if fetch:
                     await self.refresh()
@@ -243,4 +247,5 @@ class Refresher:
             except Exception as exc:  # the loop must outlive a database or network hiccup
                 self._failures += 1
                 log.error("refresh tick failed", extra={"error": type(exc).__name__})
-            await anyio.sleep(self.next_delay())
+            with anyio.move_on_after(self.next_delay()):
+                await stop.wait()
