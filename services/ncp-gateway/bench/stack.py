@@ -224,7 +224,7 @@ async def student_flow(browser: httpx.AsyncClient, provider: httpx.AsyncClient, 
     """entry -> login at the provider -> callback -> selection -> preview -> consent; the hand-off form."""
     entry = await browser.post(f"{gateway}/emrex", data={"sessionId": session_id, "returnUrl": return_url})
     assert entry.status_code == 303, entry.text
-    login = await browser.get(entry.headers["location"])
+    login = await browser.get(urljoin(gateway + "/", entry.headers["location"]))
     assert login.status_code == 302, login.text
     if provider_kind == "mock":
         answer = await provider.post(login.headers["location"], data={"sub": sub})

@@ -118,7 +118,7 @@ async def test_no_results_comes_back_as_ncp_no_results(stack):
     async with httpx.AsyncClient(timeout=30) as browser, httpx.AsyncClient(timeout=30) as provider:
         entry = await browser.post(f"{running.gateway}/emrex",
                                    data={"sessionId": "nr", "returnUrl": "http://127.0.0.1:9/return"})
-        login = await browser.get(entry.headers["location"])
+        login = await browser.get(running.gateway + entry.headers["location"])
         callback = await module.provider_login(provider, login.headers["location"], "demo-learner-empty",
                                                running.gateway)
         handoff = await browser.get(callback)

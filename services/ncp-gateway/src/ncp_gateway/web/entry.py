@@ -50,6 +50,7 @@ async def start_transfer(request: Request, gw: GatewayDep) -> Response:
     if gw.entries % _PURGE_EVERY == 0:
         # Expired records stay an hour so a late click still gets NCP_ERROR back to the client.
         await gw.store.purge(now - dt.timedelta(hours=1))
-    response = redirect(str(request.url_for("login")))
+    # Relative: right behind any proxy, whatever scheme or host it terminates.
+    response = redirect("/login")
     gw.cookie.set(response, token)
     return response

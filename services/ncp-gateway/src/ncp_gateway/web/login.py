@@ -132,6 +132,6 @@ async def finish_login(request: Request, gw: GatewayDep) -> Response:
     # Session fixation: the token used before login stops working now.
     new_token = gw.cookie.new_token()
     await gw.store.rotate(token, new_token, transfer)
-    response = redirect(str(request.url_for("select_page")))
+    response = redirect("/select")
     gw.cookie.set(response, new_token)
     return response

@@ -84,7 +84,7 @@ async def submit_selection(request: Request, gw: GatewayDep) -> Response:
     if action in ("filter", "reset"):
         await gw.store.put(loaded.token, transfer)
         query = urlencode(filter_values) if action == "filter" else ""
-        return redirect(str(request.url_for("select_page")) + (f"?{query}" if query else ""))
+        return redirect("/select" + (f"?{query}" if query else ""))
     chosen = choose(transfer.results, transfer.selected, include_not_passed=transfer.allow_not_passed_courses,
                     now=utcnow())
     if not chosen.reports:
@@ -102,7 +102,7 @@ async def submit_selection(request: Request, gw: GatewayDep) -> Response:
     transfer.prepared_xml = document.decode("utf-8")
     transfer.stage = Stage.PREVIEWED
     await gw.store.put(loaded.token, transfer)
-    return redirect(str(request.url_for("preview_page")))
+    return redirect("/preview")
 
 
 @router.post("/cancel", name="cancel")
