@@ -41,6 +41,13 @@ async def test_login_at_the_real_provider_rotates_the_session_cookie(browser, ki
     assert (await browser.selection()).status_code == 200
 
 
+async def test_error_answer_with_a_wrong_state_is_not_taken_as_cancel(browser, kit):
+    await browser.start_login()
+    handoff = kit.handoff_of(await browser.callback("/login/callback?error=access_denied&state=forged"))
+    assert handoff.fields["returnCode"] == "NCP_ERROR"
+    assert "(state)" in handoff.fields["returnMessage"]
+
+
 async def test_bad_state_returns_ncp_error(browser, kit):
     await browser.start_login()
     url = await browser.provider_login("demo-learner-1")
@@ -54,9 +61,19 @@ async def test_bad_state_returns_ncp_error(browser, kit):
 async def test_provider_error_returns_ncp_error(browser, kit):
     await browser.start_login()
     state = browser.auth_params()["state"]
-    handoff = kit.handoff_of(await browser.callback(f"/login/callback?error=access_denied&state={state}"))
+    handoff = kit.handoff_of(await browser.callback(f"/login/callback?error=server_error&state={state}"))
     assert handoff.fields["returnCode"] == "NCP_ERROR"
-    assert "access_denied" in handoff.fields["returnMessage"]
+    assert "server_error" in handoff.fields["returnMessage"]
+
+
+async def test_declining_at_the_provider_returns_ncp_cancel(browser, kit, oidc_issuer):
+    await browser.start_login()
+    async with httpx.AsyncClient(timeout=10) as op:  # the provider's Deny button
+        answer = await op.post(browser.authorization_url, data={"action": "deny"})
+    assert "error=access_denied" in answer.headers["location"]
+    handoff = kit.handoff_of(await browser.callback(answer.headers["location"]))
+    assert handoff.fields["returnCode"] == "NCP_CANCEL"
+    assert handoff.fields["returnMessage"] == "The user cancelled the login."
 
 
 async def test_callback_without_a_session_is_an_error_page(browser):

@@ -113,7 +113,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "consent.checkbox": {
         "en": "I agree that the results shown above are sent to {host}.",
-        "de": "Ich willige ein, dass die oben gezeigten Leistungen an {host} gesendet werden.",
+        "de": "Ich bin einverstanden, dass die oben gezeigten Leistungen an {host} gesendet werden.",
     },
     "consent.required": {
         "en": "Please confirm your consent before sending.",
@@ -150,6 +150,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
 # Stable English returnMessage texts for the client system (it is not the student's UI).
 RETURN_MESSAGES: Final[dict[str, str]] = {
     "cancel": "The user cancelled the transfer.",
+    "login_cancel": "The user cancelled the login.",
     "no_results": "No results were found for this learner.",
     "session_expired": "The transfer session expired before the user finished.",
 }

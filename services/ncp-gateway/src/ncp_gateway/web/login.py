@@ -78,7 +78,11 @@ async def finish_login(request: Request, gw: GatewayDep) -> Response:
     params = request.query_params
     expected = transfer.oidc
     state = params.get("state")
-    if expected is None or not state or not secrets.compare_digest(state.encode(), expected.state.encode()):
+    # RFC 6749 §4.1.2.1 wants state on error answers too, but some providers drop it there (the development
+    # provider's Deny does): an error without state may only end this transfer, it cannot log anyone in.
+    state_optional = "error" in params and state is None
+    if expected is None or not (state_optional or (
+            state and secrets.compare_digest(state.encode(), expected.state.encode()))):
         return await gw.error_handoff(request, transfer, token, "state_mismatch",
                                       "Login failed: the login answer does not belong to this transfer (state).")
     issuer = params.get("iss")
@@ -86,6 +90,10 @@ async def finish_login(request: Request, gw: GatewayDep) -> Response:
         # RFC 9207: a provider that names itself must be the one we sent the student to (mix-up attacks).
         return await gw.error_handoff(request, transfer, token, "issuer_mismatch",
                                       "Login failed: the answer came from another identity provider (iss).")
+    if params.get("error") == "access_denied":
+        # The student declined at the provider (its Cancel/Deny): that is a cancel, not a failure.
+        return await gw.handoff(request, transfer, Outcome.CANCEL, message=RETURN_MESSAGES["login_cancel"],
+                                token=token)
     if "error" in params:
         error = params.get("error", "")[:64]
         return await gw.error_handoff(request, transfer, token, "provider_error",
