@@ -118,6 +118,12 @@ def _upstream_app(state: Upstream) -> Any:
             await anyio.sleep(state.slow_seconds)
         elif mode == "truncated":
             body = body[: len(body) // 2]
+        elif mode == "lastmod-only":  # no ETag; answers If-Modified-Since
+            out_headers = [h for h in out_headers if h[0] != b"etag"]
+            if headers.get("if-modified-since") == "Wed, 25 Nov 2026 10:00:00 GMT":
+                await send({"type": "http.response.start", "status": 304, "headers": out_headers})
+                await send({"type": "http.response.body", "body": b""})
+                return
         elif mode not in ("ignore-conditional", "short") and headers.get("if-none-match") == state.etag:
             await send({"type": "http.response.start", "status": 304, "headers": out_headers})
             await send({"type": "http.response.body", "body": b""})

@@ -42,6 +42,15 @@ async def test_conditional_get_uses_etag_and_last_modified(service, upstream):
     assert r.json()["status"]["versions_stored"] == 1
 
 
+async def test_conditional_get_with_last_modified_only(service, upstream):
+    upstream.mode = "lastmod-only"
+    assert (await service.refresh()).json()["outcomes"][0]["outcome"] == "accepted"
+    r = await service.refresh()
+    assert r.json()["outcomes"][0]["outcome"] == "not_modified"
+    assert "if-none-match" not in upstream.requests[-1]
+    assert upstream.requests[-1]["if-modified-since"] == "Wed, 25 Nov 2026 10:00:00 GMT"
+
+
 def _schema_invalid(pki, kit):
     doc = kit.registry_doc(pki)
     del doc["emps"][1]["pubKey"]
