@@ -32,9 +32,30 @@ def streams(pdf: bytes) -> list[bytes]:
     return out
 
 
-def test_transcript_is_a_pdf_whose_fonts_map_greek_and_cyrillic_names():
+def renderer() -> TranscriptRenderer:
     settings = Settings()
-    renderer = TranscriptRenderer(settings.pdf_font_path, settings.pdf_bold_font_path)
+    return TranscriptRenderer(settings.pdf_font_path, settings.pdf_bold_font_path)
+
+
+def named(given: str, family: str) -> Elmo:
+    return Elmo(generated_date=NOW, learner=Learner(given_names=given, family_name=family), reports=[
+        Report(issuer=Issuer(identifiers=[Identifier(type="schac", value="a.example.fi")],
+                             titles=[LocalizedToken(value="A", lang="en")], url="https://a.example.fi/"),
+               issue_date=NOW)])
+
+
+def test_one_renderer_serves_documents_with_different_characters():
+    """fpdf2 subsets fonts in place: a later document must not lose glyphs an earlier one did not use."""
+    shared = renderer()
+    for given, family in [("Aa", "Bb"), ("Ωμέγα", "Жук"), ("Zoë", "Ærø"), ("Ωμέγα", "Жук")]:
+        pdf = shared.render(named(given, family))
+        maps = b"".join(s for s in streams(pdf) if b"beginbfchar" in s).upper()
+        for char in set(given + family):
+            assert f"{ord(char):04X}".encode() in maps, char
+
+
+def test_transcript_is_a_pdf_whose_fonts_map_greek_and_cyrillic_names():
+    renderer_ = renderer()
     course = LearningOpportunitySpecification(
         identifiers=[Identifier(type="local", value="ΜΑΘ-101")], titles=[LocalizedToken(value="Άλγεβρα", lang="el")],
         type="Course", specifies=LearningOpportunityInstance(result_label="9", date=dt.date(2025, 1, 20),
@@ -46,7 +67,7 @@ def test_transcript_is_a_pdf_whose_fonts_map_greek_and_cyrillic_names():
                                               titles=[LocalizedToken(value="Πανεπιστήμιο Αιγαίου", lang="el")],
                                               url="https://www.aegean.example.gr/"),
                                 issue_date=NOW, learning_opportunity_specifications=[course])])
-    pdf = renderer.render(elmo)
+    pdf = renderer_.render(elmo)
     assert pdf.startswith(b"%PDF-1.")
     assert pdf.rstrip().endswith(b"%%EOF")
     assert b"/Title (EMREX transcript)" in pdf or b"EMREX transcript" in pdf
@@ -54,4 +75,4 @@ def test_transcript_is_a_pdf_whose_fonts_map_greek_and_cyrillic_names():
     unicode_maps = b"".join(s for s in streams(pdf) if b"beginbfchar" in s or b"beginbfrange" in s).upper()
     for char in set(elmo.learner.given_names + elmo.learner.family_name + "Άλγεβρα") - {" "}:
         assert f"{ord(char):04X}".encode() in unicode_maps, char
-    assert len(renderer.render(elmo)) == len(pdf)  # renders repeat from the same template
+    assert len(renderer_.render(elmo)) == len(pdf)  # renders repeat from the same template

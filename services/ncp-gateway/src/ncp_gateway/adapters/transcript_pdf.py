@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import TTFFont
@@ -28,17 +29,25 @@ class TranscriptRenderer:
         template = FPDF(format="A4")
         template.add_font("DejaVu", "", str(regular_font))
         template.add_font("DejaVu", "B", str(bold_font if bold_font.is_file() else regular_font))
-        for font in template.fonts.values():
-            # fpdf2 (fontTools, lazy) keeps the font file open for the process: read tables from memory instead.
-            reader = getattr(font.ttfont, "reader", None) if isinstance(font, TTFFont) else None
-            if isinstance(font, TTFFont) and reader is not None and not isinstance(reader.file, io.BytesIO):
-                data = Path(font.ttffile).read_bytes()
+        self._font_bytes: dict[str, bytes] = {}
+        for key, font in template.fonts.items():
+            if not isinstance(font, TTFFont):
+                continue
+            self._font_bytes[key] = Path(font.ttffile).read_bytes()
+            # fontTools reads lazily and keeps the file open for the process: read from memory instead.
+            reader = getattr(font.ttfont, "reader", None)
+            if reader is not None and not isinstance(reader.file, io.BytesIO):
                 reader.file.close()
-                reader.file = io.BytesIO(data)
+                reader.file = io.BytesIO(self._font_bytes[key])
         self._template = template
 
     def render(self, elmo: Elmo) -> bytes:
         pdf = copy.deepcopy(self._template)
+        for key, font in pdf.fonts.items():
+            if isinstance(font, TTFFont):
+                # The copy shares the template's font object, and fpdf2 subsets that object in place when it
+                # writes: each document gets its own (opening one from memory is cheap; the widths are copied).
+                font.ttfont = TTFont(io.BytesIO(self._font_bytes[key]), recalcTimestamp=False, lazy=True)
         pdf.set_title("EMREX transcript")
         pdf.set_creator("EMREX NCP gateway")
         pdf.set_creation_date(elmo.generated_date if elmo.generated_date.tzinfo else
