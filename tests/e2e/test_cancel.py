@@ -7,6 +7,14 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
+def test_cancel_at_login(student):
+    student.start_import()
+    student.page.get_by_role("button", name="Deny").click()
+    answer = student.answer()
+    assert answer["code"] == "NCP_CANCEL"
+    assert "You cancelled the import" in student.page.inner_text("main")
+
+
 def test_cancel_at_selection(student):
     student.start_import()
     student.log_in("demo-learner-1")

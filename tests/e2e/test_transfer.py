@@ -1,0 +1,122 @@
+"""A student imports results into the demo client through the whole node, in a real browser."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+LEAVES_JS = """() => {
+  const boxes = [...document.querySelectorAll('input[type=checkbox][name=los]')];
+  const parents = new Set(boxes.map(b => b.dataset.parent).filter(Boolean));
+  return boxes.filter(b => !parents.has(b.id)).length;
+}"""
+
+
+def preview_and_send(page, agree=re.compile("I agree"), send="Send", preview="Continue to preview"):
+    page.get_by_role("button", name=preview).click()
+    page.get_by_role("checkbox", name=agree).check()
+    page.get_by_role("button", name=send, exact=True).click()
+
+
+def test_some_courses_from_two_institutions_arrive_signed_and_verified(student):
+    student.start_import()
+    student.log_in("demo-learner-1")
+    page = student.page
+    assert page.url.startswith(student.stack.url("gateway", "/select"))
+    page.get_by_role("checkbox", name=re.compile("Introduction to Programming")).check()
+    page.get_by_role("checkbox", name=re.compile("Swedish for Exchange Students")).check()
+    preview_and_send(page)
+    answer = student.answer()
+    assert answer["code"] == "NCP_OK"
+    assert answer["signature"] == "true"
+    assert answer["total-institutions"] == "2"
+    assert answer["total-courses"] == "2"
+    assert answer["total-credits"] == "8"
+    body = page.inner_text("main")
+    assert "Introduction to Programming" in body
+    assert "Swedish for Exchange Students" in body
+    assert "Advanced Course in Programming" not in body
+    assert "Aurora University" in body
+    assert "Nordlys Institute of Technology" in body
+    assert "EMREX transcript" in body
+
+
+def test_everything_can_be_sent(student):
+    student.start_import()
+    student.log_in("demo-learner-1")
+    page = student.page
+    institutions = page.locator("main h2").count()
+    page.get_by_role("button", name="Select all").click()
+    leaves = page.evaluate(LEAVES_JS)
+    assert leaves >= 5
+    preview_and_send(page)
+    answer = student.answer()
+    assert answer["code"] == "NCP_OK"
+    assert answer["signature"] == "true"
+    assert answer["total-courses"] == str(leaves)
+    assert answer["total-institutions"] == str(institutions)
+
+
+def test_german_interface(german_student):
+    german_student.start_import()
+    german_student.log_in("demo-learner-1")
+    page = german_student.page
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert "Wählen Sie" in page.inner_text("h1")
+    page.get_by_role("checkbox", name=re.compile("Introduction to Programming")).check()
+    page.get_by_role("button", name="Weiter zur Vorschau").click()
+    assert page.locator("html").get_attribute("lang") == "de"
+    page.get_by_role("checkbox", name=re.compile("einverstanden|stimme", re.I)).check()
+    page.get_by_role("button", name="Senden", exact=True).click()
+    answer = german_student.answer()
+    assert answer["code"] == "NCP_OK"
+    assert answer["signature"] == "true"
+
+
+def _focused(page):
+    return page.evaluate("""() => {
+      const el = document.activeElement;
+      if (!el) return '';
+      const label = el.getAttribute('aria-label') || (el.labels && el.labels.length ? el.labels[0].innerText : '');
+      return (label || el.innerText || el.value || '').trim();
+    }""")
+
+
+def tab_to(page, name, limit=250):
+    """Press Tab until the focused element's accessible name matches; fail if the focus order never gets there."""
+    pattern = re.compile(name) if isinstance(name, str) else name
+    seen = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        current = _focused(page)
+        if pattern.search(current):
+            return
+        seen.append(current)
+    raise AssertionError(f"Tab never reached {pattern.pattern!r}; focus went through {seen[:40]}")
+
+
+def test_keyboard_only(student):
+    page = student.page
+    page.goto(student.stack.demo_url)
+    tab_to(page, "^Import my results from the national node$")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"^{re.escape(student.stack.url('oidc'))}/"))
+    tab_to(page, "^demo-learner-1$")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"^{re.escape(student.stack.url('gateway', '/select'))}"))
+    tab_to(page, "Introduction to Programming")
+    page.keyboard.press("Space")
+    tab_to(page, "Swedish for Exchange Students")
+    page.keyboard.press("Space")
+    tab_to(page, "^Continue to preview$")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"^{re.escape(student.stack.url('gateway', '/preview'))}"))
+    tab_to(page, "I agree")
+    page.keyboard.press("Space")
+    tab_to(page, "^Send$")
+    page.keyboard.press("Enter")
+    answer = student.answer()
+    assert answer["code"] == "NCP_OK"
+    assert answer["signature"] == "true"
+    assert answer["total-courses"] == "2"
