@@ -9,9 +9,15 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import registry
 from sqlmodel import JSON, Field, SQLModel
 
-metadata = SQLModel.metadata
+
+class SisTable(SQLModel, registry=registry()):
+    """Base of this service's tables: its own metadata, apart from any other SQLModel tables in the process."""
+
+
+metadata = SisTable.metadata
 
 
 class DecimalType(sa.types.TypeDecorator[Decimal]):
@@ -34,14 +40,14 @@ class DecimalType(sa.types.TypeDecorator[Decimal]):
         return None if value is None else Decimal(str(value))
 
 
-class SisInstitution(SQLModel, table=True):
+class SisInstitution(SisTable, table=True):
     __tablename__ = "sis_institution"
 
     key: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
 
 
-class SisGradingScheme(SQLModel, table=True):
+class SisGradingScheme(SisTable, table=True):
     __tablename__ = "sis_grading_scheme"
     __table_args__ = (sa.UniqueConstraint("institution_key", "local_id"),)
 
@@ -51,7 +57,7 @@ class SisGradingScheme(SQLModel, table=True):
     descriptions: dict[str, str] = Field(sa_type=JSON)
 
 
-class SisLearner(SQLModel, table=True):
+class SisLearner(SisTable, table=True):
     __tablename__ = "sis_learner"
     __table_args__ = (
         sa.Index("ix_sis_learner_national_id", "institution_key", "national_id"),
@@ -71,7 +77,7 @@ class SisLearner(SQLModel, table=True):
     gender: int | None = None
 
 
-class SisOpportunity(SQLModel, table=True):
+class SisOpportunity(SisTable, table=True):
     """A course, module or degree programme of the institution's catalogue."""
 
     __tablename__ = "sis_opportunity"
@@ -86,7 +92,7 @@ class SisOpportunity(SQLModel, table=True):
     eqf_level: str | None = Field(default=None, max_length=2)
 
 
-class SisAttainment(SQLModel, table=True):
+class SisAttainment(SisTable, table=True):
     """A learner's result in one opportunity; parent_id nests courses in modules in degrees."""
 
     __tablename__ = "sis_attainment"
