@@ -34,7 +34,7 @@ def streams(pdf: bytes) -> list[bytes]:
 
 def renderer() -> TranscriptRenderer:
     settings = Settings()
-    return TranscriptRenderer(settings.pdf_font_path, settings.pdf_bold_font_path)
+    return TranscriptRenderer(settings.pdf_font_path)
 
 
 def named(given: str, family: str) -> Elmo:

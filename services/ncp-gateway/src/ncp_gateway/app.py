@@ -30,6 +30,8 @@ from .web.security import SecurityHeadersMiddleware
 log = logging.getLogger("ncp_gateway")
 STATIC = Path(__file__).resolve().parent / "static"
 UPSTREAMS = ("signer", "registry", "sis", "oidc")
+# Idle connections are dropped before a server's keep-alive timeout (uvicorn: 5 s) can close one under a request.
+POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=2.0)
 
 
 def _secret(path: Path | None, what: str) -> bytes:
@@ -42,7 +44,7 @@ def _secret(path: Path | None, what: str) -> bytes:
 def _upstream(url: str, token_path: Path | None, timeout: float,
               transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
     auth = BearerAuth(read_secret(token_path)) if token_path is not None else None
-    return httpx.AsyncClient(base_url=url, auth=auth, timeout=timeout, transport=transport)
+    return httpx.AsyncClient(base_url=url, auth=auth, timeout=timeout, transport=transport, limits=POOL_LIMITS)
 
 
 def create_app(
@@ -76,6 +78,7 @@ def create_app(
                 issuer=settings.oidc_issuer, client_id=settings.oidc_client_id, client_secret=client_secret,
                 scope=settings.oidc_scopes, algorithms=settings.oidc_id_token_algorithms,
                 leeway=settings.oidc_leeway_seconds, timeout=timeout, transport=transports.get("oidc"),
+                limits=POOL_LIMITS,
             )
             stack.push_async_callback(oidc.aclose)
             engine = make_engine(settings.sqlalchemy_url, settings.database_schema)
@@ -84,7 +87,7 @@ def create_app(
             gateway = Gateway(
                 settings=settings, store=SessionStore(engine), oidc=oidc,
                 signer=SignerClient(signer_http), registry=RegistryClient(registry_http), sis=SisClient(sis_http),
-                transcript=TranscriptRenderer(settings.pdf_font_path, settings.pdf_bold_font_path),
+                transcript=TranscriptRenderer(settings.pdf_font_path),
                 cookie=SessionCookie(_secret(settings.session_secret_path, "session secret"),
                                      secure=settings.cookie_secure, max_age=settings.session_ttl_seconds + 3600),
                 pseudonym_key=_secret(settings.pseudonym_key_path, "pseudonym key"),

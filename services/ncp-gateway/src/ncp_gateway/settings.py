@@ -60,7 +60,6 @@ class Settings(ServiceSettings):
 
     default_language: Language = "en"
     pdf_font_path: Path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-    pdf_bold_font_path: Path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
     @model_validator(mode="after")
     def _secrets_outside_dev(self) -> "Settings":

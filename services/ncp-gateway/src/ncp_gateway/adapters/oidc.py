@@ -25,7 +25,7 @@ class OidcClient:
     def __init__(
         self, *, issuer: str, client_id: str, client_secret: str | None, scope: str,
         algorithms: Sequence[str], leeway: int, timeout: float,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | None = None, limits: httpx.Limits | None = None,
     ) -> None:
         self.issuer = issuer.rstrip("/")
         self.client_id = client_id
@@ -34,6 +34,7 @@ class OidcClient:
         self._client = AsyncOAuth2Client(
             client_id=client_id, client_secret=client_secret, scope=scope,
             code_challenge_method="S256", timeout=timeout, transport=transport,
+            limits=limits or httpx.Limits(keepalive_expiry=2.0),
             token_endpoint_auth_method="client_secret_basic" if client_secret else "none",
         )
         self._metadata: dict[str, Any] | None = None

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-from fpdf.fonts import TTFFont
+from fpdf.enums import TextEmphasis, XPos, YPos
+from fpdf.fonts import FontFace, TTFFont
 
 from emrex_elmo import Elmo, LearningOpportunitySpecification, format_decimal
 from ncp_gateway.domain.outgoing import institution_code, summarize
@@ -22,13 +22,13 @@ from ncp_gateway.domain.results_view import pick_title
 
 
 class TranscriptRenderer:
-    def __init__(self, regular_font: Path, bold_font: Path) -> None:
+    def __init__(self, regular_font: Path) -> None:
         if not regular_font.is_file():
             raise FileNotFoundError(f"PDF font {regular_font} is missing (Debian package fonts-dejavu-core)")
         # Parsing a TTF costs ~30 ms; a deep copy of a document that has the fonts costs ~6 ms.
         template = FPDF(format="A4")
+        # One font: every font embedded is subset again for each document (~50 ms); headings use size.
         template.add_font("DejaVu", "", str(regular_font))
-        template.add_font("DejaVu", "B", str(bold_font if bold_font.is_file() else regular_font))
         self._font_bytes: dict[str, bytes] = {}
         for key, font in template.fonts.items():
             if not isinstance(font, TTFFont):
@@ -54,7 +54,7 @@ class TranscriptRenderer:
                               elmo.generated_date.replace(tzinfo=dt.UTC))
         pdf.set_auto_page_break(auto=True, margin=15)
         pdf.add_page()
-        pdf.set_font("DejaVu", "B", 16)
+        pdf.set_font("DejaVu", "", 16)
         pdf.cell(0, 10, "EMREX transcript", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         learner = elmo.learner
         pdf.set_font("DejaVu", "", 10)
@@ -67,18 +67,19 @@ class TranscriptRenderer:
             pdf.cell(0, 6, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         for report in elmo.reports:
             pdf.ln(4)
-            pdf.set_font("DejaVu", "B", 12)
+            pdf.set_font("DejaVu", "", 12)
             title = pick_title(report.issuer.titles, "en") or institution_code(report)
             pdf.multi_cell(0, 7, f"{title} ({institution_code(report)})", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.set_font("DejaVu", "", 9)
             with pdf.table(col_widths=(14, 52, 14, 12, 8), text_align=("LEFT", "LEFT", "LEFT", "LEFT", "RIGHT"),
-                           line_height=5, first_row_as_headings=True) as table:
+                           line_height=5, first_row_as_headings=True,
+                           headings_style=FontFace(emphasis=TextEmphasis.NONE, fill_color=(225, 225, 225))) as table:
                 table.row(["Code", "Title", "Date", "Grade", "ECTS"])
                 for los, depth in _walk(report.learning_opportunity_specifications, 0):
                     table.row(self._row(los, depth))
         total = summarize(elmo).credits
         pdf.ln(4)
-        pdf.set_font("DejaVu", "B", 10)
+        pdf.set_font("DejaVu", "", 10)
         pdf.cell(0, 6, f"Total ECTS credits: {format_decimal(total) if total else '0'}",
                  new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         return bytes(pdf.output())
