@@ -1,4 +1,5 @@
-"""The gateway's error vocabulary; each maps to an EMREX outcome in web/handoff (the one translation point)."""
+"""The gateway's error vocabulary. Adapters raise these (or ncp_contracts' ServiceError); the web layer turns
+each into NCP_ERROR with a safe message through Gateway.error_handoff, the one translation point."""
 
 
 class GatewayError(Exception):
@@ -12,7 +13,3 @@ class GatewayError(Exception):
 
 class LoginError(GatewayError):
     """The OIDC login failed: provider down, bad state or nonce, invalid ID token."""
-
-
-class TransferError(GatewayError):
-    """A step after login failed (SIS, signer, our own document checks)."""
