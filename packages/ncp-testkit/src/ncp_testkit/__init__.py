@@ -1,0 +1,27 @@
+"""Shared test helpers for the NCP workspace (dev only; no service imports this at run time)."""
+
+from .elmo import WHEN, course, golden_elmo, institution, learner, make_elmo, numbered_courses
+from .pki import dev_ca, sign_enveloped, signing_key, write_key_files
+from .reference import reference_dir, samples_dir
+from .server import free_port, serve_on_loopback
+from .tokens import bearer, write_caller_tokens
+
+__all__ = [
+    "WHEN",
+    "bearer",
+    "course",
+    "dev_ca",
+    "free_port",
+    "golden_elmo",
+    "institution",
+    "learner",
+    "make_elmo",
+    "numbered_courses",
+    "reference_dir",
+    "samples_dir",
+    "serve_on_loopback",
+    "sign_enveloped",
+    "signing_key",
+    "write_caller_tokens",
+    "write_key_files",
+]
