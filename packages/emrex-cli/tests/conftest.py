@@ -8,15 +8,14 @@ from pathlib import Path
 
 import pytest
 
-_DEFAULT_SHARED = Path(__file__).resolve().parents[3].parent / "shared"
+from ncp_testkit import reference_dir
 
 Run = Callable[..., subprocess.CompletedProcess[bytes]]
 
 
 @pytest.fixture(scope="session")
 def reference() -> Path:
-    shared = os.environ.get("NCP_SHARED_DIR")
-    path = (Path(shared) if shared else _DEFAULT_SHARED) / "reference"
+    path = reference_dir()
     if not (path / "samples").is_dir():
         pytest.fail(f"reference data not found at {path}; set NCP_SHARED_DIR to the folder holding reference/")
     return path

@@ -1,32 +1,18 @@
 """`emrex validate|decode|encode|verify|show`, run as a real process and in-process through main()."""
 
 import base64
-import datetime as dt
 import subprocess
 import sys
 import zlib
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from lxml import etree
-from signxml import CanonicalizationMethod, DigestAlgorithm, SignatureMethod, XMLSigner, methods
 
 import emrex_elmo
-from emrex_cli.devpki import IssuedKey, make_ca, make_signing_key
+from emrex_cli.devpki import IssuedKey
 from emrex_cli.main import main
-from emrex_elmo import (
-    Credit,
-    Elmo,
-    Identifier,
-    Issuer,
-    Learner,
-    LearningOpportunityInstance,
-    LearningOpportunitySpecification,
-    LocalizedToken,
-    Report,
-)
+from ncp_testkit import golden_elmo, sign_enveloped, signing_key as signing_key_for
 
 Run = Callable[..., subprocess.CompletedProcess[bytes]]
 
@@ -36,68 +22,18 @@ DK_CERT = "dk-emrex__dk-emrex-test.cer"
 FI = "fi-ncp__my_elmo.xml"
 
 
-def transcript() -> Elmo:
-    when = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC)
-
-    def los(title: str, kind: str, ects: str | None, status: str = "passed", *parts: LearningOpportunitySpecification,
-            grade: str | None = None) -> LearningOpportunitySpecification:
-        return LearningOpportunitySpecification(
-            identifiers=[Identifier(type="local", value=title[:6])],
-            titles=[LocalizedToken(value=title, lang="nb")],
-            type=kind,
-            specifies=LearningOpportunityInstance(
-                status=status,  # type: ignore[arg-type]
-                result_label=grade,
-                credits=[Credit(scheme="ects", value=Decimal(ects))] if ects else [],
-                date=dt.date(2024, 6, 14),
-            ),
-            has_part=list(parts),
-        )
-
-    return Elmo(
-        generated_date=when,
-        learner=Learner(given_names="Åsa", family_name="Øberg", bday=dt.date(2000, 2, 29), citizenship="NO"),
-        reports=[
-            Report(
-                issuer=Issuer(country="NO", identifiers=[Identifier(type="schac", value="uio.no")],
-                              titles=[LocalizedToken(value="Universitetet i Oslo", lang="nb"),
-                                      LocalizedToken(value="University of Oslo", lang="en")],
-                              url="https://www.uio.no/"),
-                issue_date=when,
-                learning_opportunity_specifications=[
-                    los("Bachelor i fysikk", "Degree Programme", None, "in-progress",
-                        los("Kvantemekanikk", "Course", "7.50", grade="B"),
-                        los("Termodynamikk", "Course", "10", grade="F", status="failed"),
-                        los("Elektromagnetisme", "Course", "2.5", grade="A")),
-                ],
-            ),
-            Report(
-                issuer=Issuer(identifiers=[Identifier(type="schac", value="ntnu.no")],
-                              titles=[LocalizedToken(value="NTNU")], url="https://www.ntnu.no/"),
-                issue_date=when,
-                learning_opportunity_specifications=[los("数学 I", "Course", "15", grade="C")],
-            ),
-        ],
-    )
+transcript = golden_elmo
 
 
 @pytest.fixture(scope="module")
 def signing_key() -> IssuedKey:
-    return make_signing_key(make_ca(bits=2048), "cli-test.example", bits=2048)
+    return signing_key_for(common_name="cli-test.example")
 
 
 @pytest.fixture(scope="module")
 def signed_files(tmp_path_factory: pytest.TempPathFactory, signing_key: IssuedKey) -> dict[str, Path]:
     work = tmp_path_factory.mktemp("signed")
-    signer = XMLSigner(
-        method=methods.enveloped,
-        signature_algorithm=SignatureMethod.RSA_SHA256,
-        digest_algorithm=DigestAlgorithm.SHA256,
-        c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_0,
-    )
-    root = signer.sign(emrex_elmo.to_element(transcript()), key=signing_key.key_pem(),
-                       cert=signing_key.cert_pem().decode())
-    xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    xml = sign_enveloped(transcript(), signing_key)
     files = {
         "signed": work / "signed.xml",
         "wire": work / "signed.b64",

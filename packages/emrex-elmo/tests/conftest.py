@@ -1,25 +1,17 @@
 """Shared fixtures: the reference data folder (read only, never copied into the repository)."""
 
-import os
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 
 import emrex_elmo
-
-# <repo>/packages/emrex-elmo/tests/conftest.py -> <repo>/../shared/reference
-_DEFAULT_SHARED = Path(__file__).resolve().parents[3].parent / "shared"
-
-
-def _reference_dir() -> Path:
-    shared = os.environ.get("NCP_SHARED_DIR")
-    return (Path(shared) if shared else _DEFAULT_SHARED) / "reference"
+from ncp_testkit import reference_dir
 
 
 @pytest.fixture(scope="session")
 def reference() -> Path:
-    path = _reference_dir()
+    path = reference_dir()
     if not (path / "samples").is_dir():
         pytest.fail(f"reference data not found at {path}; set NCP_SHARED_DIR to the folder holding reference/")
     return path

@@ -1,10 +1,8 @@
 """XMLDSig verification by the EMREX profile: only the given certificates count, tampering is refused."""
 
 import copy
-import datetime as dt
 import shutil
 import subprocess
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,23 +12,16 @@ from lxml import etree
 from signxml import CanonicalizationMethod, DigestAlgorithm, SignatureMethod, XMLSigner, methods
 
 import emrex_elmo
-from emrex_cli.devpki import IssuedKey, make_ca, make_signing_key
+from emrex_cli.devpki import IssuedKey
 from emrex_elmo import (
-    Credit,
     Elmo,
-    Identifier,
-    Issuer,
-    Learner,
-    LearningOpportunityInstance,
-    LearningOpportunitySpecification,
-    LocalizedToken,
-    Report,
     SignatureError,
     SignatureMissingError,
     SignatureProfileError,
     dsig,
     verify,
 )
+from ncp_testkit import course, dev_ca, make_elmo, sign_enveloped, signing_key
 
 DS = f"{{{emrex_elmo.DSIG_NS}}}"
 E = f"{{{emrex_elmo.ELMO_NS}}}"
@@ -38,59 +29,30 @@ E = f"{{{emrex_elmo.ELMO_NS}}}"
 
 @pytest.fixture(scope="module")
 def ca() -> IssuedKey:
-    return make_ca(bits=2048)
+    return dev_ca()
 
 
 @pytest.fixture(scope="module")
 def rsa_key(ca: IssuedKey) -> IssuedKey:
-    return make_signing_key(ca, "signer.example", bits=2048)
+    return signing_key(ca, "signer.example")
 
 
 @pytest.fixture(scope="module")
 def other_key(ca: IssuedKey) -> IssuedKey:
-    return make_signing_key(ca, "someone-else.example", bits=2048)
+    return signing_key(ca, "someone-else.example")
 
 
 @pytest.fixture(scope="module")
 def ec_key(ca: IssuedKey) -> IssuedKey:
-    return make_signing_key(ca, "ec-signer.example", key_type="ec")
+    return signing_key(ca, "ec-signer.example", key_type="ec")
 
 
 def transcript() -> Elmo:
-    when = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC)
-    return Elmo(
-        generated_date=when,
-        learner=Learner(given_names="Åsa", family_name="Øberg", bday=dt.date(2000, 2, 29)),
-        reports=[
-            Report(
-                issuer=Issuer(identifiers=[Identifier(type="schac", value="uio.no")],
-                              titles=[LocalizedToken(value="Universitetet i Oslo", lang="nb")],
-                              url="https://www.uio.no/"),
-                issue_date=when,
-                learning_opportunity_specifications=[
-                    LearningOpportunitySpecification(
-                        titles=[LocalizedToken(value="Kvantemekanikk", lang="nb")],
-                        type="Course",
-                        specifies=LearningOpportunityInstance(
-                            status="passed", result_label="B", credits=[Credit(scheme="ects", value=Decimal("7.5"))]
-                        ),
-                    )
-                ],
-            )
-        ],
-    )
+    return make_elmo(courses=[course("Kvantemekanikk", ects="7.5", grade="B")])
 
 
 def sign_with_signxml(key: IssuedKey, method: SignatureMethod = SignatureMethod.RSA_SHA256) -> bytes:
-    signer = XMLSigner(
-        method=methods.enveloped,
-        signature_algorithm=method,
-        digest_algorithm=DigestAlgorithm.SHA256,
-        c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_0,
-    )
-    signed = signer.sign(emrex_elmo.to_element(transcript()), key=key.key_pem(), cert=key.cert_pem().decode())
-    xml: bytes = etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
-    return xml
+    return sign_enveloped(transcript(), key, method)
 
 
 @pytest.fixture(scope="module")

@@ -1,26 +1,21 @@
 """Selection: the report restricted to what the student chose, with the structure kept."""
 
 import datetime as dt
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 import emrex_elmo
 from emrex_elmo import (
-    Credit,
     Elmo,
-    Identifier,
-    Issuer,
     Learner,
-    LearningOpportunityInstance,
     LearningOpportunitySpecification,
-    LocalizedToken,
     Report,
     all_keys,
     select,
 )
 from emrex_elmo.model import LoiStatus
+from ncp_testkit import course, institution
 
 WHEN = dt.datetime(2025, 1, 15, 10, 0, tzinfo=dt.UTC)
 
@@ -28,22 +23,12 @@ WHEN = dt.datetime(2025, 1, 15, 10, 0, tzinfo=dt.UTC)
 def los(
     title: str, kind: str, *parts: LearningOpportunitySpecification, status: LoiStatus | None = "passed"
 ) -> LearningOpportunitySpecification:
-    return LearningOpportunitySpecification(
-        identifiers=[Identifier(type="local", value=title)],
-        titles=[LocalizedToken(value=title)],
-        type=kind,
-        specifies=LearningOpportunityInstance(status=status, credits=[Credit(scheme="ects", value=Decimal(5))]),
-        has_part=list(parts),
-    )
+    return course(title, *parts, kind=kind, status=status, code=title, lang=None, date=None)
 
 
 def report(*items: LearningOpportunitySpecification, schac: str = "uio.no") -> Report:
-    return Report(
-        issuer=Issuer(identifiers=[Identifier(type="schac", value=schac)], titles=[LocalizedToken(value=schac)],
-                      url=f"https://{schac}/"),
-        issue_date=WHEN,
-        learning_opportunity_specifications=list(items),
-    )
+    return Report(issuer=institution(schac, lang=None, url=f"https://{schac}/"), issue_date=WHEN,
+                  learning_opportunity_specifications=list(items))
 
 
 @pytest.fixture
