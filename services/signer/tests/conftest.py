@@ -20,33 +20,23 @@ from lxml import etree
 from signxml import SignatureConfiguration, SignatureMethod, XMLVerifier
 
 import emrex_elmo
-from emrex_cli.devpki import IssuedKey, issue_signing_cert, make_ca, make_signing_key
+from emrex_cli.devpki import IssuedKey, issue_signing_cert
 from ncp_signer import KeyConfig, Settings, create_app
+from ncp_testkit import dev_ca, samples_dir, signing_key, write_caller_tokens, write_key_files
 
-HERE = Path(__file__).resolve().parent
-SHARED = Path(os.environ.get("NCP_SHARED_DIR", HERE.parents[3] / "shared"))
-SAMPLES = SHARED / "reference" / "samples"
+SAMPLES = samples_dir()
 SOFTHSM_MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
 PIN = "246810"
 
 
 @pytest.fixture(scope="session")
 def ca() -> IssuedKey:
-    return make_ca(bits=2048)
+    return dev_ca()
 
 
 @pytest.fixture(scope="session")
 def rsa_key(ca: IssuedKey) -> IssuedKey:
-    return make_signing_key(ca, "signer-test", bits=2048)
-
-
-def _write_key(directory: Path, name: str, issued: IssuedKey, passphrase: bytes | None = None,
-               chain: list[x509.Certificate] | None = None) -> tuple[Path, Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    key_path, cert_path = directory / f"{name}.key", directory / f"{name}.crt"
-    key_path.write_bytes(issued.key_pem(passphrase))
-    cert_path.write_bytes(issued.cert_pem() + b"".join(c.public_bytes(Encoding.PEM) for c in chain or []))
-    return key_path, cert_path
+    return signing_key(ca, "signer-test")
 
 
 @dataclass
@@ -62,22 +52,18 @@ class Tokens:
 @pytest.fixture
 def tokens(tmp_path: Path) -> Tokens:
     directory = tmp_path / "tokens"
-    directory.mkdir()
-    values = {"gateway": secrets.token_urlsafe(24), "admin": secrets.token_urlsafe(24)}
-    for caller, token in values.items():
-        (directory / caller).write_text(token + "\n")
-    return Tokens(directory, **values)
+    return Tokens(directory, **write_caller_tokens(directory, "gateway", "admin"))
 
 
 @pytest.fixture
 def key_files(tmp_path: Path, rsa_key: IssuedKey, ca: IssuedKey) -> tuple[Path, Path]:
-    return _write_key(tmp_path / "keys", "signing", rsa_key, chain=[ca.certificate])
+    return write_key_files(tmp_path / "keys", "signing", rsa_key, chain=[ca.certificate])
 
 
 @pytest.fixture
 def write_key() -> Callable[..., tuple[Path, Path]]:
-    """write_key(directory, name, issued, passphrase=None, chain=None) -> (key path, cert path)"""
-    return _write_key
+    """write_key(directory, name, issued, passphrase=None, chain=()) -> (key path, cert path)"""
+    return write_key_files
 
 
 @pytest.fixture

@@ -4,16 +4,16 @@ clients (gateway, FI/DK SMPs) verify: the first ds:Signature, the EMREG certific
 import pytest
 from cryptography import x509
 
-from emrex_cli.devpki import make_signing_key
 from ncp_signer import Settings
 from ncp_signer.domain.samples import sample_xml
+from ncp_testkit import signing_key
 
 XML = {"Content-Type": "application/xml"}
 pytestmark = pytest.mark.interop
 
 
 async def test_file_keys_rsa_and_ec(tmp_path, ca, rsa_key, tokens, run_app, write_key, java_verifier, fi_sample):
-    ec_key = make_signing_key(ca, "java-ec", key_type="ec")
+    ec_key = signing_key(ca, "java-ec", key_type="ec")
     key_path, cert_path = write_key(tmp_path / "ec", "ec", ec_key)
     for issued, settings in (
         (rsa_key, None),

@@ -3,7 +3,6 @@
 import datetime as dt
 import ipaddress
 import os
-import socket
 import ssl
 import subprocess
 import sys
@@ -22,16 +21,11 @@ import emrex_elmo
 from ncp_contracts import BearerAuth
 from ncp_contracts.signer import SignerClient
 from ncp_signer.domain.samples import sample_xml
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from ncp_testkit import free_port
 
 
 def _start(env_extra: dict[str, str], *, ready: Callable[[str], bool]) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "NCP_SIGNER_PORT": str(port), **env_extra}
     proc = subprocess.Popen([sys.executable, "-m", "ncp_signer"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)

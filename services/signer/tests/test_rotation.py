@@ -5,10 +5,10 @@ import datetime as dt
 from cryptography import x509
 
 import emrex_elmo
-from emrex_cli.devpki import make_signing_key
 from ncp_contracts.signer import SignerClient
 from ncp_signer import KeyConfig, Settings
 from ncp_signer.domain.samples import sample_xml
+from ncp_testkit import signing_key
 
 XML = {"Content-Type": "application/xml"}
 
@@ -19,7 +19,7 @@ def _file_key(tmp_path, write_key, issued, key_id, **extra) -> KeyConfig:
 
 
 async def test_switch_to_new_key_keeps_old_certificate_published(tmp_path, ca, tokens, run_app, write_key):
-    old, new = make_signing_key(ca, "old", bits=2048), make_signing_key(ca, "new", bits=2048)
+    old, new = signing_key(ca, "old"), signing_key(ca, "new")
     until = dt.datetime.now(dt.UTC) + dt.timedelta(days=90)
     old_cfg = _file_key(tmp_path, write_key, old, "2026-a")
     new_cfg = _file_key(tmp_path, write_key, new, "2026-b")
@@ -61,7 +61,7 @@ async def test_switch_to_new_key_keeps_old_certificate_published(tmp_path, ca, t
 
 
 async def test_retired_certificate_disappears_after_its_date(tmp_path, ca, tokens, run_app, write_key):
-    old, new = make_signing_key(ca, "old", bits=2048), make_signing_key(ca, "new", bits=2048)
+    old, new = signing_key(ca, "old"), signing_key(ca, "new")
     past = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
     settings = Settings(keys=[_file_key(tmp_path, write_key, old, "old", publish_until=past),
                               _file_key(tmp_path, write_key, new, "new")],
@@ -72,7 +72,7 @@ async def test_retired_certificate_disappears_after_its_date(tmp_path, ca, token
 
 
 async def test_retired_key_needs_only_its_certificate(tmp_path, ca, tokens, run_app, write_key):
-    old, new = make_signing_key(ca, "old", bits=2048), make_signing_key(ca, "new", bits=2048)
+    old, new = signing_key(ca, "old"), signing_key(ca, "new")
     _, old_cert = write_key(tmp_path / "old", "old", old)
     settings = Settings(keys=[KeyConfig(id="old", cert_path=old_cert), _file_key(tmp_path, write_key, new, "new")],
                         active_key_id="new", caller_tokens_path=tokens.path)
@@ -83,7 +83,7 @@ async def test_retired_key_needs_only_its_certificate(tmp_path, ca, tokens, run_
 
 
 async def test_keys_file_and_env_json(tmp_path, ca, tokens, write_key, monkeypatch, run_app):
-    old, new = make_signing_key(ca, "old", bits=2048), make_signing_key(ca, "new", bits=2048)
+    old, new = signing_key(ca, "old"), signing_key(ca, "new")
     old_cfg = _file_key(tmp_path, write_key, old, "old")
     new_cfg = _file_key(tmp_path, write_key, new, "new")
     keys_file = tmp_path / "keys.json"
@@ -100,7 +100,7 @@ async def test_keys_file_and_env_json(tmp_path, ca, tokens, write_key, monkeypat
 
 
 async def test_rotation_to_pkcs11_key(tmp_path, ca, hsm, tokens, run_app, write_key):
-    old = make_signing_key(ca, "old", bits=2048)
+    old = signing_key(ca, "old")
     settings = Settings(keys=[_file_key(tmp_path, write_key, old, "file-old"), hsm.key_config("hsm-new", "rsa1")],
                         active_key_id="hsm-new", caller_tokens_path=tokens.path)
     async with run_app(settings) as client:
@@ -113,7 +113,7 @@ async def test_rotation_to_pkcs11_key(tmp_path, ca, hsm, tokens, run_app, write_
 
 
 async def test_several_keys_need_an_active_id(tmp_path, ca, tokens, run_app, write_key):
-    a, b = make_signing_key(ca, "a", bits=2048), make_signing_key(ca, "b", bits=2048)
+    a, b = signing_key(ca, "a"), signing_key(ca, "b")
     settings = Settings(keys=[_file_key(tmp_path, write_key, a, "a"), _file_key(tmp_path, write_key, b, "b")],
                         caller_tokens_path=tokens.path)
     async with run_app(settings) as client:

@@ -10,10 +10,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 import emrex_elmo
-from emrex_cli.devpki import make_signing_key
 from ncp_contracts.signer import SignerClient
 from ncp_signer import Settings
 from ncp_signer.domain.samples import sample_elmo, sample_xml
+from ncp_testkit import signing_key
 
 
 async def _sign(client: httpx.AsyncClient, xml: bytes) -> httpx.Response:
@@ -77,7 +77,7 @@ async def test_contract_client_signs(client, rsa_key):
 
 @pytest.mark.interop
 async def test_ec_p256_file_key(tmp_path, ca, tokens, run_app, write_key, verify_all, signature_of):
-    issued = make_signing_key(ca, "signer-ec", key_type="ec")
+    issued = signing_key(ca, "signer-ec", key_type="ec")
     key_path, cert_path = write_key(tmp_path / "ec", "ec", issued)
     async with run_app(Settings(key_file=key_path, cert_file=cert_path, caller_tokens_path=tokens.path)) as client:
         response = await _sign(client, sample_xml(5))
@@ -119,7 +119,7 @@ async def test_wrong_passphrase_is_not_ready(tmp_path, rsa_key, tokens, run_app,
 
 
 async def test_certificate_not_matching_key_is_not_ready(tmp_path, ca, rsa_key, tokens, run_app, write_key):
-    other = make_signing_key(ca, "other", bits=2048)
+    other = signing_key(ca, "other")
     key_path, _ = write_key(tmp_path / "a", "a", rsa_key)
     _, cert_path = write_key(tmp_path / "b", "b", other)
     async with run_app(Settings(key_file=key_path, cert_file=cert_path, caller_tokens_path=tokens.path)) as client:
