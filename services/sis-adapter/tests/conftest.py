@@ -1,15 +1,10 @@
 import os
-import secrets
-import socket
-import threading
-import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
@@ -17,18 +12,14 @@ from ncp_contracts import BearerAuth
 from ncp_contracts.sis import SisClient
 from ncp_sis_adapter.app import create_app
 from ncp_sis_adapter.settings import Settings
+from ncp_testkit import write_caller_tokens
 
 PG_URL = os.environ.get("NCP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture
 def tokens(tmp_path: Path) -> dict[str, str]:
-    directory = tmp_path / "tokens"
-    directory.mkdir()
-    values = {name: secrets.token_urlsafe(24) for name in ("gateway", "demo-client")}
-    for name, value in values.items():
-        (directory / name).write_text(value + "\n")
-    return values
+    return write_caller_tokens(tmp_path / "tokens", "gateway", "demo-client")
 
 
 @pytest.fixture
@@ -105,37 +96,3 @@ def make_pg_schema() -> type[PgSchema]:
 @pytest.fixture
 def pg_url() -> str:
     return pg_async_url()
-
-
-class LoopbackServer:
-    def __init__(self, app) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none", access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self) -> "LoopbackServer":
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake server did not start")
-            time.sleep(0.01)  # noqa: TID251 (a plain thread, not the event loop)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-@pytest.fixture(scope="session")
-def loopback_server() -> type[LoopbackServer]:
-    """Runs an ASGI app with uvicorn on 127.0.0.1 (a real upstream for the HTTP adapters)."""
-    return LoopbackServer

@@ -2,8 +2,6 @@
 
 import asyncio
 import os
-import secrets
-import socket
 import sys
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import pytest
 from emrex_cli.main import main
 from ncp_contracts import BearerAuth
 from ncp_contracts.sis import LearnerIdentity, ResultsQuery, SisClient
+from ncp_testkit import free_port, write_caller_tokens
 
 
 def test_demo_seed_is_idempotent(tmp_path: Path, capsys):
@@ -48,12 +47,8 @@ async def test_demo_seed_on_postgres(pg_url, pg_schema, capsys):
 
 
 async def test_service_process_with_the_dev_settings(tmp_path: Path):
-    (tmp_path / "tokens").mkdir()
-    token = secrets.token_urlsafe(24)
-    (tmp_path / "tokens" / "gateway").write_text(token)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    token = write_caller_tokens(tmp_path / "tokens", "gateway")["gateway"]
+    port = free_port()
     env = {**os.environ, "NCP_SIS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/data/sis.db",
            "NCP_SIS_SEED_DEMO": "true", "NCP_SIS_CALLER_TOKENS_PATH": str(tmp_path / "tokens"),
            "NCP_SIS_PORT": str(port)}

@@ -1,10 +1,7 @@
 """The ELMO pass-through adapter against a loopback upstream serving real and generated documents."""
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from starlette.applications import Starlette
@@ -12,18 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from emrex_elmo import (
-    Credit,
-    Elmo,
-    Identifier,
-    Learner,
-    LearningOpportunityInstance,
-    LearningOpportunitySpecification,
-    LocalizedToken,
-    Report,
-    to_xml,
-    validate,
-)
+from emrex_elmo import Elmo, Issuer, LearningOpportunitySpecification, to_xml, validate
 from ncp_contracts.sis import LearnerIdentity, QueryOptions
 from ncp_sis_adapter.adapters.elmo_source import ElmoSource
 from ncp_sis_adapter.config import ElmoAdapterConfig
@@ -31,28 +17,24 @@ from ncp_sis_adapter.domain.breaker import CircuitBreaker
 from ncp_sis_adapter.domain.fanout import Institution, query_institutions
 from ncp_sis_adapter.domain.mapping import build_issuer
 from ncp_sis_adapter.domain.sources import SourceBadData, SourceUnavailable
+from ncp_testkit import course, learner, make_elmo, samples_dir, serve_on_loopback
 
-SHARED = Path(os.environ.get("NCP_SHARED_DIR", Path(__file__).resolve().parents[4] / "shared"))
-FI_SAMPLE = SHARED / "reference" / "samples" / "fi-ncp__my_elmo.xml"
+FI_SAMPLE = samples_dir() / "fi-ncp__my_elmo.xml"
 ISSUER = build_issuer(schac="register.example.fi", titles={"fi": "Opintorekisteri", "en": "Study register"},
                       url="https://register.example.fi/", country="FI", pic="999000009")
 
 
 def generated() -> bytes:
-    def report(schac: str, title: str, code: str) -> Report:
-        issuer = build_issuer(schac=schac, titles={"en": title}, url=f"https://{schac}/", country="FI")
-        los = LearningOpportunitySpecification(
-            identifiers=[Identifier(type="local", value=code)], titles=[LocalizedToken(value="Course", lang="en")],
-            type="Course", specifies=LearningOpportunityInstance(
-                status="passed", result_label="5", date=date(2024, 5, 1),
-                credits=[Credit(scheme="ects", value=Decimal("5"))]))
-        return Report(issuer=issuer, learning_opportunity_specifications=[los],
-                      issue_date=datetime(2025, 1, 1, tzinfo=UTC))
+    def issuer(schac: str, title: str) -> Issuer:
+        return build_issuer(schac=schac, titles={"en": title}, url=f"https://{schac}/", country="FI")
 
-    elmo = Elmo(generated_date=datetime(2025, 1, 1, tzinfo=UTC),
-                learner=Learner(given_names="Мария", family_name="Петрова", bday=date(2000, 1, 2)),
-                reports=[report("a.example.fi", "A University", "A-1"), report("b.example.fi", "B University", "B-1")])
-    return to_xml(elmo)
+    def one_course(code: str) -> list[LearningOpportunitySpecification]:
+        return [course("Course", code=code, grade="5", lang="en", date=date(2024, 5, 1))]
+
+    universities = [issuer("a.example.fi", "A University"), issuer("b.example.fi", "B University")]
+    return to_xml(make_elmo(courses=[one_course("A-1"), one_course("B-1")], institutions=universities,
+                            student=learner("Мария", "Петрова", bday=date(2000, 1, 2)),
+                            generated=datetime(2025, 1, 1, tzinfo=UTC)))
 
 
 XXE = b"""<?xml version="1.0"?>
@@ -79,14 +61,14 @@ async def upstream(request: Request) -> Response:
 
 
 @pytest.fixture(scope="module")
-def register(loopback_server) -> Iterator[object]:
-    with loopback_server(Starlette(routes=[Route("/elmo", upstream)])) as server:
-        yield server
+def register() -> Iterator[str]:
+    with serve_on_loopback(Starlette(routes=[Route("/elmo", upstream)]), lifespan="off") as url:
+        yield url
 
 
 def source(register, **extra) -> ElmoSource:
     config = ElmoAdapterConfig.model_validate({
-        "kind": "elmo", "url": f"{register.url}/elmo", "lookup": {"national_id": "hetu", "learner_id": "oid"},
+        "kind": "elmo", "url": f"{register}/elmo", "lookup": {"national_id": "hetu", "learner_id": "oid"},
         "max_bytes": 100_000, **extra,
     })
     return ElmoSource(config, ISSUER, timeout=2.0)

@@ -4,7 +4,6 @@ import asyncio
 import base64
 import gzip
 import json
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +27,7 @@ from ncp_sis_adapter.domain.fanout import Institution, query_institutions
 from ncp_sis_adapter.domain.mapping import build_issuer
 from ncp_sis_adapter.domain.sources import SourceBadData, SourceUnavailable
 from ncp_sis_adapter.settings import Settings
+from ncp_testkit import free_port, serve_on_loopback
 
 TOKEN = "fake-sis-bearer-token-0123456789"
 PASSWORD = "fake-sis-password-0123456789"
@@ -98,10 +98,10 @@ async def students(request: Request) -> Response:
 
 
 @pytest.fixture(scope="module")
-def fake_sis(loopback_server) -> Iterator[object]:
+def fake_sis() -> Iterator[str]:
     app = Starlette(routes=[Route("/{mode}/students", students)])
-    with loopback_server(app) as server:
-        yield server
+    with serve_on_loopback(app, lifespan="off") as url:
+        yield url
 
 
 def mapping() -> dict[str, object]:
@@ -136,7 +136,7 @@ ISSUER = build_issuer(schac="fake.example.fi", titles={"en": "Fake University", 
 
 
 async def lookup(fake_sis, who, kind="learner_id", **kwargs):
-    source = RestSource(rest_config(fake_sis.url, **kwargs), ISSUER, timeout=1.0, institution="fake.example.fi")
+    source = RestSource(rest_config(fake_sis, **kwargs), ISSUER, timeout=1.0, institution="fake.example.fi")
     try:
         return await source.lookup(kind, who)
     finally:
@@ -208,10 +208,7 @@ async def test_misbehaving_sis_raises_typed_errors(fake_sis, who, error, text):
 
 
 async def test_unreachable_sis_is_unavailable():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    source = RestSource(rest_config(f"http://127.0.0.1:{port}"), ISSUER, timeout=1.0, institution="x.example.fi")
+    source = RestSource(rest_config(f"http://127.0.0.1:{free_port()}"), ISSUER, timeout=1.0, institution="x.example.fi")
     with pytest.raises(SourceUnavailable, match="unreachable"):
         await source.lookup("learner_id", "good")
     await source.aclose()
@@ -233,7 +230,7 @@ async def test_bearer_and_basic_auth_from_secret_files(fake_sis, tmp_path: Path)
 
 async def test_fan_out_over_misbehaving_sis_gives_partial_results_and_warnings(fake_sis):
     def institution(name: str, who: str) -> Institution:
-        config = rest_config(fake_sis.url)
+        config = rest_config(fake_sis)
         config = config.model_copy(update={"lookup": {"learner_id": "studentNumber"}})
         source = RestSource(config, ISSUER, timeout=0.5, institution=name)
 
@@ -264,7 +261,7 @@ async def test_api_answer_with_rest_institutions(fake_sis, tmp_path: Path, token
     tenants = tmp_path / "tenants.toml"
     rows = []
     for name, mode in (("good.example.fi", "open"), ("down.example.fi", "down")):
-        cfg = rest_config(fake_sis.url, mode=mode).model_dump(mode="json", exclude_none=True)
+        cfg = rest_config(fake_sis, mode=mode).model_dump(mode="json", exclude_none=True)
         rows.append({"schac": name, "url": f"https://{name}/", "titles": {"en": name, "fi": name}, "adapter": cfg})
     tenants.write_text("[tenants.default]\nmatching = [\"national_id\", \"learner_id\"]\n" + "".join(
         f"[[tenants.default.institutions]]\n{_toml(row)}" for row in rows))
