@@ -41,7 +41,7 @@ institutions=()
 IFS=',' read -r -a dev_institutions <<< "${NCP_DEV_INSTITUTIONS:-aurora.example.fi,nordlys.example.se,rheinau.example.de,aegean.example.gr}"
 for i in "${dev_institutions[@]}"; do institutions+=(--institution "$i"); done
 "$BIN/python" deploy/dev/make_emreg.py --url "http://127.0.0.1:$NCP_GATEWAY_PORT/emrex" \
-  --cert "$NCP_DEV_DIR/keys/signing.crt" "${institutions[@]}" --out "$NCP_DEV_DIR/emreg.json"
+  --cert "$NCP_DEV_DIR/keys/signing.crt" --acronym DEV --country FI "${institutions[@]}" --out "$NCP_DEV_DIR/emreg.json"
 
 procfile="$NCP_DEV_DIR/Procfile"
 : > "$procfile"

@@ -104,3 +104,38 @@ def test_make_run_port_variables_are_the_services_own(variable, kit):
     owners = [s for s in kit.SERVICES if variable == s.prefix + "PORT"]
     assert owners, f"{variable} (deploy/dev/run.sh) is no service's port setting"
     assert variable in (kit.ROOT / "deploy" / "dev" / "run.sh").read_text()
+
+
+def test_the_node_url_is_the_same_everywhere_in_compose(compose, compose_dir, kit):
+    """The URL the demo client sends students to is the one the signer registers and EMREG lists."""
+    import json
+
+    demo = kit.compose_env(compose, compose_dir, "demo-client")["NCP_DEMO_GATEWAY_URL"]
+    signer = kit.compose_env(compose, compose_dir, "signer")["NCP_SIGNER_EMREG_URL"]
+    listed = json.loads((compose_dir / "deploy" / "dev" / "secrets" / "emreg.json").read_text())["emps"][0]["url"]
+    public = kit.compose_env(compose, compose_dir, "ncp-gateway")["NCP_GATEWAY_PUBLIC_URL"]
+    assert demo == signer == listed == public + "/emrex"
+
+
+def test_the_node_url_is_the_same_everywhere_in_the_dev_overlay(rendered, kit):
+    docs = rendered["dev"]
+
+    def env(name):
+        return kit.k8s_env(docs, kit.deployment(docs, name)["spec"]["template"]["spec"]["containers"][0])
+
+    public = env("ncp-gateway")["NCP_GATEWAY_PUBLIC_URL"]
+    assert env("ncp-demo-client")["NCP_DEMO_GATEWAY_URL"] == public + "/emrex"
+    assert env("ncp-signer")["NCP_SIGNER_EMREG_URL"] == public + "/emrex"
+
+
+def test_production_registers_its_public_entry_url(rendered, kit):
+    docs = rendered["production"]
+
+    def env(name):
+        return kit.k8s_env(docs, kit.deployment(docs, name)["spec"]["template"]["spec"]["containers"][0])
+
+    public = env("ncp-gateway")["NCP_GATEWAY_PUBLIC_URL"]
+    assert public.startswith("https://")
+    assert env("ncp-signer")["NCP_SIGNER_EMREG_URL"] == public + "/emrex"
+    ingress = next(d for d in docs if d["kind"] == "Ingress")
+    assert urlsplit(public).hostname == ingress["spec"]["rules"][0]["host"]
