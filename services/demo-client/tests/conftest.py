@@ -2,34 +2,23 @@ import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
-from decimal import Decimal
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from cryptography.hazmat.primitives import serialization
-from lxml import etree
 from ncp_demo_client.app import create_app
 from ncp_demo_client.settings import Settings
-from signxml import SignatureConstructionMethod, XMLSigner
 
-from emrex_cli.devpki import IssuedKey, make_ca, make_signing_key
+from emrex_cli.devpki import IssuedKey
 from emrex_elmo import (
     Attachment,
-    Credit,
     Elmo,
-    Identifier,
-    Issuer,
-    Learner,
-    LearningOpportunityInstance,
     LearningOpportunitySpecification,
     LocalizedToken,
-    Report,
-    dsig,
-    parse_xml,
     to_xml,
     verify,
 )
+from ncp_testkit import course, institution, learner, make_elmo, sign_enveloped, signing_key
 
 GATEWAY = "http://127.0.0.1:8000/emrex"
 
@@ -37,57 +26,31 @@ GATEWAY = "http://127.0.0.1:8000/emrex"
 def _los(title: str, code: str, *, grade: str = "5", ects: str | None = "5", status: str | None = "passed",
          type_: str = "Course", parts: list[LearningOpportunitySpecification] | None = None
          ) -> LearningOpportunitySpecification:
-    return LearningOpportunitySpecification(
-        identifiers=[Identifier(type="local", value=code)], titles=[LocalizedToken(value=title, lang="en")],
-        type=type_,
-        specifies=LearningOpportunityInstance(
-            date=dt.date(2024, 6, 1), status=status, result_label=grade,
-            credits=[Credit(scheme="ects", value=Decimal(ects))] if ects else [],
-        ),
-        has_part=parts or [],
-    )
+    return course(title, *(parts or []), code=code, grade=grade, ects=ects, status=status,
+                  kind=type_, lang="en", date=dt.date(2024, 6, 1))
 
 
 def sample_elmo() -> Elmo:
-    return Elmo(
-        generated_date=dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.UTC),
-        learner=Learner(given_names="Aino", family_name="Virtanen", bday=dt.date(2000, 2, 29)),
-        reports=[
-            Report(
-                issuer=Issuer(country="FI", identifiers=[Identifier(type="schac", value="helsinki.fi")],
-                              titles=[LocalizedToken(value="University of Helsinki", lang="en")],
-                              url="https://www.helsinki.fi"),
-                issue_date=dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.UTC),
-                learning_opportunity_specifications=[
-                    _los("Computer Science BSc", "CS-BSC", ects="180", grade="", type_="Degree Programme", parts=[
-                        _los("Algorithms", "CS101", ects="5"),
-                        _los("Databases", "CS102", ects="7.5", grade="4"),
-                        _los("Compilers", "CS103", ects="5", grade="0", status="failed"),
-                    ]),
-                ],
-            ),
-            Report(
-                issuer=Issuer(country="FI", identifiers=[Identifier(type="schac", value="aalto.fi")],
-                              titles=[LocalizedToken(value="Aalto University", lang="en")],
-                              url="https://www.aalto.fi"),
-                issue_date=dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.UTC),
-                learning_opportunity_specifications=[_los("Design Thinking", "DES-1", ects="3", grade="pass")],
-            ),
-        ],
-        attachments=[Attachment(type="EMREX transcript", titles=[LocalizedToken(value="EMREX transcript",
-                                                                                lang="en")],
+    when = dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.UTC)
+    helsinki = institution("helsinki.fi", "University of Helsinki", lang="en", country="FI",
+                           url="https://www.helsinki.fi")
+    aalto = institution("aalto.fi", "Aalto University", lang="en", country="FI", url="https://www.aalto.fi")
+    degree = _los("Computer Science BSc", "CS-BSC", ects="180", grade="", type_="Degree Programme", parts=[
+        _los("Algorithms", "CS101", ects="5"),
+        _los("Databases", "CS102", ects="7.5", grade="4"),
+        _los("Compilers", "CS103", ects="5", grade="0", status="failed"),
+    ])
+    return make_elmo(
+        courses=[[degree], [_los("Design Thinking", "DES-1", ects="3", grade="pass")]],
+        institutions=[helsinki, aalto], student=learner("Aino", "Virtanen"), generated=when,
+        attachments=[Attachment(type="EMREX transcript", titles=[LocalizedToken(value="EMREX transcript", lang="en")],
                                 contents=[LocalizedToken(value="data:application/pdf;base64,JVBERi0xLjQK")])],
     )
 
 
 def sign(xml: bytes, key: IssuedKey) -> bytes:
     """Enveloped XMLDSig in the EMREX profile (C14N 1.0, RSA-SHA256), as the signer makes it."""
-    signer = XMLSigner(method=SignatureConstructionMethod.enveloped, signature_algorithm="rsa-sha256",
-                       digest_algorithm="sha256", c14n_algorithm=dsig.C14N_1_0)
-    pem = key.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    signed = signer.sign(parse_xml(xml), key=pem, cert=[key.cert_pem().decode()])
-    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+    return sign_enveloped(xml, key)
 
 
 @pytest.fixture
@@ -97,7 +60,7 @@ def sample() -> Elmo:
 
 @pytest.fixture(scope="session")
 def node_key() -> IssuedKey:
-    return make_signing_key(make_ca(bits=2048), bits=2048)
+    return signing_key(common_name="emrex-ncp.localhost")
 
 
 @pytest.fixture
