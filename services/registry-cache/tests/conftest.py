@@ -2,11 +2,7 @@
 
 import hashlib
 import json
-import os
 import secrets
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,15 +12,15 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-import uvicorn
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from emrex_cli.devpki import IssuedKey, make_ca, make_signing_key
+from emrex_cli.devpki import IssuedKey
 from ncp_registry_cache.app import create_app
 from ncp_registry_cache.settings import Settings
+from ncp_testkit import bearer, dev_ca, reference_dir, serve_on_loopback, signing_key, write_caller_tokens
 
-SHARED = Path(os.environ.get("NCP_SHARED_DIR") or Path(__file__).resolve().parents[4] / "shared") / "reference"
+SHARED = reference_dir()
 
 
 @pytest.fixture(scope="session")
@@ -42,8 +38,8 @@ class Pki:
 
 @pytest.fixture(scope="session")
 def pki() -> Pki:
-    ca = make_ca(bits=2048)
-    return Pki(ca, {name: make_signing_key(ca, f"{name.lower()}.example", bits=2048)
+    ca = dev_ca()
+    return Pki(ca, {name: signing_key(ca, f"{name.lower()}.example")
                     for name in ("CSC", "UNISI", "UNIVR", "FSAT", "OTHER")})
 
 
@@ -139,42 +135,12 @@ def _upstream_app(state: Upstream) -> Any:
     return app
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class ServerThread:
-    """Any ASGI app served by uvicorn on a loopback port, in a thread."""
-
-    def __init__(self, app: Any, port: int | None = None) -> None:
-        self.port = port or free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> "ServerThread":
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("test server did not start")
-            threading.Event().wait(0.02)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture
 def upstream(pki: Pki) -> Iterator[Upstream]:
     state = Upstream()
     state.set(registry_doc(pki))
-    with ServerThread(_upstream_app(state)) as server:
-        state.url = f"http://127.0.0.1:{server.port}/emp-list.json"
+    with serve_on_loopback(_upstream_app(state), lifespan="on") as base_url:
+        state.url = f"{base_url}/emp-list.json"
         yield state
 
 
@@ -185,11 +151,8 @@ def admin_token(tmp_path: Path) -> str:
 
 @pytest.fixture
 def tokens_dir(tmp_path: Path, admin_token: str) -> Path:
-    d = tmp_path / "tokens"
-    d.mkdir()
-    (d / "admin").write_text(admin_token + "\n")
-    (d / "gateway").write_text(secrets.token_urlsafe(24) + "\n")
-    return d
+    write_caller_tokens(tmp_path / "tokens", "gateway", admin=admin_token)
+    return tmp_path / "tokens"
 
 
 @pytest.fixture
@@ -222,7 +185,7 @@ async def start(settings: Settings, admin_token: str) -> AsyncIterator[Running]:
     async with LifespanManager(app, startup_timeout=30) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://registry-cache") as client:
-            yield Running(app, client, {"Authorization": f"Bearer {admin_token}"})
+            yield Running(app, client, bearer(admin_token))
 
 
 @pytest.fixture
@@ -235,4 +198,4 @@ async def service(settings: Settings, admin_token: str) -> AsyncIterator[Running
 def kit() -> SimpleNamespace:
     """Helpers for test modules (conftest is not importable under --import-mode=importlib)."""
     return SimpleNamespace(emp=emp, registry_doc=registry_doc, dumps=dumps, make_settings=make_settings,
-                           start=start, ServerThread=ServerThread, Upstream=Upstream, upstream_app=_upstream_app)
+                           start=start, Upstream=Upstream, upstream_app=_upstream_app)

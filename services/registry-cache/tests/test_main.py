@@ -10,6 +10,8 @@ from pathlib import Path
 
 import httpx
 
+from ncp_testkit import free_port
+
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 
 
@@ -41,7 +43,7 @@ def test_dev_procfile_starts_not_ready_then_picks_up_the_file(tmp_path, pki, kit
     (dev / "data").mkdir(parents=True)
     (dev / "tokens").mkdir()
     (dev / "tokens" / "admin").write_text("a" * 32 + "\n")
-    port = kit.ServerThread(None).port  # just a free port
+    port = free_port()
     proc = subprocess.Popen(["bash", "-c", command], env=_env(NCP_DEV_DIR=str(dev), NCP_REGISTRY_PORT=str(port),
                                                              NCP_REGISTRY_RETRY_INTERVAL="0.2"),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from signxml import CanonicalizationMethod, DigestAlgorithm, SignatureMethod, XMLSigner, methods
 
 from emrex_elmo import transport
 from ncp_contracts.registry import RegistryClient, VerifyRequest
+from ncp_testkit import sign_enveloped
 
 DK_URL = "https://dk-emrex.example.dk/ncp/"
 
@@ -47,12 +47,7 @@ ELMO = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 def sign(key) -> bytes:
     """emrex.md 4.3: enveloped, RSA-SHA256, SHA-256, C14N 1.0, certificate in KeyInfo."""
-    root = etree.fromstring(ELMO)
-    signed = XMLSigner(
-        method=methods.enveloped, signature_algorithm=SignatureMethod.RSA_SHA256,
-        digest_algorithm=DigestAlgorithm.SHA256, c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_0,
-    ).sign(root, key=key.key_pem(), cert=key.cert_pem().decode())
-    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+    return sign_enveloped(etree.fromstring(ELMO), key)
 
 
 @pytest.fixture
