@@ -40,6 +40,12 @@ def test_some_courses_from_two_institutions_arrive_signed_and_verified(student):
     assert "Aurora University" in body
     assert "Nordlys Institute of Technology" in body
     assert "EMREX transcript" in body
+    # The attached transcript is a real PDF.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the PDF").click()
+    path = download.value.path()
+    with open(path, "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
 
 
 def test_everything_can_be_sent(student):

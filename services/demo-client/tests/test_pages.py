@@ -115,6 +115,9 @@ async def test_verified_transcript_is_shown(client, signed_xml):
     rows = [r.text_content() for r in page.find_class("los")]
     assert any("Databases" in r and "7.5" in r for r in rows)
     assert "EMREX transcript" in response.text
+    (download,) = page.find_class("download")
+    assert download.get("href").startswith("data:application/pdf;base64,")
+    assert download.get("download") == "emrex-transcript.pdf"
 
 
 async def test_tampered_transcript_is_flagged(client, signed_xml):

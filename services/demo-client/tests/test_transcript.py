@@ -22,3 +22,4 @@ def test_attachment_size_from_data_url(sample):
     (attachment,) = transcript_of(sample).attachments
     assert attachment.media_type == "application/pdf"
     assert attachment.size_bytes == 9
+    assert attachment.pdf_data_url == "data:application/pdf;base64,JVBERi0xLjQK"

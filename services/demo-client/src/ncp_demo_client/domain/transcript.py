@@ -51,6 +51,8 @@ class AttachmentInfo:
     type: str
     media_type: str
     size_bytes: int
+    # The attachment itself as a data: URL, for PDFs only (offered as a download).
+    pdf_data_url: str | None = None
 
 
 @dataclass
@@ -115,8 +117,10 @@ def transcript_of(elmo: Elmo) -> Transcript:
     attachments = []
     for attachment in [*elmo.attachments, *(a for r in elmo.reports for a in r.attachments)]:
         media, size = _data_size(attachment.contents[0].value) if attachment.contents else ("", 0)
+        content = attachment.contents[0].value if attachment.contents else ""
         attachments.append(AttachmentInfo(
             title=pick_title(attachment.titles), type=attachment.type or "", media_type=media, size_bytes=size,
+            pdf_data_url=content if media == "application/pdf" and ";base64," in content else None,
         ))
     return Transcript(
         given_names=elmo.learner.given_names, family_name=elmo.learner.family_name, bday=elmo.learner.bday,
