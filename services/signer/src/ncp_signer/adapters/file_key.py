@@ -28,6 +28,34 @@ def load_chain(config: KeyConfig) -> list[x509.Certificate]:
     return chain
 
 
+def checked_key_type(config: KeyConfig, public_key: object) -> KeyType:
+    """The key type of `public_key`, or a KeyLoadError naming the key if the signer cannot use it."""
+    try:
+        return key_type_of(public_key)
+    except ValueError as exc:
+        raise KeyLoadError(f"key {config.id}: {exc}") from None
+
+
+class CertifiedKey:
+    """What every key backend shares: its configured id, the certificate chain (leaf first) and the key type."""
+
+    _id: str
+    _type: KeyType
+    chain: list[x509.Certificate]
+
+    @property
+    def key_id(self) -> str:
+        return self._id
+
+    @property
+    def key_type(self) -> KeyType:
+        return self._type
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        return self.chain[0]
+
+
 def _passphrase(config: KeyConfig) -> bytes | None:
     if config.passphrase_file is not None:
         try:
@@ -43,7 +71,7 @@ def _passphrase(config: KeyConfig) -> bytes | None:
     return None
 
 
-class FileKey:
+class FileKey(CertifiedKey):
     """Loaded once (parsing a PEM key costs tens of milliseconds); cryptography keys are thread-safe."""
 
     def __init__(self, config: KeyConfig) -> None:
@@ -67,23 +95,8 @@ class FileKey:
                 != self.chain[0].public_key().public_bytes(serialization.Encoding.DER, spki)):
             raise KeyLoadError(f"key {config.id}: the first certificate in {config.cert_path} is not "
                                "for this private key")
-        try:
-            self._type: KeyType = key_type_of(key.public_key())
-        except ValueError as exc:
-            raise KeyLoadError(f"key {config.id}: {exc}") from None
+        self._type = checked_key_type(config, key.public_key())
         self._key = key
-
-    @property
-    def key_id(self) -> str:
-        return self._id
-
-    @property
-    def key_type(self) -> KeyType:
-        return self._type
-
-    @property
-    def certificate(self) -> x509.Certificate:
-        return self.chain[0]
 
     def sign(self, data: bytes) -> bytes:
         if isinstance(self._key, rsa.RSAPrivateKey):

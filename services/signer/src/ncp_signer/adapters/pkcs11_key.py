@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import pkcs11
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -44,8 +43,7 @@ from pkcs11.exceptions import (
 )
 
 from ncp_runtime import read_secret
-from ncp_signer.adapters.file_key import KeyLoadError, load_chain
-from ncp_signer.domain.keys import KeyType, key_type_of
+from ncp_signer.adapters.file_key import CertifiedKey, KeyLoadError, checked_key_type, load_chain
 from ncp_signer.settings import KeyConfig
 
 log = logging.getLogger("ncp_signer.pkcs11")
@@ -91,7 +89,7 @@ def _logout(module: Path, label: str) -> None:
                     entry[0].close()
 
 
-class Pkcs11Key:
+class Pkcs11Key(CertifiedKey):
     def __init__(self, config: KeyConfig, default_module: Path) -> None:
         if not (config.token_label and config.key_label and config.pin_file):
             raise KeyLoadError(f"key {config.id}: token_label, key_label and pin_file are required for pkcs11")
@@ -101,10 +99,7 @@ class Pkcs11Key:
         self._key_label = config.key_label
         self._pool_size = config.pool_size
         self.chain = load_chain(config)
-        try:
-            self._type: KeyType = key_type_of(self.chain[0].public_key())
-        except ValueError as exc:
-            raise KeyLoadError(f"key {config.id}: {exc}") from None
+        self._type = checked_key_type(config, self.chain[0].public_key())
         try:
             self._pin = read_secret(config.pin_file)
         except (OSError, ValueError) as exc:
@@ -161,18 +156,6 @@ class Pkcs11Key:
             self.close()
             raise KeyLoadError(f"key {self._id}: the certificate is not for the token key "
                                f"{self._key_label!r}") from None
-
-    @property
-    def key_id(self) -> str:
-        return self._id
-
-    @property
-    def key_type(self) -> KeyType:
-        return self._type
-
-    @property
-    def certificate(self) -> x509.Certificate:
-        return self.chain[0]
 
     @contextmanager
     def _session_key(self) -> Iterator[Any]:
