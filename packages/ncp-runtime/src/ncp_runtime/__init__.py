@@ -12,9 +12,10 @@ from .problems import (
     problem_response,
 )
 from .settings import ServiceSettings
+from .state import from_state
 
 __all__ = [
     "PROBLEM_JSON", "CallerTokens", "Problem", "ProblemError", "ReadyCheck", "RequestIdMiddleware",
-    "ServiceSettings", "bearer_caller", "configure_logging", "health_router",
+    "ServiceSettings", "bearer_caller", "configure_logging", "from_state", "health_router",
     "install_problem_handlers", "problem_response", "read_secret",
 ]

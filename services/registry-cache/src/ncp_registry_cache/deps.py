@@ -4,7 +4,7 @@ from typing import Annotated, TypedDict
 
 from fastapi import Depends, Request
 
-from ncp_runtime import CallerTokens, ProblemError
+from ncp_runtime import CallerTokens, ProblemError, from_state
 
 from .refresher import Refresher, RegistryView
 from .settings import Settings
@@ -14,16 +14,6 @@ class State(TypedDict):
     settings: Settings
     refresher: Refresher
     tokens: CallerTokens | None
-
-
-async def _settings(request: Request) -> Settings:
-    settings: Settings = request.state.settings
-    return settings
-
-
-async def _refresher(request: Request) -> Refresher:
-    refresher: Refresher = request.state.refresher
-    return refresher
 
 
 async def _view(request: Request) -> RegistryView:
@@ -42,6 +32,6 @@ def caller_tokens(request: Request) -> CallerTokens:
     return tokens
 
 
-SettingsDep = Annotated[Settings, Depends(_settings)]
-RefresherDep = Annotated[Refresher, Depends(_refresher)]
+SettingsDep = Annotated[Settings, Depends(from_state("settings", Settings))]
+RefresherDep = Annotated[Refresher, Depends(from_state("refresher", Refresher))]
 ViewDep = Annotated[RegistryView, Depends(_view)]

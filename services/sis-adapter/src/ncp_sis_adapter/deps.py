@@ -1,9 +1,9 @@
 from typing import Annotated, TypedDict
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ncp_runtime import CallerTokens
+from ncp_runtime import CallerTokens, from_state
 
 from .adapters.build import Tenants
 from .settings import Settings
@@ -16,9 +16,4 @@ class State(TypedDict):
     tokens: CallerTokens
 
 
-async def get_tenants(request: Request) -> Tenants:
-    tenants: Tenants = request.state.tenants
-    return tenants
-
-
-TenantsDep = Annotated[Tenants, Depends(get_tenants)]
+TenantsDep = Annotated[Tenants, Depends(from_state("tenants", Tenants))]
