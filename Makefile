@@ -32,6 +32,7 @@ test: setup
 	  $(MAKE) --no-print-directory pytest || rc=1; exit $$rc
 
 run: setup
+	@bash scripts/ensure-system-deps.sh runtime
 	@bash deploy/dev/run.sh
 
 # Benchmarks are commands, not tests; each prints its figures with ratios to a floor measured in the same run.

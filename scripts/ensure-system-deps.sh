@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests drive (independent verifiers, the HSM, the browser,
-# compose validation) when they are missing and we are root; otherwise says what is missing.
+# Installs the Debian packages the product and its tests need (the PDF font; independent verifiers,
+# the HSM, the browser, compose validation) when missing and we are root; otherwise says what is missing.
 set -euo pipefail
+# `runtime`: what the product needs to run (`make run`); `test` (default): also the tools tests drive.
 declare -A need=(
-  [xmlsec1]=xmlsec1
-  [xmllint]=libxml2-utils
-  [softhsm2-util]=softhsm2
-  [chromium]=chromium
-  [docker-compose]=docker-compose
-  [openssl]=openssl
-  # a path instead of a command: the package is checked by one of its files
+  # a path instead of a command: the package is checked by one of its files (the transcript PDF's font)
   [/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf]=fonts-dejavu-core
 )
+if [ "${1:-test}" != runtime ]; then
+  need+=(
+    [xmlsec1]=xmlsec1
+    [xmllint]=libxml2-utils
+    [softhsm2-util]=softhsm2
+    [chromium]=chromium
+    [docker-compose]=docker-compose
+    [openssl]=openssl
+  )
+fi
 missing=()
 for cmd in "${!need[@]}"; do
   if [[ "$cmd" == /* ]]; then
