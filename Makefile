@@ -19,6 +19,7 @@ system-deps:
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy $(addprefix -p ,$(PACKAGES))
