@@ -6,15 +6,12 @@ import pytest
 from cryptography import x509
 
 import emrex_elmo
-from ncp_testkit import reference_dir
+from ncp_testkit import required_reference_dir
 
 
 @pytest.fixture(scope="session")
 def reference() -> Path:
-    path = reference_dir()
-    if not (path / "samples").is_dir():
-        pytest.fail(f"reference data not found at {path}; set NCP_SHARED_DIR to the folder holding reference/")
-    return path
+    return required_reference_dir()
 
 
 @pytest.fixture(scope="session")

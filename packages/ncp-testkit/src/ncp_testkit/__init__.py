@@ -2,7 +2,7 @@
 
 from .elmo import WHEN, course, golden_elmo, institution, learner, make_elmo, numbered_courses
 from .pki import dev_ca, sign_enveloped, signing_key, write_key_files
-from .reference import reference_dir, samples_dir
+from .reference import reference_dir, required_reference_dir, samples_dir
 from .server import free_port, serve_on_loopback
 from .tokens import bearer, write_caller_tokens
 
@@ -18,6 +18,7 @@ __all__ = [
     "make_elmo",
     "numbered_courses",
     "reference_dir",
+    "required_reference_dir",
     "samples_dir",
     "serve_on_loopback",
     "sign_enveloped",

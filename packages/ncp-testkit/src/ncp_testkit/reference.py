@@ -15,3 +15,13 @@ def reference_dir() -> Path:
 
 def samples_dir() -> Path:
     return reference_dir() / "samples"
+
+
+def required_reference_dir() -> Path:
+    """`reference_dir()`, failing the test with a hint when the reference data is not there."""
+    path = reference_dir()
+    if not (path / "samples").is_dir():
+        import pytest
+
+        pytest.fail(f"reference data not found at {path}; set NCP_SHARED_DIR to the folder holding reference/")
+    return path
