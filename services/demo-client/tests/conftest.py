@@ -18,7 +18,7 @@ from emrex_elmo import (
     to_xml,
     verify,
 )
-from ncp_testkit import course, institution, learner, make_elmo, sign_enveloped, signing_key
+from ncp_testkit import asgi_client, course, institution, learner, make_elmo, sign_enveloped, signing_key
 
 GATEWAY = "http://127.0.0.1:8000/emrex"
 
@@ -105,9 +105,7 @@ async def registry_app(tmp_path, node_key: IssuedKey) -> AsyncIterator[object]:
 @pytest.fixture
 async def client(settings: Settings, registry_app) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, registry_transport=httpx.ASGITransport(app=registry_app))
-    async with LifespanManager(app) as manager, httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=manager.app), base_url="http://127.0.0.1:8020"
-    ) as http:
+    async with asgi_client(app, "http://127.0.0.1:8020") as http:
         yield http
 
 
@@ -116,7 +114,5 @@ async def offline_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]
     """The demo client with its registry-cache unreachable."""
     settings = settings.model_copy(update={"registry_url": "http://127.0.0.1:9", "http_timeout_seconds": 2.0})
     app = create_app(settings)
-    async with LifespanManager(app) as manager, httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=manager.app), base_url="http://127.0.0.1:8020"
-    ) as http:
+    async with asgi_client(app, "http://127.0.0.1:8020") as http:
         yield http

@@ -4,6 +4,7 @@ import httpx
 from lxml import html
 
 from emrex_elmo import transport
+from ncp_testkit import asgi_client
 
 GATEWAY = "http://127.0.0.1:8000/emrex"
 
@@ -36,12 +37,10 @@ async def test_start_sets_a_lax_httponly_cookie_on_http(offline_client):
 
 
 async def test_start_uses_samesite_none_secure_on_https(settings):
-    from asgi_lifespan import LifespanManager
     from ncp_demo_client.app import create_app
 
     app = create_app(settings.model_copy(update={"public_url": "https://client.example"}))
-    async with LifespanManager(app) as m, httpx.AsyncClient(transport=httpx.ASGITransport(app=m.app),
-                                                            base_url="https://client.example") as http:
+    async with asgi_client(app, "https://client.example") as http:
         response = await http.post("/start")
     cookie = response.headers["set-cookie"].lower()
     assert "samesite=none" in cookie

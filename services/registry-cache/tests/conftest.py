@@ -12,13 +12,12 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from emrex_cli.devpki import IssuedKey
 from ncp_registry_cache.app import create_app
 from ncp_registry_cache.settings import Settings
-from ncp_testkit import bearer, dev_ca, reference_dir, serve_on_loopback, signing_key, write_caller_tokens
+from ncp_testkit import asgi_client, bearer, dev_ca, reference_dir, serve_on_loopback, signing_key, write_caller_tokens
 
 SHARED = reference_dir()
 
@@ -182,10 +181,8 @@ class Running:
 
 async def start(settings: Settings, admin_token: str) -> AsyncIterator[Running]:
     app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=30) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://registry-cache") as client:
-            yield Running(app, client, bearer(admin_token))
+    async with asgi_client(app, "http://registry-cache", startup_timeout=30) as client:
+        yield Running(app, client, bearer(admin_token))
 
 
 @pytest.fixture

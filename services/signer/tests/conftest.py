@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, load_der_public_key
 from fastapi import FastAPI
@@ -22,7 +21,7 @@ from signxml import SignatureConfiguration, SignatureMethod, XMLVerifier
 import emrex_elmo
 from emrex_cli.devpki import IssuedKey, issue_signing_cert
 from ncp_signer import KeyConfig, Settings, create_app
-from ncp_testkit import dev_ca, samples_dir, signing_key, write_caller_tokens, write_key_files
+from ncp_testkit import asgi_client, dev_ca, samples_dir, signing_key, write_caller_tokens, write_key_files
 
 SAMPLES = samples_dir()
 SOFTHSM_MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
@@ -80,10 +79,7 @@ def app(settings: Settings) -> FastAPI:
 
 @pytest.fixture
 async def client(app: FastAPI, tokens: Tokens) -> AsyncIterator[httpx.AsyncClient]:
-    async with LifespanManager(app) as manager, httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=manager.app), base_url="http://signer",
-        headers=tokens.auth(), timeout=30,
-    ) as http:
+    async with asgi_client(app, "http://signer", headers=tokens.auth(), timeout=30) as http:
         yield http
 
 
@@ -94,10 +90,7 @@ def run_app(tokens: Tokens) -> Callable[[Settings], Any]:
 
     @asynccontextmanager
     async def run(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-        async with LifespanManager(create_app(settings)) as manager, httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://signer",
-            headers=tokens.auth(), timeout=30,
-        ) as http:
+        async with asgi_client(create_app(settings), "http://signer", headers=tokens.auth(), timeout=30) as http:
             yield http
 
     return run

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from emrex_elmo import Elmo, to_xml, validate
 from ncp_contracts import BearerAuth, RequestRejected, ServiceUnavailable
 from ncp_contracts.sis import LearnerIdentity, QueryOptions, ResultsQuery, SisClient
 from ncp_sis_adapter.app import create_app
 from ncp_sis_adapter.settings import Settings
+from ncp_testkit import asgi_client
 
 DEMO_1 = LearnerIdentity(learner_id="demo-learner-1", subject="demo-learner-1")
 
@@ -113,9 +113,7 @@ async def test_readiness_fails_when_the_database_is_unreachable(tmp_path: Path, 
         "seed_demo": False,
     })
     app = create_app(unreachable)
-    async with LifespanManager(app) as manager, httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=manager.app), base_url="http://sis"
-    ) as client:
+    async with asgi_client(app, "http://sis") as client:
         ready = await client.get("/readyz")
         assert (await client.get("/healthz")).status_code == 200
     assert ready.status_code == 503
@@ -141,9 +139,7 @@ titles = { en = "t" } } }
     settings = Settings(tenants_path=tenants, database_url=f"sqlite+aiosqlite:///{tmp_path}/sis.db",
                         caller_tokens_path=tmp_path / "tokens")
     app = create_app(settings)
-    async with LifespanManager(app) as manager, httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=manager.app), base_url="http://sis", auth=BearerAuth(tokens["gateway"])
-    ) as http:
+    async with asgi_client(app, "http://sis", auth=BearerAuth(tokens["gateway"])) as http:
         response = await http.post("/v1/results/query", json={"identity": {"learner_id": "demo-learner-1"}})
         assert response.status_code == 503
         problem = response.json()

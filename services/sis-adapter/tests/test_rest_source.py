@@ -8,9 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -27,7 +25,7 @@ from ncp_sis_adapter.domain.fanout import Institution, query_institutions
 from ncp_sis_adapter.domain.mapping import build_issuer
 from ncp_sis_adapter.domain.sources import SourceBadData, SourceUnavailable
 from ncp_sis_adapter.settings import Settings
-from ncp_testkit import free_port, serve_on_loopback
+from ncp_testkit import asgi_client, free_port, serve_on_loopback
 
 TOKEN = "fake-sis-bearer-token-0123456789"
 PASSWORD = "fake-sis-password-0123456789"
@@ -268,9 +266,7 @@ async def test_api_answer_with_rest_institutions(fake_sis, tmp_path: Path, token
     settings = Settings(tenants_path=tenants, database_url=f"sqlite+aiosqlite:///{tmp_path}/sis.db",
                         caller_tokens_path=tmp_path / "tokens", institution_timeout_seconds=1.0)
     app = create_app(settings)
-    async with LifespanManager(app) as manager, httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=manager.app), base_url="http://sis", auth=BearerAuth(tokens["gateway"])
-    ) as http:
+    async with asgi_client(app, "http://sis", auth=BearerAuth(tokens["gateway"])) as http:
         answer = await SisClient(http).query(ResultsQuery(identity=LearnerIdentity(national_id="020499-123A")))
     assert answer.status == "ok"
     assert [r.issuer.identifier("schac") for r in answer.reports] == ["good.example.fi"]

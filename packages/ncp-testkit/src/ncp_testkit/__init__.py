@@ -1,5 +1,6 @@
 """Shared test helpers for the NCP workspace (dev only; no service imports this at run time)."""
 
+from .asgi import asgi_client
 from .elmo import WHEN, course, golden_elmo, institution, learner, make_elmo, numbered_courses
 from .pki import dev_ca, sign_enveloped, signing_key, write_key_files
 from .reference import reference_dir, required_reference_dir, samples_dir
@@ -8,6 +9,7 @@ from .tokens import bearer, write_caller_tokens
 
 __all__ = [
     "WHEN",
+    "asgi_client",
     "bearer",
     "course",
     "dev_ca",
