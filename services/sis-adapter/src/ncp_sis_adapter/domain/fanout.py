@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from emrex_elmo import Elmo, Learner, Report, all_keys, select
-from ncp_contracts.sis import InstitutionWarning, LearnerIdentity, QueryOptions
+from ncp_contracts.sis_models import InstitutionWarning, LearnerIdentity, QueryOptions
 
 from .breaker import CircuitBreaker
 from .mapping import used_grading_schemes

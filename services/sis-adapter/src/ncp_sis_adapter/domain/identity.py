@@ -2,7 +2,7 @@
 
 import re
 
-from ncp_contracts.sis import LearnerIdentity
+from ncp_contracts.sis_models import LearnerIdentity
 
 # Printable, no control characters, no wildcards that a careless SIS query could interpret.
 _IDENTIFIER = re.compile(r"^[^\x00-\x1f\x7f%*?]{1,256}$")

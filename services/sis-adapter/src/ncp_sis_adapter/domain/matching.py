@@ -3,7 +3,7 @@
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from ncp_contracts.sis import LearnerIdentity
+from ncp_contracts.sis_models import LearnerIdentity
 
 from .records import IdentifierKind
 

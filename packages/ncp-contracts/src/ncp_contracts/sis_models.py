@@ -1,0 +1,43 @@
+"""Models of the sis-adapter contract, free of any HTTP client so pure domain code can use them."""
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from emrex_elmo import Learner, Report
+
+
+class LearnerIdentity(BaseModel):
+    """What login established about the learner; any subset may be present."""
+
+    national_id: str | None = None
+    learner_id: str | None = None
+    esi: str | None = None
+    given_names: str | None = None
+    family_name: str | None = None
+    bday: date | None = None
+    subject: str | None = None
+
+
+class QueryOptions(BaseModel):
+    include_not_passed: bool = True
+
+
+class ResultsQuery(BaseModel):
+    tenant: str = "default"
+    identity: LearnerIdentity
+    options: QueryOptions = Field(default_factory=QueryOptions)
+
+
+class InstitutionWarning(BaseModel):
+    institution: str  # SCHAC code
+    code: Literal["timeout", "unavailable", "bad_data", "circuit_open", "not_found"]
+    message: str
+
+
+class ResultsAnswer(BaseModel):
+    status: Literal["ok", "no_results"]
+    learner: Learner | None = None
+    reports: list[Report] = []
+    warnings: list[InstitutionWarning] = []
