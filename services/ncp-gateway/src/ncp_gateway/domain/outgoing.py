@@ -22,6 +22,8 @@ TRANSCRIPT_TYPE = "EMREX transcript"
 
 def choose(results: Elmo, keys: Collection[str], *, include_not_passed: bool, now: dt.datetime) -> Elmo:
     """The chosen results with generatedDate and every issueDate set to now (emrex.md §7: freshness)."""
+    # Whole seconds, as the spec's examples: receivers parse fractions, but people read these dates too.
+    now = now.replace(microsecond=0)
     chosen = select(results, keys, include_not_passed=include_not_passed)
     reports = [r.model_copy(update={"issue_date": now}) for r in chosen.reports]
     return chosen.model_copy(update={"generated_date": now, "reports": reports, "attachments": []})
