@@ -145,7 +145,7 @@ def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
             pass
         if proc.poll() is not None:
             raise RuntimeError(f"signer exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
-        time.sleep(0.1)  # noqa: TID251 - a synchronous polling loop outside any event loop
+        time.sleep(0.1)
     proc.kill()
     raise RuntimeError("signer did not become ready")
 

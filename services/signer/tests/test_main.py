@@ -39,7 +39,7 @@ def _start(env_extra: dict[str, str], *, ready: Callable[[str], bool]) -> tuple[
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             pytest.fail(f"signer did not start: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
-        time.sleep(0.1)  # noqa: TID251
+        time.sleep(0.1)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

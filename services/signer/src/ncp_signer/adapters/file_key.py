@@ -64,7 +64,8 @@ def _passphrase(config: KeyConfig) -> bytes | None:
             raise KeyLoadError(f"key {config.id}: cannot read passphrase file {config.passphrase_file}: "
                                f"{type(exc).__name__}") from None
     if config.passphrase_env is not None:
-        value = os.environ.get(config.passphrase_env)
+        # The keys file names the variable (a Secret mounted as env), so it cannot be a Settings field.
+        value = os.environ.get(config.passphrase_env)  # noqa: TID251
         if not value:
             raise KeyLoadError(f"key {config.id}: environment variable {config.passphrase_env} is not set")
         return value.encode("utf-8")
