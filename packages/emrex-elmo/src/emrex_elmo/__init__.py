@@ -2,7 +2,7 @@
 
 from . import dsig, transport
 from ._parser import DEFAULT_MAX_BYTES, parse_xml
-from .dsig import VerifiedSignature, load_certificates, verify, verify_element
+from .dsig import VerifiedSignature, load_certificates, signed_content, verify, verify_element
 from .errors import (
     ElmoError,
     ElmoParseError,
@@ -95,6 +95,7 @@ __all__ = [
     "parse_xml",
     "schema_issues",
     "select",
+    "signed_content",
     "to_element",
     "to_xml",
     "transport",

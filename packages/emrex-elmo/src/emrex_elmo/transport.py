@@ -45,25 +45,24 @@ def decode(value: str | bytes, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED) -> 
 
 def _gunzip(packed: bytes, max_bytes: int) -> bytes:
     out = bytearray()
+    inflater = zlib.decompressobj(wbits=31)
     data = packed
-    while data:
-        inflater = zlib.decompressobj(wbits=31)
-        try:
-            while True:
-                room = max_bytes - len(out) + 1
-                chunk = inflater.decompress(data, min(room, _CHUNK))
-                out += chunk
-                if len(out) > max_bytes:
-                    raise TransportError(f"elmo value inflates beyond {max_bytes} bytes")
-                data = inflater.unconsumed_tail
-                if inflater.eof or (not data and not chunk):
-                    break
-        except zlib.error as exc:
-            raise TransportError(f"elmo value is corrupt gzip data: {exc}") from None
-        if not inflater.eof:
-            raise TransportError("elmo value is truncated gzip data")
-        # RFC 1952 allows several members back to back.
-        data = inflater.unused_data
-        if data and data[:2] != b"\x1f\x8b":
-            break
+    try:
+        while True:
+            room = max_bytes - len(out) + 1
+            chunk = inflater.decompress(data, min(room, _CHUNK))
+            out += chunk
+            if len(out) > max_bytes:
+                raise TransportError(f"elmo value inflates beyond {max_bytes} bytes")
+            data = inflater.unconsumed_tail
+            if inflater.eof or (not data and not chunk):
+                break
+    except zlib.error as exc:
+        raise TransportError(f"elmo value is corrupt gzip data: {exc}") from None
+    if not inflater.eof:
+        raise TransportError("elmo value is truncated gzip data")
+    # One member, nothing after it: a second member or trailing bytes would be data no signature covers that
+    # another decoder might read (or not).
+    if inflater.unused_data:
+        raise TransportError(f"elmo value has {len(inflater.unused_data)} bytes after its gzip data")
     return bytes(out)
