@@ -26,7 +26,7 @@ ELMO = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 
 def _sign(pki) -> bytes:
-    return sign_enveloped(etree.fromstring(ELMO), pki.nodes["CSC"])
+    return sign_enveloped(etree.fromstring(ELMO), pki.nodes["CSC"])  # noqa: TID251
 
 
 async def test_the_summary_is_read_from_the_signed_content_not_the_comments_around_it(service, pki):
@@ -108,3 +108,33 @@ async def test_utf16_input_naming_a_fifo_is_refused_promptly_without_opening_it(
         stop.set()
         watcher.join(5)
     assert not opened.is_set()
+
+
+def test_ewp_catalogue_values_are_read_whole(pki):
+    import base64
+
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from ncp_registry_cache.domain.emreg import parse_ewp_catalogue
+
+    der = base64.encodebytes(pki.nodes["CSC"].certificate.public_bytes(Encoding.DER)).decode()
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><catalogue><host><emrex-data-access-point>'
+        "<url>https://emp.csc.example<!-- -->.fi/ncp_entry</url><name>C<!---->SC</name>"
+        f"<country-code>FI</country-code><certificate>{der[:40]}<!---->{der[40:]}</certificate>"
+        "</emrex-data-access-point></host></catalogue>"
+    ).encode()
+    (node,) = parse_ewp_catalogue(body).nodes
+    assert node.url == "https://emp.csc.example.fi/ncp_entry"
+    assert node.acronym == "CSC"
+    assert node.certificates[0].cert == pki.nodes["CSC"].certificate
+
+
+def test_an_ewp_catalogue_in_utf16_is_refused(pki):
+    import pytest
+
+    from ncp_registry_cache.domain.emreg import RegistryInvalid, parse_ewp_catalogue
+
+    body = '<?xml version="1.0" encoding="UTF-16"?><catalogue/>'.encode("utf-16")
+    with pytest.raises(RegistryInvalid, match="UTF-8"):
+        parse_ewp_catalogue(body)

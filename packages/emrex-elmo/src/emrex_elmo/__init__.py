@@ -1,7 +1,7 @@
 """ELMO for EMREX: the model, XML reader and writer, XSD validation, wire codec, selection, XMLDSig."""
 
 from . import dsig, transport
-from ._parser import DEFAULT_MAX_BYTES, parse_xml
+from ._parser import DEFAULT_MAX_BYTES, parse_xml, whole_text
 from .dsig import VerifiedSignature, load_certificates, signed_content, verify, verify_element
 from .errors import (
     ElmoError,
@@ -102,4 +102,5 @@ __all__ = [
     "validate",
     "verify",
     "verify_element",
+    "whole_text",
 ]
