@@ -56,8 +56,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
     show = sub.add_parser("show", help="readable summary of a transcript",
                           description="Print the learner, each issuer and a tree of results with credits, "
-                          "grades and status, and ECTS totals per report.")
+                          "grades and status, and ECTS totals per report. With --cert the signature is verified "
+                          "first and only the signed content is shown; without it nothing is verified.")
     show.add_argument("file", metavar="FILE", help="XML or wire value; - for standard input")
+    show.add_argument("--cert", metavar="CERT.pem", action="append", type=Path,
+                      help="verify against this trusted certificate first (may be repeated)")
+    show.add_argument("--allow-sha1", action="store_true",
+                      help="with --cert: accept RSA-SHA1/SHA-1 signatures, as older EMPs still make them")
     show.set_defaults(handler=_show)
 
 
@@ -147,20 +152,27 @@ def _certificates(paths: list[Path]) -> list[x509.Certificate]:
     return certs
 
 
-def _verify(args: argparse.Namespace) -> int:
+def _verified(args: argparse.Namespace) -> emrex_elmo.VerifiedSignature:
     label = _label(args.file)
     certs = _certificates(args.cert)
     xml = _document_bytes(args.file)
     try:
-        result = emrex_elmo.verify(xml, certs, allow_sha1=args.allow_sha1)
+        return emrex_elmo.verify(xml, certs, allow_sha1=args.allow_sha1)
     except SignatureError as exc:
         hint = " (add --allow-sha1 to accept it)" if "sha1" in str(exc) and not args.allow_sha1 else ""
         raise _fail(f"{label}: signature does not hold: {exc}{hint}") from None
     except ElmoError as exc:
         raise _fail(f"{label}: {exc}") from None
+
+
+def _signature_line(result: emrex_elmo.VerifiedSignature) -> str:
     method = result.signature_method.rsplit("#", 1)[-1]
     signer = result.certificate.subject.rfc4514_string() if result.certificate else "a trusted public key"
-    print(f"{label}: signature OK ({method}, digest {result.digest_method.rsplit('#', 1)[-1]}; signed by {signer})")
+    return f"signature OK ({method}, digest {result.digest_method.rsplit('#', 1)[-1]}; signed by {signer})"
+
+
+def _verify(args: argparse.Namespace) -> int:
+    print(f"{_label(args.file)}: {_signature_line(_verified(args))}")
     return 0
 
 
@@ -212,7 +224,7 @@ def _los_lines(items: list[LearningOpportunitySpecification], prefix: str) -> It
         yield from _los_lines(los.has_part, prefix + ("   " if last else "│  "))
 
 
-def _summary(elmo: Elmo, signed: bool) -> Iterator[str]:
+def _summary(elmo: Elmo, signature: str) -> Iterator[str]:
     learner = elmo.learner
     name = " ".join(part for part in (learner.given_names, learner.family_name) if part) or "(no name)"
     born = f", born {learner.bday.isoformat()}" if learner.bday else ""
@@ -221,7 +233,7 @@ def _summary(elmo: Elmo, signed: bool) -> Iterator[str]:
     for ident in learner.identifiers:
         yield f"           {ident.type}: {ident.value}"
     yield f"Generated: {elmo.generated_date.isoformat()}"
-    yield f"Signature: {'present (check it with emrex verify)' if signed else 'none'}"
+    yield f"Signature: {signature}"
     total_all = Decimal(0)
     for n, report in enumerate(elmo.reports, start=1):
         issuer = report.issuer
@@ -267,12 +279,21 @@ def _walk(items: list[LearningOpportunitySpecification]) -> Iterator[LearningOpp
 
 
 def _show(args: argparse.Namespace) -> int:
-    xml = _document_bytes(args.file)
     try:
-        root = emrex_elmo.parse_xml(xml)
-        elmo = emrex_elmo.from_element(root)
+        if args.cert:
+            # Only what the signature covers is read: comments, a ds:Object, anything unsigned never shows.
+            result = _verified(args)
+            elmo = emrex_elmo.from_element(result.root)
+            signature = _signature_line(result) + "; shown: the signed content only"
+        else:
+            if args.allow_sha1:
+                raise _fail("--allow-sha1 needs --cert")
+            root = emrex_elmo.parse_xml(_document_bytes(args.file))
+            elmo = emrex_elmo.from_element(root)
+            signed = emrex_elmo.is_signed(root)
+            signature = "present, NOT verified (add --cert to verify it)" if signed else "none"
     except ElmoError as exc:
         raise _fail(f"{_label(args.file)}: {exc}") from None
-    for line in _summary(elmo, emrex_elmo.is_signed(root)):
+    for line in _summary(elmo, signature):
         print(line)
     return 0

@@ -1,8 +1,8 @@
 """ELMO for EMREX: the model, XML reader and writer, XSD validation, wire codec, selection, XMLDSig."""
 
 from . import dsig, transport
-from ._parser import DEFAULT_MAX_BYTES, parse_xml
-from .dsig import VerifiedSignature, load_certificates, verify, verify_element
+from ._parser import DEFAULT_MAX_BYTES, parse_xml, whole_text
+from .dsig import VerifiedSignature, load_certificates, signed_content, verify, verify_element
 from .errors import (
     ElmoError,
     ElmoParseError,
@@ -95,10 +95,12 @@ __all__ = [
     "parse_xml",
     "schema_issues",
     "select",
+    "signed_content",
     "to_element",
     "to_xml",
     "transport",
     "validate",
     "verify",
     "verify_element",
+    "whole_text",
 ]

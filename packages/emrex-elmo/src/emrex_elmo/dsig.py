@@ -7,6 +7,7 @@ optionally C14N, C14N 1.0 for SignedInfo, RSA-SHA256 (or ECDSA), the Signature t
 
 import base64
 import hashlib
+import hmac
 from collections.abc import Sequence
 from copy import deepcopy
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from lxml import etree
 
-from ._parser import DEFAULT_MAX_BYTES, parse_xml
+from ._parser import DEFAULT_MAX_BYTES, parse_xml, whole_text
 from .errors import SignatureError, SignatureMissingError, SignatureProfileError
 from .namespaces import DSIG_NS
 
@@ -55,11 +56,17 @@ def _q(name: str) -> str:
 
 @dataclass(frozen=True)
 class VerifiedSignature:
-    """What a successful verification established."""
+    """What a successful verification established, and the only content a consumer may read.
+
+    `signed_xml` holds the exact octets the digest covers (the document without its Signature, canonical, without
+    comments); `root` is those octets parsed. Reading the input tree instead would let unsigned parts (comments
+    splitting a grade, a ds:Object) change what is read without breaking the signature.
+    """
 
     certificate: x509.Certificate | None
     signature_method: str
     digest_method: str
+    signed_xml: bytes
     root: etree._Element
 
 
@@ -117,7 +124,82 @@ def _locate(root: etree._Element) -> etree._Element:
     return first
 
 
-def _check_profile(signature: etree._Element, allow_sha1: bool) -> tuple[str, str, str, str]:
+# The elements of our profile, their attributes and the element children each may have, in order ("?" optional,
+# "+" one or more). KeyInfo is never read (we verify against registered certificates only), so its content is free.
+_SHAPE: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
+    "Signature": (frozenset({"Id"}), ("SignedInfo", "SignatureValue", "KeyInfo?")),
+    "SignedInfo": (frozenset({"Id"}), ("CanonicalizationMethod", "SignatureMethod", "Reference")),
+    "CanonicalizationMethod": (frozenset({"Algorithm"}), ()),
+    "SignatureMethod": (frozenset({"Algorithm"}), ()),
+    "Reference": (frozenset({"Id", "URI", "Type"}), ("Transforms?", "DigestMethod", "DigestValue")),
+    "Transforms": (frozenset(), ("Transform+",)),
+    "Transform": (frozenset({"Algorithm"}), ()),
+    "DigestMethod": (frozenset({"Algorithm"}), ()),
+    "DigestValue": (frozenset(), ()),
+    "SignatureValue": (frozenset({"Id"}), ()),
+}
+_TEXT_ALLOWED = {"DigestValue", "SignatureValue"}
+
+
+def _check_shape(el: etree._Element) -> None:
+    """Refuse anything in the Signature the profile does not name: ds:Object, a second Reference, HMAC output
+    lengths, XPath or InclusiveNamespaces children, stray text, comments, processing instructions."""
+    name = etree.QName(el).localname
+    if name == "KeyInfo":
+        return
+    attributes, expected = _SHAPE[name]
+    extra = sorted(set(el.attrib) - attributes)
+    if extra:
+        raise SignatureProfileError(f"ds:{name} has attributes the profile does not allow: {', '.join(extra)}")
+    children: list[etree._Element] = []
+    for child in el:
+        if not isinstance(child.tag, str):
+            raise SignatureProfileError(f"ds:{name} holds a comment or processing instruction")
+        children.append(child)
+        if (child.tail or "").strip():
+            raise SignatureProfileError(f"ds:{name} holds text between its elements")
+    if name not in _TEXT_ALLOWED and (el.text or "").strip():
+        raise SignatureProfileError(f"ds:{name} holds text")
+    found = [c.tag for c in children]
+    i = 0
+    for slot in expected:
+        child_name, mark = slot.rstrip("?+"), slot[-1]
+        count = 0
+        while i < len(found) and found[i] == _q(child_name) and (count == 0 or mark == "+"):
+            i += 1
+            count += 1
+        if count == 0 and mark != "?":
+            count = found.count(_q(child_name))
+            raise SignatureProfileError(f"expected one ds:{child_name}, found {count} (in ds:{name})")
+    if i < len(found):
+        names = {slot.rstrip("?+") for slot in expected}
+        if found[i].startswith(f"{{{DSIG_NS}}}") and etree.QName(found[i]).localname in names:
+            extra_name = etree.QName(found[i]).localname
+            raise SignatureProfileError(f"expected one ds:{extra_name}, found {found.count(found[i])} (in ds:{name})")
+        shown = etree.QName(found[i]).localname if found[i].startswith(f"{{{DSIG_NS}}}") else found[i]
+        where = "ds:" + shown if found[i].startswith(f"{{{DSIG_NS}}}") else f"<{shown}>"
+        raise SignatureProfileError(f"ds:{name} may not hold {where} there (profile: {', '.join(expected)})")
+    for child in children:
+        _check_shape(child)
+
+
+@dataclass(frozen=True)
+class _Profile:
+    c14n: str
+    method: str
+    reference_c14n: str
+    digest: str
+    digest_value: str
+
+
+def _text(el: etree._Element) -> str:
+    value = whole_text(el)
+    if value is None:
+        raise SignatureProfileError(f"ds:{etree.QName(el).localname} holds elements")
+    return "".join(value.split())
+
+
+def _read_profile(signature: etree._Element, allow_sha1: bool) -> _Profile:
     signed_info = _one(signature, "SignedInfo")
     c14n_alg = _one(signed_info, "CanonicalizationMethod").get("Algorithm", "")
     if c14n_alg not in _C14N:
@@ -144,10 +226,11 @@ def _check_profile(signature: etree._Element, allow_sha1: bool) -> tuple[str, st
     digests = {**_DIGESTS, **(_LEGACY_DIGESTS if allow_sha1 else {})}
     if digest not in digests:
         raise SignatureProfileError(f"digest method {digest} is not allowed")
-    return c14n_alg, method, ref_c14n, digest
+    return _Profile(c14n_alg, method, ref_c14n, digest, _text(_one(reference, "DigestValue")))
 
 
-def _document_digest(root: etree._Element, signature: etree._Element, c14n: str, digest: str) -> str:
+def _signed_bytes(root: etree._Element, signature: etree._Element, c14n: str) -> bytes:
+    """The octets the Reference digests: the document without its Signature, canonicalized without comments."""
     # URI="" is the whole document: top-level processing instructions count, so copy the tree.
     tree = deepcopy(root.getroottree())
     copy = tree.getroot()
@@ -163,8 +246,26 @@ def _document_digest(root: etree._Element, signature: etree._Element, c14n: str,
             copy.text = (copy.text or "") + tail
     # URI="" excludes comments whatever the transform says (XMLDSig 4.3.3.3).
     data: bytes = etree.tostring(tree, method="c14n", exclusive=c14n == EXC_C14N, with_comments=False)
-    algo = {**_DIGESTS, **_LEGACY_DIGESTS}[digest]
-    return base64.b64encode(hashlib.new(algo, data).digest()).decode("ascii")
+    return data
+
+
+def _parse_signed(data: bytes) -> etree._Element:
+    # Canonical XML is UTF-8 without DOCTYPE; it can be a little longer than its source (<a/> becomes <a></a>), so
+    # the limit is its own length: the source was already held to the caller's limit.
+    return parse_xml(data, max_bytes=max(len(data), 1))
+
+
+def signed_content(root: etree._Element) -> etree._Element:
+    """What an enveloped URI="" signature in our profile covers, as a tree: nothing else may be read.
+
+    The document without its ds:Signature, canonicalized without comments (as the digest is computed) and parsed
+    again: comments, CDATA boundaries and entity-free variants are gone and every text node is whole. This does
+    NOT verify anything; `verify` returns the same tree as `VerifiedSignature.root` once the signature holds.
+    """
+    signature = _locate(root)
+    _check_shape(signature)
+    c14n = _read_profile(signature, allow_sha1=True).reference_c14n
+    return _parse_signed(_signed_bytes(root, signature, c14n))
 
 
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
@@ -178,6 +279,9 @@ def _check_value(
             key.verify(value, signed, padding.PKCS1v15(), hash_alg)
             return True
         if kind == "ec" and isinstance(key, ec.EllipticCurvePublicKey):
+            # XMLDSig ECDSA values are r || s, each exactly the curve's size: no other length is a signature.
+            if len(value) != 2 * ((key.curve.key_size + 7) // 8):
+                return False
             half = len(value) // 2
             der = encode_dss_signature(
                 int.from_bytes(value[:half], "big"), int.from_bytes(value[half:], "big")
@@ -197,8 +301,11 @@ def verify_element(
 ) -> VerifiedSignature:
     """Verify the enveloped signature of a parsed document against trusted keys only.
 
+    Read the document only through the result's `root` (or `signed_xml`): it is exactly what the signature
+    covers. The tree passed in may hold comments, split text or a ds:Object that no signature protects.
+
     Args:
-        root: the <elmo> element, parsed by the hardened parser and not modified since.
+        root: the <elmo> element, parsed by the hardened parser; it is not changed.
         trusted: certificates (from EMREG) or public keys; KeyInfo is ignored.
         allow_sha1: accept RSA-SHA1/SHA-1, as older EMPs (DK, FI, NO) still sign.
 
@@ -208,26 +315,34 @@ def verify_element(
     if not trusted:
         raise SignatureError("no trusted certificate to verify against")
     signature = _locate(root)
-    c14n_alg, method, ref_c14n, digest = _check_profile(signature, allow_sha1)
-    signed_info = _one(signature, "SignedInfo")
-    reference = _one(signed_info, "Reference")
-    expected = "".join((_one(reference, "DigestValue").text or "").split())
-    if _document_digest(root, signature, ref_c14n, digest) != expected:
+    _check_shape(signature)
+    profile = _read_profile(signature, allow_sha1)
+    signed = _signed_bytes(root, signature, profile.reference_c14n)
+    algo = {**_DIGESTS, **_LEGACY_DIGESTS}[profile.digest]
+    actual = base64.b64encode(hashlib.new(algo, signed).digest()).decode("ascii")
+    if not hmac.compare_digest(actual.encode(), profile.digest_value.encode()):
         raise SignatureError("the document was changed after signing (digest mismatch)")
     try:
-        value = base64.b64decode(
-            "".join((_one(signature, "SignatureValue").text or "").split()), validate=True
-        )
+        value = base64.b64decode(_text(_one(signature, "SignatureValue")), validate=True)
     except ValueError:
         raise SignatureError("SignatureValue is not base64") from None
-    signed = _c14n(signed_info, c14n_alg)
-    kind, hash_alg = {**_SIGNATURE_METHODS, **_LEGACY_METHODS}[method]
+    signed_info = _c14n(_one(signature, "SignedInfo"), profile.c14n)
+    kind, hash_alg = {**_SIGNATURE_METHODS, **_LEGACY_METHODS}[profile.method]
     for item in trusted:
         key = item.public_key() if isinstance(item, x509.Certificate) else item
-        if _check_value(key, kind, hash_alg, value, signed):
-            cert = item if isinstance(item, x509.Certificate) else None
-            return VerifiedSignature(cert, method, digest, root)
-    raise SignatureError("the signature does not match any trusted certificate")
+        if _check_value(key, kind, hash_alg, value, signed_info):
+            break
+    else:
+        raise SignatureError("the signature does not match any trusted certificate")
+    # What was read above came from the parsed tree; what the key signed is the canonical SignedInfo. Read it again
+    # from those bytes and insist it says the same (a comment in DigestValue, for one, would not).
+    verified_info = _parse_signed(signed_info)
+    wrapper = etree.Element(_q("Signature"))
+    wrapper.append(verified_info)
+    if _read_profile(wrapper, allow_sha1) != profile:
+        raise SignatureProfileError("SignedInfo reads differently from what was signed")
+    cert = item if isinstance(item, x509.Certificate) else None
+    return VerifiedSignature(cert, profile.method, profile.digest, signed, _parse_signed(signed))
 
 
 def verify(
@@ -237,7 +352,10 @@ def verify(
     allow_sha1: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> VerifiedSignature:
-    """Parse untrusted signed ELMO bytes and verify them; see verify_element."""
+    """Parse untrusted signed ELMO bytes and verify them; see verify_element.
+
+    `emrex_elmo.from_element(verify(xml, certs).root)` is the way to read a signed transcript.
+    """
     return verify_element(parse_xml(xml, max_bytes=max_bytes), trusted, allow_sha1=allow_sha1)
 
 

@@ -17,7 +17,7 @@ from typing import TypeVar
 from lxml import etree
 from pydantic import ValidationError
 
-from ._parser import DEFAULT_MAX_BYTES, parse_xml
+from ._parser import DEFAULT_MAX_BYTES, parse_xml, whole_text
 from .errors import ElmoParseError, WrongNamespaceError
 from .model import Elmo
 from .namespaces import DSIG_NS, ELMO_NS, ELMO_PILOT_NS, XML_NS
@@ -98,10 +98,17 @@ class _Reader:
             raise ElmoParseError(f"required element <{name}> is missing", path=_path(el))
         return child
 
+    def whole(self, el: etree._Element) -> str:
+        # Never `el.text`: it stops at a comment, and comments are outside a signature's digest (issue 11 §1).
+        value = whole_text(el)
+        if value is None:
+            raise ElmoParseError("an element holds elements where only text belongs", path=_path(el))
+        return value
+
     def text(self, el: etree._Element | None) -> str | None:
         if el is None:
             return None
-        return (el.text or "").strip()
+        return self.whole(el).strip()
 
     def nonempty(self, el: etree._Element | None) -> str | None:
         value = self.text(el)
@@ -141,11 +148,8 @@ class _Reader:
         ]
 
     def texts(self, el: etree._Element, name: str) -> list[Fields]:
-        return [
-            _fields(value=n.text or "", lang=n.get(_LANG))
-            for n in self.all(el, name)
-            if (n.text or "").strip()
-        ]
+        found = ((n, self.whole(n)) for n in self.all(el, name))
+        return [_fields(value=value, lang=n.get(_LANG)) for n, value in found if value.strip()]
 
     def extension(self, el: etree._Element) -> list[str]:
         ext = self.one(el, "extension")
@@ -187,6 +191,7 @@ class _Reader:
         if gender not in (None, 0, 1, 2, 9):
             raise ElmoParseError(f"gender {gender} is not 0, 1, 2 or 9", path=_path(el) + "/gender")
         alt = self.one(el, "alternativeName")
+        alt_value = self.whole(alt) if alt is not None else ""
         address = self.one(el, "currentAddress")
         bday_el = self.one(el, "bday")
         if bday_el is None:
@@ -197,8 +202,8 @@ class _Reader:
             given_names=self.text(self.one(el, "givenNames")) or "",
             family_name=self.text(self.one(el, "familyName")) or "",
             alternative_name=(
-                _fields(value=alt.text or "", lang=alt.get(_LANG))
-                if alt is not None and (alt.text or "").strip()
+                _fields(value=alt_value, lang=alt.get(_LANG))
+                if alt is not None and alt_value.strip()
                 else None
             ),
             bday=self.day(bday_el),
@@ -291,13 +296,13 @@ class _Reader:
             language_of_instruction=self.nonempty(self.one(el, "languageOfInstruction")),
             engagement_hours=self.conv(self.one(el, "engagementHours"), _decimal, "decimal"),
             attachment_refs=[
-                (r.text or "") for r in (self.all(refs, "ref") if refs is not None else [])
+                self.whole(r) for r in (self.all(refs, "ref") if refs is not None else [])
             ],
             grouping=(
                 _fields(
                     typeref=grouping_el.get("typeref"),
                     idref=grouping_el.get("idref"),
-                    value=grouping_el.text or "",
+                    value=self.whole(grouping_el),
                 )
                 if grouping_el is not None
                 else None
@@ -347,7 +352,7 @@ class _Reader:
         return _fields(
             type=self.text(self.need(el, "type")) or "",
             description=(
-                _fields(value=desc.text or "", lang=desc.get(_LANG))
+                _fields(value=self.whole(desc), lang=desc.get(_LANG))
                 if desc is not None
                 else None
             ),

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from emrex_elmo import ElmoError, from_xml, transport
+from emrex_elmo import ElmoError, from_element, parse_xml, signed_content, transport
 from ncp_contracts import ServiceError
 from ncp_contracts.registry import VerifyRequest, VerifyResult
 from ncp_demo_client.deps import RegistryDep, SettingsDep, TemplatesDep
@@ -79,7 +79,9 @@ async def receive(
         if elmo:
             try:
                 xml = transport.decode(elmo)
-                transcript = transcript_of(from_xml(xml))
+                # What the signature covers and nothing else (the registry-cache verifies these same bytes): a
+                # comment splitting a grade or a ds:Object are outside the digest and must not reach the page.
+                transcript = transcript_of(from_element(signed_content(parse_xml(xml))))
             except ElmoError as exc:
                 raise ElmoUnreadableError(f"The elmo value could not be read: {exc}") from None
             context["transcript"] = transcript

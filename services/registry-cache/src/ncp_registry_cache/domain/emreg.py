@@ -19,7 +19,7 @@ import jsonschema
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from emrex_elmo import ElmoError, parse_xml
+from emrex_elmo import ElmoError, parse_xml, whole_text
 
 Format = Literal["emps", "ncps", "ewp"]
 EWP_ENTRY = "emrex-data-access-point"
@@ -161,7 +161,8 @@ def parse_ewp_catalogue(body: bytes) -> Registry:
         children: dict[str, list[str]] = {}
         for child in entry:
             if isinstance(child.tag, str):
-                children.setdefault(_local(child.tag), []).append((child.text or "").strip())
+                # Whole text: `.text` stops at a comment (`https://a<!---->.evil/` would read `https://a`).
+                children.setdefault(_local(child.tag), []).append((whole_text(child) or "").strip())
         name = (children.get("name") or [""])[0]
         where = f"{EWP_ENTRY}[{i}] ({name[:40]})"
         urls = children.get("url") or []

@@ -47,7 +47,10 @@ def document_bytes(xml: str | None, wire: str | None, *, max_bytes: int) -> byte
         except TransportError as exc:
             raise DocumentUnusable("bad_wire_value", f"elmo: {exc.message}") from None
     assert xml is not None
-    data = xml.encode("utf-8")
+    try:
+        data = xml.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DocumentUnusable("bad_xml", "xml: text holds lone surrogates, which UTF-8 cannot encode") from None
     if len(data) > max_bytes:
         raise DocumentUnusable("too_large", f"xml: document is larger than {max_bytes} bytes")
     return data
@@ -64,7 +67,8 @@ def verify_document(data: bytes, node: Node, *, allow_sha1: bool, max_bytes: int
         return Verification(False, exc.message, exc.code)
     matched = next((c for c in node.certificates if c.cert == verified.certificate), None)
     try:
-        elmo: Elmo | None = from_element(root)
+        # Only what the signature covers: the input tree may hold comments splitting a name or a grade.
+        elmo: Elmo | None = from_element(verified.root)
     except ElmoError:
         elmo = None  # signed by the node, but not readable as ELMO: still a valid signature
     return Verification(True, None, None, matched, verified.signature_method, elmo)
