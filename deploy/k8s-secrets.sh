@@ -3,7 +3,8 @@
 #   deploy/k8s-secrets.sh NAMESPACE --dev         development: generated values (deploy/dev/gen-secrets.sh),
 #                                                 in-cluster PostgreSQL URLs and the dev EMREG ConfigMap
 #   deploy/k8s-secrets.sh NAMESPACE DIR           production: your files in DIR:
-#       signing.key signing.crt  gateway-token registry-cache-token demo-client-token admin-token
+#       signing.key signing.crt
+#       gateway-signer-token gateway-sis-adapter-token admin-registry-cache-token   (one per caller and callee)
 #       gateway-session-secret gateway-pseudonym-key oidc-client-secret
 #       gateway-database-url registry-database-url sis-database-url   (postgresql+asyncpg://user:password@host:5432/db)
 # Prints nothing secret; applies with `kubectl apply` (server-side dry runs: KUBECTL_FLAGS=--dry-run=server).
@@ -32,10 +33,10 @@ fi
 
 kc create secret tls ncp-signer-key --key="$src/signing.key" --cert="$src/signing.crt" \
   --dry-run=client -o yaml | apply
-kc create secret generic ncp-caller-tokens \
-  --from-file=gateway="$src/gateway-token" --from-file=registry-cache="$src/registry-cache-token" \
-  --from-file=demo-client="$src/demo-client-token" --from-file=admin="$src/admin-token" \
-  --dry-run=client -o yaml | apply
+# One Secret per caller and callee, so each pod mounts exactly the tokens meant for it.
+for pair in gateway-signer gateway-sis-adapter admin-registry-cache; do
+  kc create secret generic "ncp-token-$pair" --from-file=token="$src/$pair-token" --dry-run=client -o yaml | apply
+done
 kc create secret generic ncp-gateway-secrets \
   --from-file=session-secret="$src/gateway-session-secret" --from-file=pseudonym-key="$src/gateway-pseudonym-key" \
   --from-file=oidc-client-secret="$src/oidc-client-secret" --dry-run=client -o yaml | apply

@@ -69,7 +69,7 @@ def create_app(
             signer_http = await stack.enter_async_context(
                 _upstream(settings.signer_url, settings.signer_token_path, timeout, transports.get("signer")))
             registry_http = await stack.enter_async_context(
-                _upstream(settings.registry_url, settings.registry_token_path, timeout, transports.get("registry")))
+                _upstream(settings.registry_url, None, timeout, transports.get("registry")))
             sis_http = await stack.enter_async_context(
                 _upstream(settings.sis_url, settings.sis_token_path, timeout, transports.get("sis")))
             client_secret = (read_secret(settings.oidc_client_secret_path)

@@ -46,8 +46,8 @@ class Settings(ServiceSettings):
     signer_url: str = "http://127.0.0.1:8001"
     registry_url: str = "http://127.0.0.1:8002"
     sis_url: str = "http://127.0.0.1:8003"
+    # One bearer token per callee, each issued for that callee only; the registry-cache's reads take none.
     signer_token_path: Path | None = None
-    registry_token_path: Path | None = None
     sis_token_path: Path | None = None
     http_timeout_seconds: float = Field(default=10.0, gt=0)
     sis_tenant: str = "default"
