@@ -72,3 +72,18 @@ async def test_a_redirect_loop_ends(redirector, kit, tmp_path, tokens_dir, admin
     outcome = await _refresh_from(kit, tmp_path, tokens_dir, admin_token, f"{base}/moved")
     assert outcome["outcome"] == "failed"
     assert "redirected more than" in outcome["detail"]
+
+
+async def test_the_source_decides_whatever_client_it_is_given(redirector):
+    """The `refresh` command and the service share HttpSource; a client that follows redirects changes nothing."""
+    import httpx
+
+    from ncp_registry_cache.adapters.sources import FetchFailed, HttpSource
+
+    app, base = redirector
+    app.target = f"http://localhost:{base.rsplit(':', 1)[1]}/emp-list.json"
+    async with httpx.AsyncClient(follow_redirects=True) as http:
+        source = HttpSource(f"{base}/moved", http, timeout=5, max_bytes=1 << 20)
+        with pytest.raises(FetchFailed, match="another origin"):
+            await source.fetch(None, None)
+    assert len(app.hosts) == 1
