@@ -25,18 +25,22 @@ if [ ! -s "$out/signing.key" ]; then
   fi
   chmod 644 "$out/signing.key" "$out/signing.crt"
 fi
-for name in gateway-token registry-cache-token demo-client-token admin-token oidc-client-secret \
+# One bearer token per caller and callee (<caller>-<callee>-token): the gateway holds one for the signer and
+# another for the sis-adapter; the registry-cache takes one only for its admin endpoint (reads are public).
+for name in gateway-signer-token gateway-sis-adapter-token admin-registry-cache-token oidc-client-secret \
             gateway-session-secret gateway-pseudonym-key postgres-password; do
   put "$name"
 done
 [ -s "$out/oidc-client-id" ] || echo "ncp-gateway-compose" > "$out/oidc-client-id"
-# The callees' view: caller=token lines (ncp_runtime.CallerTokens reads this format).
-{
-  for caller in gateway registry-cache demo-client admin; do
-    echo "$caller=$(cat "$out/$caller-token")"
-  done
-} > "$out/caller-tokens"
-chmod 644 "$out/caller-tokens"
+# Each callee's view, only the tokens issued for it: caller=token lines (ncp_runtime.CallerTokens reads them).
+callers() {  # callers CALLEE CALLER...
+  local callee="$1"; shift
+  for caller in "$@"; do echo "$caller=$(cat "$out/$caller-$callee-token")"; done > "$out/$callee-callers"
+  chmod 644 "$out/$callee-callers"
+}
+callers signer gateway
+callers sis-adapter gateway
+callers registry-cache admin
 # Database URLs carry the password, so they live here too (env_file), never in docker-compose.yml.
 pw="$(cat "$out/postgres-password")"
 for db in gateway:GATEWAY registry:REGISTRY sis:SIS; do

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export NCP_DEV_DIR="${NCP_DEV_DIR:-$PWD/var/dev}"
-mkdir -p "$NCP_DEV_DIR/data" "$NCP_DEV_DIR/tokens"
+mkdir -p "$NCP_DEV_DIR/data"
 BIN="$PWD/.venv/bin"
 
 export NCP_GATEWAY_PORT="${NCP_GATEWAY_PORT:-8000}" NCP_SIGNER_PORT="${NCP_SIGNER_PORT:-8001}"
@@ -23,11 +23,8 @@ done
 
 [ -f "$NCP_DEV_DIR/keys/signing.key" ] || "$BIN/emrex" keys dev "$NCP_DEV_DIR/keys" >/dev/null
 secret() { "$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(32))'; }
-# One bearer token per calling service, as a Kubernetes Secret mount would hold them.
-for caller in gateway registry-cache demo-client admin; do
-  f="$NCP_DEV_DIR/tokens/$caller"
-  [ -s "$f" ] || (umask 077; secret > "$f")
-done
+# One bearer token per caller and callee: $NCP_DEV_DIR/callers/<callee>/<caller> (deploy/dev/make_tokens.py).
+"$BIN/python" deploy/dev/make_tokens.py "$NCP_DEV_DIR"
 # The gateway's client at the development OIDC provider (registered there at its start).
 [ -s "$NCP_DEV_DIR/oidc-client-id" ] || echo "ncp-gateway-dev" > "$NCP_DEV_DIR/oidc-client-id"
 [ -s "$NCP_DEV_DIR/oidc-client-secret" ] || (umask 077; secret > "$NCP_DEV_DIR/oidc-client-secret")

@@ -49,7 +49,7 @@ SERVICES = [
     Service("ncp-gateway", "ncp_gateway.settings", "ncp-gateway", "ncp-gateway",
             ("HOST", "DATABASE_URL", "PUBLIC_URL", "SESSION_SECRET_PATH", "PSEUDONYM_KEY_PATH", "OIDC_ISSUER",
              "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET_PATH", "SIGNER_URL", "REGISTRY_URL", "SIS_URL",
-             "SIGNER_TOKEN_PATH", "REGISTRY_TOKEN_PATH", "SIS_TOKEN_PATH")),
+             "SIGNER_TOKEN_PATH", "SIS_TOKEN_PATH")),
     Service("signer", "ncp_signer.settings", "signer", "ncp-signer",
             ("HOST", "CALLER_TOKENS_PATH", "EMREG_URL", "EMREG_ACRONYM", "EMREG_COUNTRY_CODE")),
     Service("registry-cache", "ncp_registry_cache.settings", "registry-cache", "ncp-registry-cache",

@@ -126,9 +126,8 @@ def build_stack(dev: Path) -> Stack:
     ports = {name: free_port() for name in ("gateway", "signer", "registry", "sis", "oidc", "demo")}
     stack = Stack(dev, ports)
     keys = write_dev_pki(dev / "keys")
-    tokens = dev / "tokens"
-    for caller in ("gateway", "registry-cache", "demo-client", "admin"):
-        _secret(tokens / caller)
+    callers = dev / "callers"
+    subprocess.run([sys.executable, str(ROOT / "deploy" / "dev" / "make_tokens.py"), str(dev)], check=True)
     client_id = _secret(dev / "oidc-client-id", "ncp-gateway-e2e")
     client_secret = _secret(dev / "oidc-client-secret")
     (dev / "data").mkdir()
@@ -141,16 +140,17 @@ def build_stack(dev: Path) -> Stack:
     specs: dict[str, tuple[list[str], dict[str, str], str]] = {
         "signer": ([py, "-m", "ncp_signer"], {
             "NCP_SIGNER_PORT": str(ports["signer"]), "NCP_SIGNER_KEY_FILE": str(keys.signing_key),
-            "NCP_SIGNER_CERT_FILE": str(keys.signing_cert), "NCP_SIGNER_CALLER_TOKENS_PATH": str(tokens),
+            "NCP_SIGNER_CERT_FILE": str(keys.signing_cert), "NCP_SIGNER_CALLER_TOKENS_PATH": str(callers / "signer"),
         }, "/readyz"),
         "sis": ([py, "-m", "ncp_sis_adapter"], {
             "NCP_SIS_PORT": str(ports["sis"]), "NCP_SIS_DATABASE_URL": f"sqlite+aiosqlite:///{dev}/data/sis.db",
-            "NCP_SIS_SEED_DEMO": "true", "NCP_SIS_CALLER_TOKENS_PATH": str(tokens),
+            "NCP_SIS_SEED_DEMO": "true", "NCP_SIS_CALLER_TOKENS_PATH": str(callers / "sis-adapter"),
         }, "/readyz"),
         "registry": ([py, "-m", "ncp_registry_cache"], {
             "NCP_REGISTRY_PORT": str(ports["registry"]), "NCP_REGISTRY_SOURCE": str(dev / "emreg.json"),
             "NCP_REGISTRY_DATABASE_URL": f"sqlite+aiosqlite:///{dev}/data/registry.db",
-            "NCP_REGISTRY_CALLER_TOKENS_PATH": str(tokens), "NCP_REGISTRY_RETRY_INTERVAL": "1",
+            "NCP_REGISTRY_CALLER_TOKENS_PATH": str(callers / "registry-cache"), "NCP_REGISTRY_RETRY_INTERVAL": "1",
+            "NCP_REGISTRY_DEV_MODE": "true",
         }, "/readyz"),
         "oidc": ([py, str(ROOT / "deploy" / "dev" / "oidc_provider.py"), "--port", str(ports["oidc"]),
                   "--client-id-file", str(client_id), "--client-secret-file", str(client_secret),
@@ -164,9 +164,10 @@ def build_stack(dev: Path) -> Stack:
             "NCP_GATEWAY_DATABASE_PATH": str(dev / "data" / "gateway.db"),
             "NCP_GATEWAY_ALLOW_HTTP_LOOPBACK": "true", "NCP_GATEWAY_COOKIE_SECURE": "false",
             "NCP_GATEWAY_SIGNER_URL": stack.url("signer"), "NCP_GATEWAY_REGISTRY_URL": stack.url("registry"),
-            "NCP_GATEWAY_SIS_URL": stack.url("sis"), "NCP_GATEWAY_SIGNER_TOKEN_PATH": str(tokens / "gateway"),
-            "NCP_GATEWAY_REGISTRY_TOKEN_PATH": str(tokens / "gateway"),
-            "NCP_GATEWAY_SIS_TOKEN_PATH": str(tokens / "gateway"), "NCP_GATEWAY_HTTP_TIMEOUT_SECONDS": "5",
+            "NCP_GATEWAY_SIS_URL": stack.url("sis"),
+            "NCP_GATEWAY_SIGNER_TOKEN_PATH": str(callers / "signer" / "gateway"),
+            "NCP_GATEWAY_SIS_TOKEN_PATH": str(callers / "sis-adapter" / "gateway"),
+            "NCP_GATEWAY_HTTP_TIMEOUT_SECONDS": "5",
         }, "/healthz"),
         "demo": ([py, "-m", "ncp_demo_client"], {
             "NCP_DEMO_PORT": str(ports["demo"]), "NCP_DEMO_PUBLIC_URL": stack.url("demo"),

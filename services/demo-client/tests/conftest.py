@@ -87,7 +87,7 @@ async def registry_app(tmp_path, node_key: IssuedKey) -> AsyncIterator[object]:
         "countries": [{"countryCode": "FI", "countryName": "Finland", "singleFetch": True}],
     }))
     app = registry.create_app(settings_module.Settings(
-        env="test", source=str(emreg), database_url=f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}",
+        env="test", dev_mode=True, source=str(emreg), database_url=f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}",
     ))
     async with LifespanManager(app) as manager, httpx.AsyncClient(
         transport=httpx.ASGITransport(app=manager.app), base_url="http://registry"

@@ -136,7 +136,7 @@ def running_stack(directory: Path, *, gateway_env: dict[str, str] | None = None,
         "registry": ([PYTHON, "-m", "ncp_registry_cache"], {
             "NCP_REGISTRY_PORT": str(ports["registry"]), "NCP_REGISTRY_SOURCE": str(files["emreg.json"]),
             "NCP_REGISTRY_DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'registry.db'}",
-            "NCP_REGISTRY_CALLER_TOKENS_PATH": str(files["callers"]),
+            "NCP_REGISTRY_CALLER_TOKENS_PATH": str(files["callers"]), "NCP_REGISTRY_DEV_MODE": "true",
         }, "/readyz"),
         "oidc": (([PYTHON, str(REPO / "deploy" / "dev" / "oidc_provider.py"), "--port", str(ports["oidc"]),
                    "--client-id-file", str(files["oidc-client-id"]),

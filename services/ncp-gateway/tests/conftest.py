@@ -223,7 +223,8 @@ async def upstreams(tmp_path: Path, secret_files: Secrets, pki: tuple[IssuedKey,
             database_url=f"sqlite+aiosqlite:///{tmp_path / 'sis.db'}", caller_tokens_path=secret_files.callers,
             seed_demo=False))))
         registry = await stack.enter_async_context(running(registry_app(RegistrySettings(
-            env="test", source=str(emreg), database_url=f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}",
+            env="test", dev_mode=True, source=str(emreg),
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}",
             caller_tokens_path=secret_files.callers))))
         yield {"signer": signer, "sis": sis, "registry": registry}
 

@@ -181,6 +181,7 @@ def main() -> None:
         source.write_bytes(body)
         service_port, floor_port = free_port(), free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("NCP_REGISTRY_")}
+        env.update(NCP_REGISTRY_DEV_MODE="true")
         env.update(NCP_REGISTRY_ENV="dev", NCP_REGISTRY_PORT=str(service_port), NCP_REGISTRY_SOURCE=str(source),
                    NCP_REGISTRY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/registry.db",
                    NCP_REGISTRY_LOG_LEVEL="WARNING", NCP_REGISTRY_REFRESH_INTERVAL="3600")

@@ -161,7 +161,8 @@ def settings(tmp_path: Path, upstream: Upstream, tokens_dir: Path) -> Settings:
 
 def make_settings(tmp_path: Path, source: str, tokens_dir: Path | None, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "env": "test", "source": source, "database_url": f"sqlite+aiosqlite:///{tmp_path / 'data' / 'registry.db'}",
+        "env": "test", "dev_mode": True, "source": source,
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'data' / 'registry.db'}",
         "caller_tokens_path": tokens_dir, "run_refresher": False, "refresh_interval": 3600,
         "fetch_timeout": 1.0, "log_level": "WARNING",
     }

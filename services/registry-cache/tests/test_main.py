@@ -41,8 +41,8 @@ def test_dev_procfile_starts_not_ready_then_picks_up_the_file(tmp_path, pki, kit
     assert name == "registry-cache"
     dev = tmp_path / "var" / "dev"
     (dev / "data").mkdir(parents=True)
-    (dev / "tokens").mkdir()
-    (dev / "tokens" / "admin").write_text("a" * 32 + "\n")
+    (dev / "callers" / "registry-cache").mkdir(parents=True)
+    (dev / "callers" / "registry-cache" / "admin").write_text("a" * 32 + "\n")
     port = free_port()
     proc = subprocess.Popen(["bash", "-c", command], env=_env(NCP_DEV_DIR=str(dev), NCP_REGISTRY_PORT=str(port),
                                                              NCP_REGISTRY_RETRY_INTERVAL="0.2"),
@@ -65,7 +65,7 @@ def test_dev_procfile_starts_not_ready_then_picks_up_the_file(tmp_path, pki, kit
 
 def test_migrate_and_refresh_commands(tmp_path, pki, kit):
     source = tmp_path / "emreg.json"
-    env = _env(NCP_REGISTRY_SOURCE=str(source), NCP_REGISTRY_ENV="test",
+    env = _env(NCP_REGISTRY_SOURCE=str(source), NCP_REGISTRY_ENV="test", NCP_REGISTRY_DEV_MODE="true",
                NCP_REGISTRY_DATABASE_URL=f"sqlite:///{tmp_path / 'registry.db'}")
     run = [sys.executable, "-m", "ncp_registry_cache"]
     migrated = subprocess.run([*run, "migrate"], env=env, capture_output=True, text=True, timeout=60)

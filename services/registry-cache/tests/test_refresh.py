@@ -260,10 +260,38 @@ async def test_file_url_source(tmp_path, pki, kit, tokens_dir, admin_token):
         assert (await running.refresh()).json()["outcomes"][0]["outcome"] == "not_modified"
 
 
-def test_file_sources_are_refused_outside_development(tmp_path, kit):
-    with pytest.raises(ValueError, match="development only"):
-        kit.make_settings(tmp_path, "/etc/emreg.json", None, env="prod")
-    assert kit.make_settings(tmp_path, "https://emreg.example/emp-list.json", None, env="prod").env == "prod"
+@pytest.mark.parametrize("source", ["/etc/emreg.json", "file:///etc/emreg.json", "http://127.0.0.1:9/emreg.json",
+                                    "http://localhost/emreg.json", "http://emreg.example/emp-list.json"])
+@pytest.mark.parametrize("env", ["dev", "test", "prod"])
+def test_only_https_sources_outside_development_mode(tmp_path, kit, source, env):
+    with pytest.raises(ValueError, match="must be https"):
+        kit.make_settings(tmp_path, source, None, env=env, dev_mode=False)
+    with pytest.raises(ValueError, match="must be https"):
+        kit.make_settings(tmp_path, "https://emreg.example/emp-list.json", None, env=env, dev_mode=False,
+                          ewp_source=source)
+    assert kit.make_settings(tmp_path, "https://emreg.example/emp-list.json", None, env=env,
+                             dev_mode=False).source == "https://emreg.example/emp-list.json"
+
+
+def test_development_mode_is_off_unless_set(monkeypatch):
+    from ncp_registry_cache.settings import Settings
+
+    for name in ("NCP_REGISTRY_DEV_MODE", "NCP_REGISTRY_ENV", "NCP_REGISTRY_SOURCE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NCP_REGISTRY_SOURCE", "/etc/emreg.json")
+    with pytest.raises(ValueError, match="must be https"):
+        Settings()
+    monkeypatch.setenv("NCP_REGISTRY_DEV_MODE", "true")
+    assert Settings().dev_mode is True
+
+
+@pytest.mark.parametrize("source", ["http://emreg.example/emp-list.json", "http://10.0.0.5/emp-list.json",
+                                    "http://[::ffff:8.8.8.8]/emp-list.json", "http://127.0.0.1.example/x.json"])
+def test_development_mode_allows_http_on_loopback_only(tmp_path, kit, source):
+    with pytest.raises(ValueError, match="loopback only"):
+        kit.make_settings(tmp_path, source, None, dev_mode=True)
+    for loopback in ("http://127.0.0.1:8/emreg.json", "http://[::1]:8/emreg.json", "http://localhost:8/e.json"):
+        assert kit.make_settings(tmp_path, loopback, None, dev_mode=True).source == loopback
 
 
 def test_next_delay_has_jitter_and_backs_off():

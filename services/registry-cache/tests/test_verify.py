@@ -51,20 +51,37 @@ def sign(key) -> bytes:
 
 
 @pytest.fixture
-async def with_dk(service, upstream, pki, kit, shared):
-    """A registry that lists the DK test certificate for DK_URL."""
+async def legacy(settings, admin_token, kit):
+    """A registry-cache whose operator accepts SHA-1 signatures (NCP_REGISTRY_ALLOW_SHA1), as the DK sample needs."""
+    async for running in kit.start(settings.model_copy(update={"allow_sha1": True}), admin_token):
+        yield running
+
+
+async def _list_dk(running, upstream, pki, kit, shared):
     dk_pem = (shared / "samples" / "dk-emrex__dk-emrex-test.cer").read_text()
     upstream.set(kit.registry_doc(pki, extra=[kit.emp("DK-EMREX", DK_URL, "DK", dk_pem, "Københavns Universitet")]))
-    assert (await service.refresh()).status_code == 200
-    return service
+    assert (await running.refresh()).status_code == 200
+    return running
 
 
 @pytest.fixture
-async def without_dk(service, upstream, pki, kit):
+async def with_dk(legacy, upstream, pki, kit, shared):
+    """A registry that lists the DK test certificate for DK_URL and accepts SHA-1."""
+    return await _list_dk(legacy, upstream, pki, kit, shared)
+
+
+@pytest.fixture
+async def strict_dk(service, upstream, pki, kit, shared):
+    """The same registry with the default policy: no SHA-1."""
+    return await _list_dk(service, upstream, pki, kit, shared)
+
+
+@pytest.fixture
+async def without_dk(legacy, upstream, pki, kit):
     """The same node URL, registered with a different certificate."""
     upstream.set(kit.registry_doc(pki, extra=[kit.emp("DK-EMREX", DK_URL, "DK", pki.nodes["OTHER"])]))
-    assert (await service.refresh()).status_code == 200
-    return service
+    assert (await legacy.refresh()).status_code == 200
+    return legacy
 
 
 def dk_sample(shared: Path) -> str:
@@ -72,8 +89,7 @@ def dk_sample(shared: Path) -> str:
 
 
 async def test_java_signed_sample_verifies_with_its_registered_certificate(with_dk, shared):
-    r = await with_dk.client.post("/v1/verify", json={"node_url": DK_URL, "xml": dk_sample(shared),
-                                                      "allow_sha1": True})
+    r = await with_dk.client.post("/v1/verify", json={"node_url": DK_URL, "xml": dk_sample(shared)})
     assert r.status_code == 200, r.text
     result = r.json()
     assert result["valid"] is True, result
@@ -89,13 +105,13 @@ async def test_java_signed_sample_verifies_with_its_registered_certificate(with_
 
 async def test_java_signed_wire_sample_verifies(with_dk, shared):
     wire = (shared / "samples" / "dk-emrex__elmo-tomcat-signed-zipped-base64.txt").read_text().strip()
-    r = await with_dk.client.post("/v1/verify", json={"node_url": DK_URL, "elmo": wire, "allow_sha1": True})
+    r = await with_dk.client.post("/v1/verify", json={"node_url": DK_URL, "elmo": wire})
     assert r.status_code == 200, r.text
     assert r.json()["valid"] is True, r.json()
 
 
-async def test_java_signed_sample_needs_the_legacy_option(with_dk, shared):
-    r = await with_dk.client.post("/v1/verify", json={"node_url": DK_URL, "xml": dk_sample(shared)})
+async def test_java_signed_sample_needs_the_legacy_setting(strict_dk, shared):
+    r = await strict_dk.client.post("/v1/verify", json={"node_url": DK_URL, "xml": dk_sample(shared)})
     assert r.status_code == 200
     result = r.json()
     assert result["valid"] is False
@@ -104,9 +120,25 @@ async def test_java_signed_sample_needs_the_legacy_option(with_dk, shared):
     assert result["learner"] is None
 
 
+@pytest.mark.parametrize("value", [True, "true", 1])
+async def test_a_client_cannot_turn_sha1_on(strict_dk, shared, value):
+    """SHA-1 is the server's policy: an old client's `allow_sha1` is ignored (it can never lower the bar)."""
+    r = await strict_dk.client.post("/v1/verify", json={"node_url": DK_URL, "xml": dk_sample(shared),
+                                                        "allow_sha1": value})
+    assert r.status_code == 200, r.text
+    result = r.json()
+    assert result["valid"] is False
+    assert result["reason_code"] == "signature_profile"
+    assert "policy" in result["reason"]
+
+
+async def test_allow_sha1_is_not_in_the_verify_contract(service):
+    schema = (await service.client.get("/openapi.json")).json()["components"]["schemas"]["VerifyRequest"]
+    assert "allow_sha1" not in schema["properties"]
+
+
 async def test_java_signed_sample_fails_when_registry_lists_another_certificate(without_dk, shared):
-    r = await without_dk.client.post("/v1/verify", json={"node_url": DK_URL, "xml": dk_sample(shared),
-                                                         "allow_sha1": True})
+    r = await without_dk.client.post("/v1/verify", json={"node_url": DK_URL, "xml": dk_sample(shared)})
     assert r.status_code == 200
     result = r.json()
     assert result["valid"] is False

@@ -138,7 +138,7 @@ def test_dev_procfile_runs_the_signer_on_8001():
     name, command = procfile[0].split(":", 1)
     assert name == "signer"
     assert "NCP_SIGNER_PORT=${NCP_SIGNER_PORT:-8001}" in command
-    for needed in ("$NCP_DEV_DIR/keys/signing.key", "$NCP_DEV_DIR/keys/signing.crt", "$NCP_DEV_DIR/tokens",
+    for needed in ("$NCP_DEV_DIR/keys/signing.key", "$NCP_DEV_DIR/keys/signing.crt", "$NCP_DEV_DIR/callers/signer",
                    "ncp-signer"):
         assert needed in command
     from ncp_signer import Settings

@@ -26,10 +26,12 @@ class EmpList(BaseModel):
 
 
 class VerifyRequest(BaseModel):
+    """SHA-1 acceptance is the registry-cache's configuration (NCP_REGISTRY_ALLOW_SHA1), not a field here:
+    an `allow_sha1` sent by an older client is ignored, so it can never lower the server's bar."""
+
     node_url: str
     xml: str | None = None
     elmo: str | None = None  # the base64(gzip) wire value
-    allow_sha1: bool = False
 
 
 class LearnerSummary(BaseModel):
@@ -48,7 +50,9 @@ class IssuerSummary(BaseModel):
 class VerifyResult(BaseModel):
     valid: bool
     reason: str | None = None
-    reason_code: str | None = None  # emrex_elmo error code: signature_invalid, signature_profile, ...
+    # emrex_elmo error code (signature_invalid, signature_profile, ...), or certificate_expired,
+    # certificate_not_yet_valid, no_signing_certificate
+    reason_code: str | None = None
     node_url: str
     node_acronym: str | None = None
     matched_certificate_sha256: str | None = None

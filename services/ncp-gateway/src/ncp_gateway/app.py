@@ -1,5 +1,6 @@
 import logging
 import secrets
+import ssl
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -42,9 +43,20 @@ def _secret(path: Path | None, what: str) -> bytes:
 
 
 def _upstream(url: str, token_path: Path | None, timeout: float,
-              transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+              transport: httpx.AsyncBaseTransport | None, verify: ssl.SSLContext | bool = True) -> httpx.AsyncClient:
     auth = BearerAuth(read_secret(token_path)) if token_path is not None else None
-    return httpx.AsyncClient(base_url=url, auth=auth, timeout=timeout, transport=transport, limits=POOL_LIMITS)
+    return httpx.AsyncClient(base_url=url, auth=auth, timeout=timeout, transport=transport, limits=POOL_LIMITS,
+                             verify=verify)
+
+
+def signer_tls(settings: Settings) -> ssl.SSLContext | bool:
+    """The TLS context for the signer: its own CA, and our client certificate when it asks for one (mTLS)."""
+    if settings.signer_ca_file is None and settings.signer_client_cert_file is None:
+        return True
+    context = ssl.create_default_context(cafile=str(settings.signer_ca_file) if settings.signer_ca_file else None)
+    if settings.signer_client_cert_file is not None:
+        context.load_cert_chain(str(settings.signer_client_cert_file), str(settings.signer_client_key_file))
+    return context
 
 
 def create_app(
@@ -67,9 +79,10 @@ def create_app(
         async with AsyncExitStack() as stack:
             timeout = settings.http_timeout_seconds
             signer_http = await stack.enter_async_context(
-                _upstream(settings.signer_url, settings.signer_token_path, timeout, transports.get("signer")))
+                _upstream(settings.signer_url, settings.signer_token_path, timeout, transports.get("signer"),
+                          signer_tls(settings)))
             registry_http = await stack.enter_async_context(
-                _upstream(settings.registry_url, settings.registry_token_path, timeout, transports.get("registry")))
+                _upstream(settings.registry_url, None, timeout, transports.get("registry")))
             sis_http = await stack.enter_async_context(
                 _upstream(settings.sis_url, settings.sis_token_path, timeout, transports.get("sis")))
             client_secret = (read_secret(settings.oidc_client_secret_path)

@@ -46,9 +46,14 @@ class Settings(ServiceSettings):
     signer_url: str = "http://127.0.0.1:8001"
     registry_url: str = "http://127.0.0.1:8002"
     sis_url: str = "http://127.0.0.1:8003"
+    # One bearer token per callee, each issued for that callee only; the registry-cache's reads take none.
     signer_token_path: Path | None = None
-    registry_token_path: Path | None = None
     sis_token_path: Path | None = None
+    # Mutual TLS to the signer (an https signer_url): the CA of its server certificate, and this gateway's
+    # client certificate and key (PEM files; the production overlay mounts them from a Secret).
+    signer_ca_file: Path | None = None
+    signer_client_cert_file: Path | None = None
+    signer_client_key_file: Path | None = None
     http_timeout_seconds: float = Field(default=10.0, gt=0)
     sis_tenant: str = "default"
 
@@ -60,6 +65,12 @@ class Settings(ServiceSettings):
 
     default_language: Language = "en"
     pdf_font_path: Path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+    @model_validator(mode="after")
+    def _signer_tls(self) -> "Settings":
+        if (self.signer_client_cert_file is None) != (self.signer_client_key_file is None):
+            raise ValueError("signer_client_cert_file and signer_client_key_file go together")
+        return self
 
     @model_validator(mode="after")
     def _secrets_outside_dev(self) -> "Settings":

@@ -31,7 +31,7 @@ async def _refresh(settings: Settings) -> int:
     engine = create_engine(settings.async_database_url, settings.database_schema)
     try:
         await migrate(engine, settings.database_schema)
-        async with httpx.AsyncClient(follow_redirects=True, trust_env=False) as http:
+        async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as http:  # HttpSource follows
             refresher = make_refresher(settings, Store(engine), http)
             await refresher.sync()
             outcomes = await refresher.refresh(force=True)

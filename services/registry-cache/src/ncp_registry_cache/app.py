@@ -52,7 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.async_database_url, settings.database_schema)
         try:
             await migrate(engine, settings.database_schema)
-            async with httpx.AsyncClient(follow_redirects=True, trust_env=False) as http:
+            # Redirects: followed by HttpSource itself, and only within the source's origin.
+            async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as http:
                 refresher = make_refresher(settings, Store(engine), http)
                 await refresher.sync()  # serve the last good copy at once, before any fetch
                 log.info("registry-cache started", extra={"ready": refresher.view.ready})

@@ -1,3 +1,4 @@
+import ipaddress
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -11,7 +12,9 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NCP_REGISTRY_", extra="ignore", env_file=None)
 
     port: int = 8002
-    # EMREG JSON: an http(s) URL, or (dev/test only) a file path or file:// URL.
+    # Development only (make run, compose, the dev overlay): allows file sources and http on loopback.
+    dev_mode: bool = False
+    # EMREG JSON: an https URL; in dev_mode also http on loopback, a file path or a file:// URL.
     source: str | None = None
     # Optional EWP catalogue (XML with <emrex-data-access-point> entries), merged with `source`.
     ewp_source: str | None = None
@@ -30,6 +33,9 @@ class Settings(ServiceSettings):
     max_body_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     max_document_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     run_refresher: bool = True  # False: this replica only reads what another one (or a CronJob) stored
+    # Accept RSA-SHA1/SHA-1 signatures in /v1/verify (some older EMPs still sign so). Server policy, never
+    # a request parameter: a client must not be able to lower the bar for its own document.
+    allow_sha1: bool = False
     instance_id: str | None = None  # lease owner name; default hostname + pid
 
     @model_validator(mode="after")
@@ -37,11 +43,14 @@ class Settings(ServiceSettings):
         for value in (self.source, self.ewp_source):
             if value is None:
                 continue
-            scheme = urlsplit(value).scheme.lower()
-            if scheme in {"http", "https"}:
+            parts = urlsplit(value)
+            scheme = parts.scheme.lower()
+            if scheme == "https":
                 continue
-            if self.env not in {"dev", "test"}:
-                raise ValueError(f"file sources are for development only (env={self.env}): {value}")
+            if not self.dev_mode:
+                raise ValueError(f"registry sources must be https URLs (NCP_REGISTRY_DEV_MODE is off): {value}")
+            if scheme == "http" and not is_loopback(parts.hostname):
+                raise ValueError(f"http sources are allowed on loopback only, even in dev_mode: {value}")
         return self
 
     @property
@@ -56,3 +65,14 @@ class Settings(ServiceSettings):
             if url.startswith(plain):
                 return driver + url[len(plain):]
         return url
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -73,6 +73,8 @@ class Settings(ServiceSettings):
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
     tls_client_ca_file: Path | None = None
+    # A plain-HTTP listener for /healthz and /readyz only: kubelet probes cannot present a client certificate.
+    health_port: int | None = Field(default=None, ge=1, le=65535)
 
     max_document_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
     expiry_warning_days: int = Field(default=30, ge=0)
@@ -92,6 +94,8 @@ class Settings(ServiceSettings):
             raise ValueError("NCP_SIGNER_TLS_CERT_FILE and NCP_SIGNER_TLS_KEY_FILE go together")
         if self.tls_client_ca_file is not None and self.tls_cert_file is None:
             raise ValueError("NCP_SIGNER_TLS_CLIENT_CA_FILE (mTLS) needs NCP_SIGNER_TLS_CERT_FILE/KEY_FILE")
+        if self.health_port is not None and self.health_port == self.port:
+            raise ValueError("NCP_SIGNER_HEALTH_PORT must differ from NCP_SIGNER_PORT")
         return self
 
     def key_configs(self) -> list[KeyConfig]:

@@ -35,7 +35,19 @@ class Source(Protocol):
     async def fetch(self, etag: str | None, last_modified: str | None) -> Fetched | NotModified: ...
 
 
+MAX_REDIRECTS = 5
+REDIRECTS = {301, 302, 303, 307, 308}
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port
+
+
 class HttpSource:
+    """Redirects are followed only within the source's origin (same scheme, host and port): a redirect
+    to another host or from https to http would hand the registry, and so the trust in every node's
+    certificate, to whoever controls that other place."""
+
     def __init__(self, url: str, http: httpx.AsyncClient, *, timeout: float, max_bytes: int) -> None:
         self.location = url
         self._http = http
@@ -51,18 +63,15 @@ class HttpSource:
         try:
             # One deadline for the whole exchange, so a server that trickles bytes cannot hold us.
             with anyio.fail_after(self._timeout):
-                async with self._http.stream("GET", self.location, headers=headers,
-                                             timeout=self._timeout) as response:
-                    if response.status_code == 304:
-                        return NOT_MODIFIED
-                    if response.status_code != 200:
-                        raise FetchFailed(f"upstream answered HTTP {response.status_code}")
-                    body = bytearray()
-                    async for chunk in response.aiter_bytes():
-                        body += chunk
-                        if len(body) > self._max_bytes:
-                            raise FetchFailed(f"upstream body is larger than {self._max_bytes} bytes")
-                    return Fetched(bytes(body), response.headers.get("etag"), response.headers.get("last-modified"))
+                url = httpx.URL(self.location)
+                for _ in range(MAX_REDIRECTS + 1):
+                    async with self._http.stream("GET", url, headers=headers, timeout=self._timeout,
+                                                 follow_redirects=False) as response:
+                        if response.status_code in REDIRECTS and "location" in response.headers:
+                            url = self._redirect_target(url, response.headers["location"])
+                            continue
+                        return await self._read(response)
+                raise FetchFailed(f"upstream redirected more than {MAX_REDIRECTS} times")
         except TimeoutError:
             raise FetchFailed(f"upstream timed out after {self._timeout:g} s") from None
         except httpx.TimeoutException:
@@ -71,6 +80,30 @@ class HttpSource:
             raise FetchFailed(f"upstream connection broke off (truncated body?): {type(exc).__name__}") from None
         except httpx.HTTPError as exc:
             raise FetchFailed(f"upstream unreachable: {type(exc).__name__}") from None
+
+
+    @staticmethod
+    def _redirect_target(current: httpx.URL, location: str) -> httpx.URL:
+        try:
+            target = current.join(location)
+        except httpx.InvalidURL:
+            raise FetchFailed("upstream redirected to an invalid URL") from None
+        if _origin(target) != _origin(current):
+            raise FetchFailed(f"upstream redirected to another origin ({target.scheme}://{target.host}); "
+                              "not followed: update the source URL if the move is genuine")
+        return target
+
+    async def _read(self, response: httpx.Response) -> Fetched | NotModified:
+        if response.status_code == 304:
+            return NOT_MODIFIED
+        if response.status_code != 200:
+            raise FetchFailed(f"upstream answered HTTP {response.status_code}")
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > self._max_bytes:
+                raise FetchFailed(f"upstream body is larger than {self._max_bytes} bytes")
+        return Fetched(bytes(body), response.headers.get("etag"), response.headers.get("last-modified"))
 
 
 class FileSource:

@@ -24,10 +24,11 @@ async def verify_elmo(body: VerifyRequest, view: ViewDep, settings: SettingsDep,
     limit = settings.max_document_bytes
     data = document_bytes(body.xml, body.elmo, max_bytes=limit)
     # Canonicalisation and RSA are CPU work: keep the event loop free for other requests.
+    at = now()
     result = await anyio.to_thread.run_sync(
-        lambda: verify_document(data, node, allow_sha1=body.allow_sha1, max_bytes=limit)
+        lambda: verify_document(data, node, allow_sha1=settings.allow_sha1, max_bytes=limit, at=at)
     )
-    freshness_headers(response, view.freshness(now()))
+    freshness_headers(response, view.freshness(at))
     return VerifyResult(
         valid=result.valid, reason=result.reason, reason_code=result.reason_code, node_url=node.url,
         node_acronym=node.acronym,

@@ -1,9 +1,11 @@
 """Does an ELMO document carry a valid signature by the node it claims to come from?
 
-Only the node's registered certificates count (never KeyInfo), as every EMREX client does.
+Only the node's registered certificates count (never KeyInfo), as every EMREX client does; CA
+certificates in its bundle do not sign, and the one that matches must be in force now (certificates.py).
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from emrex_elmo import (
     Elmo,
@@ -16,6 +18,7 @@ from emrex_elmo import (
     verify_element,
 )
 
+from .certificates import signing_candidates, validity_problem
 from .emreg import Certificate, Node
 
 
@@ -56,16 +59,24 @@ def document_bytes(xml: str | None, wire: str | None, *, max_bytes: int) -> byte
     return data
 
 
-def verify_document(data: bytes, node: Node, *, allow_sha1: bool, max_bytes: int) -> Verification:
+def verify_document(data: bytes, node: Node, *, allow_sha1: bool, max_bytes: int, at: datetime) -> Verification:
+    """`allow_sha1` is the server's policy; `at` is now (certificates must be in force when checked)."""
     try:
         root = parse_xml(data, max_bytes=max_bytes)
     except ElmoError as exc:
         raise DocumentUnusable("bad_xml", f"xml: {exc.message}") from None
+    candidates = signing_candidates(node.certificates, at)
+    if not candidates:
+        return Verification(False, "the node registers only CA certificates, none to sign with",
+                            "no_signing_certificate")
     try:
-        verified = verify_element(root, [c.cert for c in node.certificates], allow_sha1=allow_sha1)
+        verified = verify_element(root, [c.cert for c in candidates], allow_sha1=allow_sha1)
     except SignatureError as exc:
-        return Verification(False, exc.message, exc.code)
-    matched = next((c for c in node.certificates if c.cert == verified.certificate), None)
+        return Verification(False, _reason(exc, allow_sha1), exc.code)
+    matched = next((c for c in candidates if c.cert == verified.certificate), None)
+    problem = validity_problem(matched.cert, at) if matched is not None else None
+    if problem is not None:
+        return Verification(False, problem.message, problem.code, matched, verified.signature_method)
     try:
         # Only what the signature covers: the input tree may hold comments splitting a name or a grade.
         elmo: Elmo | None = from_element(verified.root)
@@ -73,3 +84,8 @@ def verify_document(data: bytes, node: Node, *, allow_sha1: bool, max_bytes: int
         elmo = None  # signed by the node, but not readable as ELMO: still a valid signature
     return Verification(True, None, None, matched, verified.signature_method, elmo)
 
+
+def _reason(exc: SignatureError, allow_sha1: bool) -> str:
+    if not allow_sha1 and "sha1" in exc.message.lower():
+        return f"{exc.message}: this registry-cache does not accept SHA-1 (its operator's policy)"
+    return exc.message
