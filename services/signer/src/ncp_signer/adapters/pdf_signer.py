@@ -48,7 +48,7 @@ class KeyBackedSigner(signers.Signer):
         mechanism = "sha256_ecdsa" if key.key_type == "ec" else "sha256_rsa"
         super().__init__(
             signing_cert=chain[0],
-            cert_registry=SimpleCertificateStore.from_certs(chain),
+            cert_registry=SimpleCertificateStore.from_certs(chain),  # type: ignore[no-untyped-call]
             signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": mechanism}),
             embed_roots=False,
         )
