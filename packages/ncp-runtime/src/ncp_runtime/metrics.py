@@ -118,11 +118,23 @@ class ObservabilityMiddleware:
                 span.name_route(method, route, status)
 
 
+def quiet_native_telemetry(app: FastAPI) -> None:
+    """Turn off FastAPI's own OpenTelemetry spans, metrics and logs (FastAPI >= 0.16x, on once a provider is set).
+
+    They record `url.query` (OIDC codes and states, return URLs) and exception messages with stack traces;
+    ObservabilityMiddleware records route templates and status codes only. FastAPI reads this dict per request.
+    """
+    config = getattr(app, "_telemetry", None)
+    if isinstance(config, dict):
+        config.update(tracing=False, metrics=False, logs=False)
+
+
 def install_observability(app: FastAPI, service: str) -> Metrics:
     """Metrics and traces for one app: the middleware, `/metrics`, and `app.state.metrics` for its own series.
 
     Call it last in the factory, so that its middleware is the outermost and times the whole answer."""
     configure_tracing(service)
+    quiet_native_telemetry(app)
     metrics = Metrics(service)
     app.state.metrics = metrics
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
