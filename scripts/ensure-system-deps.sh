@@ -15,6 +15,7 @@ if [ "${1:-test}" != runtime ]; then
     [chromium]=chromium
     [docker-compose]=docker-compose
     [openssl]=openssl
+    [pdfsig]=poppler-utils
   )
 fi
 missing=()

@@ -3,6 +3,7 @@
 from .auth import CallerTokens, bearer_caller, read_secret
 from .health import ReadyCheck, health_router
 from .logging import configure as configure_logging
+from .metrics import Metrics, app_metrics, install_observability
 from .middleware import RequestIdMiddleware
 from .problems import (
     PROBLEM_JSON,
@@ -13,9 +14,10 @@ from .problems import (
 )
 from .settings import ServiceSettings
 from .state import from_state
+from .tracing import configure_tracing
 
 __all__ = [
-    "PROBLEM_JSON", "CallerTokens", "Problem", "ProblemError", "ReadyCheck", "RequestIdMiddleware",
-    "ServiceSettings", "bearer_caller", "configure_logging", "from_state", "health_router",
-    "install_problem_handlers", "problem_response", "read_secret",
+    "PROBLEM_JSON", "CallerTokens", "Metrics", "Problem", "ProblemError", "ReadyCheck", "RequestIdMiddleware",
+    "ServiceSettings", "app_metrics", "bearer_caller", "configure_logging", "configure_tracing", "from_state",
+    "health_router", "install_observability", "install_problem_handlers", "problem_response", "read_secret",
 ]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .context import request_id
+from .tracing import current_trace_ids
 
 _RESERVED = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
@@ -25,6 +26,9 @@ class JsonFormatter(logging.Formatter):
             "request_id": request_id.get(),
             "msg": record.getMessage(),
         }
+        ids = current_trace_ids()
+        if ids is not None:  # the W3C ids: a log line leads to its trace, across services
+            line["trace_id"], line["span_id"] = ids
         # Structured fields passed with extra={...}; callers must not pass personal data.
         line.update({k: v for k, v in record.__dict__.items() if k not in _RESERVED})
         if record.exc_info and record.exc_info[0] is not None:

@@ -15,6 +15,7 @@ from ncp_runtime import (
     RequestIdMiddleware,
     configure_logging,
     health_router,
+    install_observability,
     install_problem_handlers,
     read_secret,
 )
@@ -80,4 +81,5 @@ def create_app(settings: Settings | None = None, *, registry_transport: httpx.As
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestIdMiddleware)
+    install_observability(app, "demo-client")
     return app

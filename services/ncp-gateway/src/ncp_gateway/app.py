@@ -23,6 +23,7 @@ from .adapters.transcript_pdf import TranscriptRenderer
 from .deps import State
 from .domain.entry import normalize_origin
 from .settings import Settings
+from .telemetry import install as install_telemetry
 from .web import entry, login, preview, select
 from .web.context import TEMPLATES, Gateway
 from .web.cookies import SessionCookie
@@ -121,6 +122,7 @@ def create_app(
     app.include_router(select.router)
     app.include_router(preview.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    install_telemetry(app)
     return app
 
 

@@ -8,7 +8,7 @@ import anyio
 import httpx
 from fastapi import FastAPI, Request
 
-from ncp_runtime import CallerTokens, RequestIdMiddleware, configure_logging, health_router
+from ncp_runtime import CallerTokens, RequestIdMiddleware, configure_logging, health_router, install_observability
 
 from .adapters.db import create_engine, migrate
 from .adapters.sources import Source, make_source
@@ -17,7 +17,7 @@ from .api import emps, status, verify
 from .api.limits import BodyLimitMiddleware
 from .deps import State
 from .errors import register_error_handlers
-from .refresher import Refresher
+from .refresher import Metrics, Refresher
 from .settings import Settings
 
 log = logging.getLogger("ncp_registry_cache")
@@ -34,11 +34,12 @@ def build_sources(settings: Settings, http: httpx.AsyncClient) -> dict[str, Sour
     return sources
 
 
-def make_refresher(settings: Settings, store: Store, http: httpx.AsyncClient) -> Refresher:
+def make_refresher(settings: Settings, store: Store, http: httpx.AsyncClient,
+                   metrics: Metrics | None = None) -> Refresher:
     return Refresher(
         store, build_sources(settings, http), interval=settings.refresh_interval, jitter=settings.refresh_jitter,
         retry_interval=settings.retry_interval, stale_after=settings.effective_stale_after,
-        fetch_timeout=settings.fetch_timeout, owner=settings.instance_id,
+        fetch_timeout=settings.fetch_timeout, owner=settings.instance_id, metrics=metrics,
     )
 
 
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await migrate(engine, settings.database_schema)
             # Redirects: followed by HttpSource itself, and only within the source's origin.
             async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as http:
-                refresher = make_refresher(settings, Store(engine), http)
+                refresher = make_refresher(settings, Store(engine), http, registry_metrics)
                 await refresher.sync()  # serve the last good copy at once, before any fetch
                 log.info("registry-cache started", extra={"ready": refresher.view.ready})
                 stop = anyio.Event()
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(emps.router)
     app.include_router(verify.router)
     app.include_router(status.build_router(settings.refresh_callers))
+    registry_metrics = Metrics(install_observability(app, "registry-cache").registry)
     return app
 
 

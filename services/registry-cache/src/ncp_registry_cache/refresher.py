@@ -9,12 +9,16 @@ import logging
 import os
 import random
 import socket
-from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
 import anyio
+from prometheus_client import CollectorRegistry, Counter
+from prometheus_client.core import GaugeMetricFamily
+
+from ncp_runtime.metrics import CallbackCollector
 
 from .adapters.sources import FetchFailed, NotModified, Source
 from .adapters.store import SourceState, Store
@@ -80,34 +84,39 @@ class RegistryView:
 
 
 class Metrics:
-    def __init__(self) -> None:
-        self.fetches: Counter[tuple[str, str]] = Counter()
-        self.loads = 0
+    """The registry's series (names kept from the hand-written text they replace), in a prometheus_client
+    registry: counters as things happen, the view's age, staleness and size read at each scrape."""
 
-    def render(self, view: RegistryView, now: datetime) -> str:
-        lines = [
-            "# HELP ncp_registry_refresh_total Refresh attempts by source kind and outcome.",
-            "# TYPE ncp_registry_refresh_total counter",
-        ]
-        for (kind, outcome), count in sorted(self.fetches.items()):
-            lines.append(f'ncp_registry_refresh_total{{kind="{kind}",outcome="{outcome}"}} {count}')
-        lines += ["# HELP ncp_registry_loads_total Versions loaded into the in-memory index.",
-                  "# TYPE ncp_registry_loads_total counter", f"ncp_registry_loads_total {self.loads}",
-                  "# HELP ncp_registry_stale 1 when the copy of a source is stale or missing.",
-                  "# TYPE ncp_registry_stale gauge"]
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.fetches = Counter("ncp_registry_refresh", "Refresh attempts by source kind and outcome.",
+                               ["kind", "outcome"], registry=self.registry)
+        self.loads = Counter("ncp_registry_loads", "Versions loaded into the in-memory index.",
+                             registry=self.registry)
+        self._view: Callable[[], RegistryView] | None = None
+        self.registry.register(CallbackCollector(self._view_metrics))
+
+    def watch(self, view: Callable[[], RegistryView]) -> None:
+        self._view = view
+
+    def _view_metrics(self) -> Iterator[GaugeMetricFamily]:
+        if self._view is None:
+            return
+        view, now = self._view(), datetime.now(UTC)
+        stale = GaugeMetricFamily("ncp_registry_stale", "1 when the copy of a source is stale or missing.",
+                                  labels=["kind"])
+        age = GaugeMetricFamily("ncp_registry_age_seconds", "Seconds since the source last confirmed the copy.",
+                                labels=["kind"])
         for kind in view.kinds:
-            lines.append(f'ncp_registry_stale{{kind="{kind}"}} {int(view.source_freshness(kind, now).stale)}')
-        lines += ["# HELP ncp_registry_age_seconds Seconds since the source last confirmed the copy.",
-                  "# TYPE ncp_registry_age_seconds gauge"]
-        for kind in view.kinds:
-            age = view.source_freshness(kind, now).age_seconds
-            if age is not None:
-                lines.append(f'ncp_registry_age_seconds{{kind="{kind}"}} {age:.3f}')
-        lines += ["# HELP ncp_registry_emps Nodes in the index.", "# TYPE ncp_registry_emps gauge",
-                  f"ncp_registry_emps {len(view.index) if view.index is not None else 0}",
-                  "# HELP ncp_registry_ready 1 once a good copy is loaded.", "# TYPE ncp_registry_ready gauge",
-                  f"ncp_registry_ready {int(view.ready)}"]
-        return "\n".join(lines) + "\n"
+            fresh = view.source_freshness(kind, now)
+            stale.add_metric([kind], int(fresh.stale))
+            if fresh.age_seconds is not None:
+                age.add_metric([kind], fresh.age_seconds)
+        yield stale
+        yield age
+        yield GaugeMetricFamily("ncp_registry_emps", "Nodes in the index.",
+                                value=len(view.index) if view.index is not None else 0)
+        yield GaugeMetricFamily("ncp_registry_ready", "1 once a good copy is loaded.", value=int(view.ready))
 
 
 def default_owner() -> str:
@@ -127,6 +136,7 @@ class Refresher:
         self.owner = owner or default_owner()
         self.metrics = metrics or Metrics()
         self.view = RegistryView(tuple(sources), stale_after)
+        self.metrics.watch(lambda: self.view)
         self._lock = anyio.Lock()
         self._failures = 0
 
@@ -163,7 +173,7 @@ class Refresher:
             index = await anyio.to_thread.run_sync(
                 lambda: RegistryIndex(merge_nodes(v.registry.nodes for v in loaded.values()))
             )
-            self.metrics.loads += 1
+            self.metrics.loads.inc()
             log.info("registry loaded", extra={
                 "emps": len(index), "versions": {k: v.sha256[:12] for k, v in loaded.items()}})
         self.view = RegistryView(self.view.kinds, self.view.stale_after, index, loaded, states)
@@ -180,7 +190,7 @@ class Refresher:
                 finally:
                     await self.store.release_lease(self.owner)
             for outcome in outcomes:
-                self.metrics.fetches[(outcome.kind, outcome.outcome)] += 1
+                self.metrics.fetches.labels(outcome.kind, outcome.outcome).inc()
             await self.sync()
             failed = any(o.outcome in ("failed", "rejected") for o in outcomes)
             self._failures = self._failures + 1 if failed else 0

@@ -20,9 +20,11 @@ from ncp_runtime import (
     install_problem_handlers,
 )
 from ncp_signer.adapters.keyring import Keyring
+from ncp_signer.api import pdf
 from ncp_signer.api.routes import router
 from ncp_signer.deps import SignerState, get_state
 from ncp_signer.domain.signing import warm_up
+from ncp_signer.observability import install as install_metrics
 from ncp_signer.settings import Settings
 
 log = logging.getLogger("ncp_signer")
@@ -115,4 +117,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router(ready))
     app.include_router(router)
+    app.include_router(pdf.router)
+    install_metrics(app)
     return app

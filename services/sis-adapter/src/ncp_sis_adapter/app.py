@@ -22,6 +22,7 @@ from .api import results
 from .config import load_tenants
 from .deps import State
 from .errors import install_error_handler
+from .observability import install as install_metrics
 from .settings import Settings
 
 log = logging.getLogger("ncp_sis_adapter")
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 summary = await demo.seed(engine)
                 log.info("demo data", extra={"seeded": summary.seeded, "learners": summary.learners})
             tenants = build_tenants(tenants_config, engine, settings)
+            for institutions in tenants.by_name.values():
+                sis_metrics.watch(institutions)
             if settings.gc_gen0_threshold:
                 tune_gc(settings.gc_gen0_threshold)
             try:
@@ -81,4 +84,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     caller = bearer_caller(tokens, allowed=settings.allowed_callers)
     app.include_router(results.router, dependencies=[Depends(caller)])
     app.include_router(health_router(ready))
+    sis_metrics = install_metrics(app)
     return app

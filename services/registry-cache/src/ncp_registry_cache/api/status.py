@@ -2,7 +2,6 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import PlainTextResponse
 
 from ncp_contracts.registry import RefreshOutcome, RefreshResult, RegistryStatus, SourceStatus
 from ncp_registry_cache.adapters.sources import redact
@@ -72,10 +71,5 @@ def build_router(refresh_callers: set[str]) -> APIRouter:
             outcomes=[RefreshOutcome(kind=o.kind, outcome=o.outcome, detail=o.detail) for o in outcomes],
             status=await current_status(refresher),
         )
-
-    @router.get("/metrics", response_class=PlainTextResponse, include_in_schema=False)
-    async def metrics(refresher: RefresherDep) -> PlainTextResponse:
-        return PlainTextResponse(refresher.metrics.render(refresher.view, now()),
-                                 media_type="text/plain; version=0.0.4")
 
     return router

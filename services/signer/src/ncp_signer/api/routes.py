@@ -11,6 +11,7 @@ from ncp_runtime import ProblemError
 from ncp_signer.deps import Caller, State
 from ncp_signer.domain.signing import DocumentRejected, SelfCheckFailed, SignedDocument, sign_document
 from ncp_signer.errors import rejected, signing_unavailable
+from ncp_signer.observability import count_signature
 
 router = APIRouter(prefix="/v1", tags=["signer"])
 log = logging.getLogger("ncp_signer.sign")
@@ -67,6 +68,7 @@ async def sign(request: Request, state: State, caller: Caller) -> Response:
                                            "error": type(exc).__name__})
         raise signing_unavailable("the signing key could not sign") from None
     done = time.perf_counter()
+    count_signature(request, signed.key_id, "elmo")
     log.info("signed", extra={
         "caller": caller, "key_id": signed.key_id, "sha256": signed.sha256,
         "size": len(signed.xml), "input_size": len(body),

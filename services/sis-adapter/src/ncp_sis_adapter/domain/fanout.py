@@ -3,7 +3,7 @@
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from emrex_elmo import Elmo, Learner, Report, all_keys, select
@@ -25,6 +25,8 @@ class Institution:
     matching: list[IdentifierKind]
     timeout_seconds: float
     breaker: CircuitBreaker
+    # Told each call's outcome (ok, timeout, unavailable, bad_data, error, circuit_open) and seconds taken.
+    observe: Callable[[str, float | None], None] = field(default=lambda outcome, seconds: None)
 
 
 @dataclass
@@ -92,6 +94,7 @@ async def _one(
     breaker = institution.breaker
     if not breaker.allow():
         log.warning("institution skipped: circuit open", extra={"institution": schac})
+        institution.observe("circuit_open", None)
         return None, InstitutionWarning(
             institution=schac, code="circuit_open",
             message="the institution failed repeatedly and is not asked for a while",
@@ -101,6 +104,7 @@ async def _one(
         answer = await _ask(institution, identity)
     except TimeoutError:
         breaker.record_failure()
+        institution.observe("timeout", time.perf_counter() - started)
         log.warning("institution timed out", extra={"institution": schac,
                                                     "timeout_s": institution.timeout_seconds})
         return None, InstitutionWarning(
@@ -109,19 +113,23 @@ async def _one(
         )
     except SourceBadData as exc:
         breaker.release()
+        institution.observe("bad_data", time.perf_counter() - started)
         log.warning("institution answered unreadable data",
                     extra={"institution": schac, "field": exc.field, "reason": str(exc)})
         return None, InstitutionWarning(institution=schac, code="bad_data", message=str(exc))
     except SourceError as exc:
         breaker.record_failure()
+        institution.observe("unavailable", time.perf_counter() - started)
         log.warning("institution unavailable", extra={"institution": schac, "reason": str(exc)})
         return None, InstitutionWarning(institution=schac, code="unavailable", message=str(exc))
     except Exception as exc:  # an adapter bug must cost one institution, never the whole answer
         breaker.record_failure()
+        institution.observe("error", time.perf_counter() - started)
         log.error("institution adapter failed", extra={"institution": schac, "exc_type": type(exc).__name__})
         return None, InstitutionWarning(institution=schac, code="unavailable",
                                         message="the institution's adapter failed")
     breaker.record_success()
+    institution.observe("ok", time.perf_counter() - started)
     log.info("institution answered", extra={
         "institution": schac, "found": answer is not None,
         "ms": round((time.perf_counter() - started) * 1000, 1),

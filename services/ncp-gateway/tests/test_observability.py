@@ -1,0 +1,138 @@
+"""Metrics and traces across the node: one whole flow through the real gateway, sis-adapter, signer and
+registry-cache (in-process), then every service's /metrics and the spans it made."""
+
+import datetime as dt
+
+import httpx
+import pytest
+from opentelemetry.trace import SpanKind
+from starlette.requests import Request
+
+from ncp_gateway.app import create_app
+from ncp_gateway.telemetry import record_transfer
+from ncp_testkit.observe import sample, scrape, span_exporter
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+BROWSER_PARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
+PERSONAL = ("demo-learner-1", "Aino", "Virtanen", "2001-03-14", "emc-session-1")
+
+
+@pytest.fixture
+def exporter():
+    found = span_exporter()
+    found.clear()
+    return found
+
+
+async def ok_flow(browser, kit) -> None:
+    await browser.login("demo-learner-1")
+    await browser.selection()
+    assert (await browser.submit(keys=["r0.0.0.0", "r1.0"])).status_code == 303
+    assert kit.handoff_of(await browser.send()).fields["returnCode"] == "NCP_OK"
+
+
+async def upstream_metrics(transport: httpx.AsyncBaseTransport, name: str):
+    async with httpx.AsyncClient(transport=transport, base_url=f"http://{name}") as http:
+        return await scrape(http)
+
+
+async def test_every_service_counts_a_flow_by_route_and_keeps_personal_data_out(browser, kit, upstreams):
+    before = {name: (await upstream_metrics(t, name))[1] for name, t in upstreams.items()}
+    await ok_flow(browser, kit)
+
+    text, gateway = await scrape(browser.http)
+    assert sample(gateway, "ncp_http_requests_total", route="/emrex", method="POST") >= 1
+    assert sample(gateway, "ncp_http_requests_total", route="/select", method="GET", status="200") >= 1
+    assert sample(gateway, "ncp_http_request_duration_seconds_count", route="/select") >= 1
+    texts = [text]
+
+    text, signer = await upstream_metrics(upstreams["signer"], "signer")
+    texts.append(text)
+    assert sample(signer, "ncp_http_requests_total", route="/v1/sign", status="200") == \
+        sample(before["signer"], "ncp_http_requests_total", route="/v1/sign", status="200") + 1
+    assert sample(signer, "ncp_signer_signatures_total", kind="elmo") == \
+        sample(before["signer"], "ncp_signer_signatures_total", kind="elmo") + 1
+    assert 360 < sample(signer, "ncp_signer_certificate_expiry_days", active="true") < 3700
+
+    text, sis = await upstream_metrics(upstreams["sis"], "sis")
+    texts.append(text)
+    assert sample(sis, "ncp_http_requests_total", route="/v1/results/query", status="200") >= 1
+    assert sample(sis, "ncp_sis_requests_total", outcome="ok") > sample(before["sis"], "ncp_sis_requests_total",
+                                                                        outcome="ok")
+    assert sample(sis, "ncp_sis_request_duration_seconds_count") > 0
+    institutions = {dict(labels)["institution"] for (name, labels) in sis if name == "ncp_sis_circuit_breaker_state"}
+    assert institutions
+    for institution in institutions:
+        assert sample(sis, "ncp_sis_circuit_breaker_state", institution=institution, state="closed") == 1
+
+    text, registry = await upstream_metrics(upstreams["registry"], "registry")
+    texts.append(text)
+    assert sample(registry, "ncp_registry_ready") == 1
+    assert sample(registry, "ncp_registry_stale", kind="emreg") == 0
+    assert sample(registry, "ncp_registry_age_seconds", kind="emreg") >= 0
+
+    for scraped in texts:
+        for value in PERSONAL:
+            assert value not in scraped
+
+
+async def test_metrics_are_not_served_through_the_public_proxy(browser):
+    proxied = await browser.http.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert proxied.status_code == 404
+    assert proxied.headers["content-type"] == "application/problem+json"
+    assert "ncp_http" not in proxied.text
+
+
+async def test_transfer_seam_counts_by_return_code_and_protocol_with_the_flow_time(gateway_settings):
+    app = create_app(gateway_settings)
+    request = Request({"type": "http", "app": app, "headers": []})
+    now = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
+    record_transfer(request, "NCP_OK", entered_at=now - dt.timedelta(seconds=42), now=now)
+    record_transfer(request, "EMP_ERROR", entered_at=now - dt.timedelta(seconds=3), now=now, protocol="emrex2")
+    record_transfer(request, "ncp_ok<script>", entered_at=None, protocol="made-up")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
+        _, gateway = await scrape(http)
+    assert sample(gateway, "ncp_transfers_total", return_code="NCP_OK", protocol="emrex1") == 1
+    assert sample(gateway, "ncp_transfers_total", return_code="EMP_ERROR", protocol="emrex2") == 1
+    assert sample(gateway, "ncp_transfers_total", return_code="other", protocol="other") == 1
+    assert sample(gateway, "ncp_transfers_total", return_code="NCP_ERROR", protocol="emrex1") == 0  # pre-made
+    assert sample(gateway, "ncp_flow_duration_seconds_sum", protocol="emrex1") == 42
+    assert sample(gateway, "ncp_flow_duration_seconds_bucket", protocol="emrex1", le="60.0") == 1
+    assert sample(gateway, "ncp_flow_duration_seconds_bucket", protocol="emrex1", le="30.0") == 0
+
+
+async def test_one_flow_is_one_trace_across_gateway_sis_adapter_and_signer(browser, kit, exporter):
+    # The browser (or the client system) starts the trace; every internal call must carry it on.
+    browser.http.headers["traceparent"] = BROWSER_PARENT
+    await ok_flow(browser, kit)
+    spans = exporter.get_finished_spans()
+    servers = [s for s in spans if s.kind is SpanKind.SERVER]
+    services = {s.attributes["ncp.service"] for s in servers}
+    assert {"ncp-gateway", "sis-adapter", "signer"} <= services
+    assert {format(s.context.trace_id, "032x") for s in spans} == {TRACE_ID}
+    by_id = {s.context.span_id: s for s in spans}
+    for service, route in (("sis-adapter", "/v1/results/query"), ("signer", "/v1/sign")):
+        called = [s for s in servers if s.attributes["ncp.service"] == service and s.attributes["http.route"] == route]
+        assert called, service
+        for span in called:
+            client = by_id[span.parent.span_id]  # the gateway's client span for this call
+            assert client.kind is SpanKind.CLIENT
+            assert by_id[client.parent.span_id].attributes["ncp.service"] == "ncp-gateway"
+    for span in spans:  # span names and attributes hold route templates, never learner data or raw URLs
+        assert span.instrumentation_scope.name in ("ncp_runtime", "ncp_contracts")  # not FastAPI's own spans
+        assert not {"url.query", "url.path", "url.full"} & set(span.attributes or {})
+        for value in PERSONAL:
+            assert value not in span.name
+            assert all(value not in str(v) for v in (span.attributes or {}).values())
+
+
+async def test_without_an_incoming_trace_each_gateway_request_starts_one_that_reaches_the_signer(browser, kit,
+                                                                                                  exporter):
+    await ok_flow(browser, kit)
+    spans = exporter.get_finished_spans()
+    sign = next(s for s in spans if s.kind is SpanKind.SERVER and s.attributes.get("http.route") == "/v1/sign")
+    same_trace = [s for s in spans if s.context.trace_id == sign.context.trace_id]
+    roots = [s for s in same_trace if s.parent is None]
+    assert len(roots) == 1
+    assert roots[0].attributes["ncp.service"] == "ncp-gateway"
+    assert roots[0].kind is SpanKind.SERVER

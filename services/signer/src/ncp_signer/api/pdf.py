@@ -1,0 +1,58 @@
+"""POST /v1/sign-pdf: a PAdES (baseline B-B) signature over a PDF with the node's active key."""
+
+import asyncio
+import logging
+
+from fastapi import APIRouter, Request, Response
+
+from ncp_runtime import ProblemError
+from ncp_signer.adapters.pdf_signer import PdfRejected, SignedPdf, sign_pdf
+from ncp_signer.api.routes import _read_body
+from ncp_signer.deps import Caller, State
+from ncp_signer.errors import signing_unavailable
+from ncp_signer.observability import count_signature
+
+router = APIRouter(prefix="/v1", tags=["signer"])
+log = logging.getLogger("ncp_signer.pdf")
+PDF = "application/pdf"
+
+
+@router.post(
+    "/sign-pdf",
+    responses={200: {"content": {PDF: {}}, "description": "the PDF with a PAdES B-B signature added"}},
+)
+async def sign_pdf_document(request: Request, state: State, caller: Caller) -> Response:
+    """Sign a PDF (the body, application/pdf) in an incremental update; answer the signed PDF."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != PDF:
+        raise ProblemError(415, "unsupported_media_type", "send the document as application/pdf")
+    body = await _read_body(request, state.settings.max_document_bytes)
+    key = state.keyring.active
+    problem = state.keyring.active_problem()
+    if key is None or problem is not None:
+        raise signing_unavailable(problem or "no active signing key")
+
+    def work() -> SignedPdf:
+        return sign_pdf(body, key)
+
+    try:
+        signed = await asyncio.get_running_loop().run_in_executor(state.executor, work)
+    except PdfRejected as exc:
+        raise ProblemError(400, "invalid_pdf", str(exc)) from None
+    except Exception as exc:  # a token gone away, a driver error: not the caller's fault
+        log.error("PDF signing failed", extra={"caller": caller, "key_id": key.key_id, "error": type(exc).__name__})
+        raise signing_unavailable("the signing key could not sign") from None
+    count_signature(request, signed.key_id, "pdf")
+    log.info(
+        "signed PDF",
+        extra={
+            "caller": caller,
+            "key_id": signed.key_id,
+            "sha256": signed.sha256,
+            "size": len(signed.pdf),
+            "input_size": len(body),
+        },
+    )
+    return Response(
+        signed.pdf, media_type=PDF, headers={"X-Signer-Key-Id": signed.key_id, "X-Content-SHA256": signed.sha256}
+    )
