@@ -142,12 +142,16 @@ def test_service_monitor_selects_every_service_on_its_named_port(monitored):
     expression = monitor["spec"]["selector"]["matchExpressions"][0]
     assert expression["key"] == "app.kubernetes.io/name"
     assert sorted(expression["values"]) == sorted(SCRAPED)
-    port = monitor["spec"]["endpoints"][0]["port"]
-    assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
+    endpoints = {e["port"] for e in monitor["spec"]["endpoints"]}
+    assert {e["path"] for e in monitor["spec"]["endpoints"]} == {"/metrics"}
     for name in SCRAPED:
         service = services[name]
         assert service["metadata"]["labels"]["app.kubernetes.io/name"] == name
-        assert port in {p["name"] for p in service["spec"]["ports"]}, name
+        # Exactly one scraped port per Service, so no target is scraped twice or over mutual TLS.
+        assert len(endpoints & {p["name"] for p in service["spec"]["ports"]}) == 1, name
+    signer_ports = {p["name"]: p for p in services["ncp-signer"]["spec"]["ports"]}
+    assert "http" not in signer_ports  # the production API port is mutual TLS
+    assert signer_ports["metrics"]["targetPort"] == "health"
 
 
 def test_prometheus_may_reach_exactly_the_service_ports(monitored):

@@ -105,10 +105,14 @@ async def test_without_the_client_certificate_the_handshake_fails(signer):
             await http.get("/v1/certificates")
 
 
-def test_the_health_listener_serves_health_only(signer):
+def test_the_health_listener_serves_health_and_metrics_only(signer):
     base = f"http://127.0.0.1:{signer['health']}"
     assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
     assert httpx.get(f"{base}/readyz").status_code == 200
+    # Prometheus cannot present the gateway's client certificate: it scrapes the plain listener.
+    metrics = httpx.get(f"{base}/metrics")
+    assert metrics.status_code == 200
+    assert "ncp_signer_certificate_expiry_days" in metrics.text
     token = {"Authorization": "Bearer " + signer["token"].read_text().strip()}
     assert httpx.get(f"{base}/v1/certificates", headers=token).status_code == 404
     signed = httpx.post(f"{base}/v1/sign", content=sample_xml(1), headers={**token, "Content-Type": "application/xml"})

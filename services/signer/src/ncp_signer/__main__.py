@@ -16,18 +16,19 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ncp_signer.app import create_app
 from ncp_signer.settings import Settings
 
-HEALTH_PATHS = frozenset({"/healthz", "/readyz"})
+# The plain listener (mTLS deployments): probes and the Prometheus scrape; nothing that signs or names a key.
+OPERATIONS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def health_only(app: ASGIApp) -> ASGIApp:
     async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] in HEALTH_PATHS and scope["method"] in ("GET", "HEAD"):
+        if scope["type"] == "http" and scope["path"] in OPERATIONS_PATHS and scope["method"] in ("GET", "HEAD"):
             await app(scope, receive, send)
             return
         if scope["type"] == "http":
             await send({"type": "http.response.start", "status": 404,
                         "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
-            await send({"type": "http.response.body", "body": b"health endpoints only\n"})
+            await send({"type": "http.response.body", "body": b"health and metrics only\n"})
 
     return guarded
 
