@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
@@ -9,6 +10,8 @@ from ncp_runtime import ServiceSettings
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NCP_REGISTRY_", extra="ignore", env_file=None)
+    # NCP_<SERVICE>_DATABASE_URL_FILE: the URL, password included, from a secret file.
+    file_settings: ClassVar[tuple[str, ...]] = ("database_url",)
 
     port: int = 8002
     # EMREG JSON: an http(s) URL, or (dev/test only) a file path or file:// URL.
