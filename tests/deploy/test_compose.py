@@ -26,7 +26,7 @@ def test_every_service_has_a_healthcheck_and_waits_for_healthy_dependencies(comp
             expected = "service_started" if spec.get("network_mode") == f"service:{dependency}" else "service_healthy"
             assert condition == {"condition": expected}, (name, dependency, condition)
     gateway = services["ncp-gateway"]["depends_on"]
-    assert set(gateway) == {"postgres", "signer", "sis-adapter", "registry-cache"}
+    assert set(gateway) == {"postgres", "signer", "sis-adapter", "registry-cache", "oidc-provider"}
 
 
 def test_the_whole_product_is_in_compose(compose):
@@ -68,6 +68,6 @@ def test_containers_are_locked_down(compose):
 
 def test_only_the_browser_facing_services_publish_ports_on_loopback(compose):
     published = {name: spec["ports"] for name, spec in compose["services"].items() if spec.get("ports")}
-    assert set(published) == {"ncp-gateway", "demo-client"}
+    assert set(published) == {"ncp-gateway", "oidc-provider", "demo-client"}
     for ports in published.values():
         assert all(p.startswith("127.0.0.1:") for p in ports)
