@@ -5,6 +5,7 @@
 #     -t ncp-postgres:15-bookworm .
 #   NCP_POSTGRES_IMAGE=ncp-postgres:15-bookworm docker compose up
 ARG BASE_IMAGE=debian:bookworm-slim
+# checkov:skip=CKV_DOCKER_7:the base is a build argument whose values carry version tags (debian:bookworm-slim, ncp-python-base:3.11-bookworm)
 FROM ${BASE_IMAGE}
 ARG POSTGRES_VERSION=15
 # The postgres account first, with the public image's uid 999 (a system uid, so --system), so volumes and

@@ -9,6 +9,7 @@
 # so BuildKit fetches nothing, and buildah (podman build) reads the same file.
 # RUN --mount targets are absolute paths: buildah before 1.29 refuses relative ones.
 ARG PYTHON_IMAGE=python:3.11-slim
+# checkov:skip=CKV_DOCKER_7:the base is a build argument whose values carry version tags (python:3.11-slim, ncp-python-base:3.11-bookworm); tests/deploy checks the default
 
 # uv itself, in its own virtual environment (Debian's python refuses `pip install` into the system, PEP 668).
 FROM ${PYTHON_IMAGE} AS uv

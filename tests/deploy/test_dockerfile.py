@@ -32,7 +32,8 @@ def test_mount_targets_are_absolute(kit, name):
         for mount in re.findall(r"--mount=(\S+)", line):
             options = dict(part.partition("=")[::2] for part in mount.split(","))
             target = options.get("target") or options.get("dst") or options.get("destination")
-            assert target and target.startswith("/"), mount
+            assert target, mount
+            assert target.startswith("/"), mount
 
 
 def test_per_service_arguments_come_after_the_shared_layers(kit):
