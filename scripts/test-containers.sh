@@ -43,6 +43,7 @@ cleanup() {
   say "done (exit $rc)"
 }
 trap cleanup EXIT
+trap "exit 143" TERM INT HUP
 
 if [ "$ENGINE" = podman ]; then
   # This machine's quirks, handled here rather than in the product:
