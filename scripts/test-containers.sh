@@ -73,7 +73,7 @@ base=ncp-python-base:3.11-bookworm
 if [ -n "${NCP_REBUILD_BASE:-}" ] || ! "$ENGINE" image inspect "$base" >/dev/null 2>&1; then
   say "building the base image from Debian packages"
   # shellcheck disable=SC2086
-  bash deploy/docker/base-from-debian.sh -t "$base" $ca_args >/dev/null
+  bash deploy/docker/base-from-debian.sh -t "$base" $ca_args >"$work/base.log" 2>&1 || { tail -40 "$work/base.log"; exit 1; }
 fi
 say "building PostgreSQL from Debian packages"
 build_fmt=()
@@ -122,23 +122,27 @@ else
   export DOCKER_HOST="${DOCKER_HOST:-unix:///var/run/docker.sock}"
 fi
 
-all_healthy() {
-  local ids id state
-  ids="$("${compose[@]}" ps -q)"
-  [ -n "$ids" ] || return 1
-  for id in $ids; do
-    if [ "$ENGINE" = podman ]; then
-      # Asked directly: after a restart podman still reports the health of the previous run for a while.
-      [ "$(podman inspect --format '{{.State.Status}}' "$id")" = running ] && podman healthcheck run "$id" >/dev/null 2>&1 \
-        || return 1
-    else
-      state="$(docker inspect --format '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$id")"
-      [ "$state" = "running healthy" ] || return 1
-    fi
-  done
+healthy() {
+  if [ "$ENGINE" = podman ]; then
+    # Asked directly: after a restart podman still reports the health of the previous run for a while.
+    [ "$(podman inspect --format '{{.State.Status}}' "$1")" = running ] && podman healthcheck run "$1" >/dev/null 2>&1
+  else
+    [ "$(docker inspect --format '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$1")" \
+      = "running healthy" ]
+  fi
 }
+# Every container must pass its healthcheck once since the call (each one checked until it has).
 wait_healthy() {
-  for _ in $(seq 120); do all_healthy && return 0; sleep 1; done
+  local pending=() still id
+  read -r -a pending <<< "$("${compose[@]}" ps -q | tr '\n' ' ')"
+  [ ${#pending[@]} -eq 7 ] || { "${compose[@]}" ps >&2; return 1; }
+  for _ in $(seq 120); do
+    still=()
+    for id in "${pending[@]}"; do healthy "$id" || still+=("$id"); done
+    [ ${#still[@]} -eq 0 ] && return 0
+    pending=("${still[@]}")
+    sleep 1
+  done
   "${compose[@]}" ps >&2
   return 1
 }
