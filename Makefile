@@ -8,7 +8,7 @@ export NCP_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # Every import package of the workspace, for mypy --strict.
 PACKAGES := $(sort $(notdir $(wildcard packages/*/src/* services/*/src/*)))
 
-.PHONY: setup system-deps run test lint typecheck pytest bench fmt
+.PHONY: setup system-deps run test lint typecheck pytest bench fmt images test-containers
 
 setup:
 	@$(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install -q "uv==0.13.8"
@@ -42,3 +42,13 @@ bench: setup
 
 fmt: setup
 	$(BIN)/ruff check --fix . ; $(BIN)/ruff format .
+
+# Every image docker-compose.yml names, with docker or podman (ENGINE=...). PYTHON_IMAGE=... picks the base;
+# BASE=debian builds it first from Debian packages (deploy/docker/base-from-debian.sh), for air-gapped builders.
+images: setup
+	@PY=$(BIN)/python bash scripts/build-images.sh
+
+# The images from Debian packages alone, the compose stack in its own network namespace, one import through
+# the demo client with its signature checked, then each container restarted in turn (root, podman).
+test-containers: setup
+	@bash scripts/test-containers.sh

@@ -41,13 +41,14 @@ callers() {  # callers CALLEE CALLER...
 callers signer gateway
 callers sis-adapter gateway
 callers registry-cache admin
-# Database URLs carry the password, so they live here too (env_file), never in docker-compose.yml.
+# Database URLs carry the password, so they are secret files too (NCP_*_DATABASE_URL_FILE).
 pw="$(cat "$out/postgres-password")"
-for db in gateway:GATEWAY registry:REGISTRY sis:SIS; do
-  echo "NCP_${db#*:}_DATABASE_URL=postgresql+asyncpg://ncp:${pw}@postgres:5432/${db%%:*}" > "$out/${db%%:*}-database.env"
-  chmod 644 "$out/${db%%:*}-database.env"
+for db in gateway registry sis; do
+  echo "postgresql+asyncpg://ncp:${pw}@postgres:5432/${db}" > "$out/${db}-database-url"
+  chmod 644 "$out/${db}-database-url"
 done
-# EMREG listing this node (the browser reaches the gateway at localhost:8000 in compose).
+# EMREG listing this node as the browser reaches it: localhost on the published gateway port (rewritten on
+# every run, so run this again after changing NCP_GATEWAY_PORT).
 "$PY" deploy/dev/make_emreg.py --url "http://localhost:${NCP_GATEWAY_PORT:-8000}/emrex" --cert "$out/signing.crt" \
   --institution aurora.example.fi --institution nordlys.example.se --institution rheinau.example.de \
   --institution aegean.example.gr --out "$out/emreg.json"

@@ -3,7 +3,11 @@
 EMREG format: {"emps": [{"url", "acronym", "countryCode", "institutions", "pubKey"}], "countries": [...]}.
 pubKey is the node's signing certificate (the first certificate of the PEM chain). The real EMREG
 schema allows https URLs only; the registry-cache accepts http for loopback development.
+Runs on Python 3.8 and later (gen-secrets.sh may use macOS's /usr/bin/python3): annotations stay unevaluated
+(`from __future__ import annotations`), so `X | None` and `list[str]` in them are fine.
 """
+
+from __future__ import annotations
 
 import argparse
 import json

@@ -1,6 +1,7 @@
 """Fixtures for the deployment checks: the repository, generated compose secrets, rendered overlays."""
 
 import importlib
+import re
 import shutil
 import subprocess
 import sys
@@ -42,7 +43,9 @@ class Service:
         return int(self.settings_class.model_fields["port"].default)
 
     def env_names(self) -> set[str]:
-        return {self.prefix + name.upper() for name in self.settings_class.model_fields}
+        names = {self.prefix + name.upper() for name in self.settings_class.model_fields}
+        # Settings that may come from a file: <PREFIX><FIELD>_FILE (ncp_runtime.FileValuesSource).
+        return names | {self.prefix + name.upper() + "_FILE" for name in self.settings_class.file_settings}
 
 
 SERVICES = [
@@ -80,9 +83,18 @@ def compose_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return where
 
 
+_VARIABLE = re.compile(r"\$\{([A-Z0-9_]+):-([^}]*)\}")
+
+
+def interpolate(text: str, env: dict[str, str]) -> str:
+    """Compose's `${NAME:-default}` substitution (the only form docker-compose.yml uses)."""
+    return _VARIABLE.sub(lambda m: env.get(m.group(1)) or m.group(2), text)
+
+
 @pytest.fixture(scope="session")
 def compose(compose_dir: Path) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((compose_dir / "docker-compose.yml").read_text())
+    """docker-compose.yml as compose reads it with nothing set in the environment."""
+    data: dict[str, Any] = yaml.safe_load(interpolate((compose_dir / "docker-compose.yml").read_text(), {}))
     return data
 
 
@@ -163,4 +175,5 @@ def kit() -> Any:
     from types import SimpleNamespace
 
     return SimpleNamespace(ROOT=ROOT, SERVICES=SERVICES, OVERLAYS=OVERLAYS, tool=tool, compose_env=compose_env,
+                           interpolate=interpolate,
                            k8s_env=k8s_env, containers=containers, deployment=deployment)

@@ -22,18 +22,24 @@ def _check_env(service, env, where):
     required = {service.prefix + name.upper() for name, field in service.settings_class.model_fields.items()
                 if field.is_required()}
     needed = required | {service.prefix + name for name in service.needed}
-    missing = sorted(needed - set(env))
+    # A setting given as a file (<NAME>_FILE) has its value source.
+    given = set(env) | {name.removesuffix("_FILE") for name in env if name.endswith("_FILE")}
+    missing = sorted(needed - given)
     assert not missing, f"{where}: {service.key} lacks {missing}"
     assert env[service.prefix + "HOST"] == "0.0.0.0", f"{where}: {service.key} must listen on all interfaces"
     port = env.get(service.prefix + "PORT")
     assert port in (None, str(service.default_port)), f"{where}: {service.key} port {port} != {service.default_port}"
 
 
-def _settings_accept(service, env, monkeypatch):
+def _settings_accept(service, env, monkeypatch, tmp_path):
     """The Settings class itself parses the values (types, validators), as the process would at start."""
     for name in list(service.env_names()):
         monkeypatch.delenv(name, raising=False)
+    file_settings = {service.prefix + f.upper() + "_FILE" for f in service.settings_class.file_settings}
     for name, value in env.items():
+        if name in file_settings:  # a mounted secret file: stands in with one holding a sample value
+            value = str(tmp_path / name)
+            (tmp_path / name).write_text("postgresql+asyncpg://u:p@db/x\n")
         if name.startswith(service.prefix):
             monkeypatch.setenv(name, "postgresql+asyncpg://u@db/x" if value == "<secret>" else value)
     settings = service.settings_class()
@@ -41,16 +47,16 @@ def _settings_accept(service, env, monkeypatch):
     return settings
 
 
-def test_compose_environment_matches_settings(service, compose, compose_dir, kit, monkeypatch):
+def test_compose_environment_matches_settings(service, compose, compose_dir, kit, monkeypatch, tmp_path):
     env = kit.compose_env(compose, compose_dir, service.compose)
     _check_env(service, env, "docker-compose.yml")
-    _settings_accept(service, env, monkeypatch)
+    _settings_accept(service, env, monkeypatch, tmp_path)
     spec = compose["services"][service.compose]
     assert spec["build"]["args"]["PORT"] == str(service.default_port)
     assert f"127.0.0.1:{service.default_port}/readyz" in " ".join(spec["healthcheck"]["test"])
 
 
-def test_overlay_environment_matches_settings(service, overlay, rendered, kit, monkeypatch):
+def test_overlay_environment_matches_settings(service, overlay, rendered, kit, monkeypatch, tmp_path):
     docs = rendered[overlay]
     workload = kit.deployment(docs, service.k8s)
     if service.overlays is not None and overlay not in service.overlays:
@@ -60,7 +66,7 @@ def test_overlay_environment_matches_settings(service, overlay, rendered, kit, m
     container = workload["spec"]["template"]["spec"]["containers"][0]
     env = kit.k8s_env(docs, container)
     _check_env(service, env, f"k8s/{overlay}")
-    _settings_accept(service, env, monkeypatch)
+    _settings_accept(service, env, monkeypatch, tmp_path)
     (port,) = [p["containerPort"] for p in container["ports"] if p["name"] == "http"]
     assert port == service.default_port
     svc = next(d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == service.k8s)
@@ -80,8 +86,11 @@ def test_gateway_upstream_urls_name_real_services(compose, compose_dir, rendered
         if name in ("NCP_GATEWAY_PUBLIC_URL",):
             continue
         host, port = urlsplit(url).hostname, urlsplit(url).port
-        if host == "localhost":  # the OIDC provider in the gateway's network namespace
-            assert compose["services"]["oidc-provider"]["network_mode"] == "service:ncp-gateway"
+        if host == "oidc.localhost":  # the OIDC provider: same name and port for the browser and the gateway
+            provider = compose["services"]["oidc-provider"]
+            assert "oidc.localhost" in provider["networks"]["default"]["aliases"]
+            assert f"--port={port}" in provider["command"]
+            assert f"127.0.0.1:{port}:{port}" in provider["ports"]
             continue
         assert host in compose["services"], (name, url)
         target = next(s for s in kit.SERVICES if s.compose == host)

@@ -102,3 +102,42 @@ def test_run_script_makes_every_file_the_procfiles_read(kit):
     assert names <= generated, f"procfiles read {sorted(names - generated)}, which run.sh does not make"
     for name in generated:
         assert name in run, name
+
+
+def _annotations_need_postponed_evaluation(tree):
+    """PEP 604 unions or PEP 585 builtin generics in annotations: evaluated at definition before Python 3.10."""
+    import ast
+
+    for node in ast.walk(tree):
+        annotations = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            annotations = [a.annotation for a in node.args.args + node.args.kwonlyargs + node.args.posonlyargs]
+            annotations.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            annotations = [node.annotation]
+        for annotation in filter(None, annotations):
+            for part in ast.walk(annotation):
+                if isinstance(part, ast.BinOp) and isinstance(part.op, ast.BitOr):
+                    return True
+                if isinstance(part, ast.Subscript) and isinstance(part.value, ast.Name) and part.value.id in (
+                        "list", "dict", "set", "tuple", "type"):
+                    return True
+    return False
+
+
+def test_gen_secrets_python_helpers_run_on_python_3_8(kit):
+    """gen-secrets.sh runs with whatever python3 the host has (macOS: 3.9): its helpers must parse and define
+    on 3.8+, so no 3.10+ syntax and no annotation evaluated at definition time that 3.8 cannot evaluate."""
+    import ast
+    import re
+
+    script = (kit.ROOT / "deploy" / "dev" / "gen-secrets.sh").read_text()
+    helpers = set(re.findall(r"(deploy/dev/\w+\.py)", script))
+    assert helpers, "gen-secrets.sh runs no Python helper any more? update this test"
+    for helper in helpers:
+        source = (kit.ROOT / helper).read_text()
+        tree = ast.parse(source, feature_version=(3, 8))
+        postponed = any(isinstance(n, ast.ImportFrom) and n.module == "__future__"
+                        and any(a.name == "annotations" for a in n.names) for n in tree.body)
+        assert postponed or not _annotations_need_postponed_evaluation(tree), helper
+        assert not re.search(r"\.removeprefix\(|\.removesuffix\(|\bmatch \w+:", source), helper

@@ -58,7 +58,8 @@ def test_only_the_gateway_is_exposed_by_an_ingress(overlay, rendered):
     ingresses = [d for d in rendered[overlay] if d["kind"] == "Ingress"]
     backends = {p["backend"]["service"]["name"] for i in ingresses for r in i["spec"]["rules"]
                 for p in r["http"]["paths"]}
-    assert backends == {"ncp-gateway"}
+    # The dev overlay has none: the browser comes in through port-forward (no TLS Secret to create there).
+    assert backends == (set() if overlay == "dev" else {"ncp-gateway"})
     assert all(i["spec"].get("tls") for i in ingresses)
 
 
@@ -135,3 +136,62 @@ def test_dev_overlay_runs_the_demo_stack_in_one_gateway_pod(rendered, kit):
     assert [c["name"] for c in gateway["spec"]["template"]["spec"]["containers"]] == ["gateway", "oidc-provider"]
     assert not [d for d in docs if d["kind"] == "HorizontalPodAutoscaler"]
     assert kit.deployment(docs, "ncp-demo-client") is not None
+
+
+def test_the_dev_database_statefulset_has_a_headless_service(rendered):
+    docs = rendered["dev"]
+    for statefulset in (d for d in docs if d["kind"] == "StatefulSet"):
+        governing = statefulset["spec"]["serviceName"]
+        service = next(d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == governing)
+        assert service["spec"].get("clusterIP") == "None", governing
+
+
+def _secrets_created_by_the_dev_script(kit):
+    import re
+
+    text = (kit.ROOT / "deploy" / "k8s-secrets.sh").read_text()
+    return set(re.findall(r"create secret \w+ ([a-z0-9-]+)", text))
+
+
+def _referenced_secrets(docs):
+    names = set()
+    for doc in docs:
+        if doc["kind"] == "Ingress":
+            names |= {t["secretName"] for t in doc["spec"].get("tls", []) if t.get("secretName")}
+        pod = None
+        if doc["kind"] in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
+            pod = doc["spec"]["template"]["spec"]
+        elif doc["kind"] == "CronJob":
+            pod = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        if pod is None:
+            continue
+        names |= {v["secret"]["secretName"] for v in pod.get("volumes", []) if "secret" in v}
+        for container in pod.get("initContainers", []) + pod["containers"]:
+            for item in container.get("env", []):
+                ref = item.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    names.add(ref["name"])
+    return names
+
+
+def test_the_dev_overlay_uses_only_secrets_the_dev_script_creates(rendered, kit):
+    """`deploy/k8s-secrets.sh NS --dev` is all a development cluster gets: nothing may wait for another Secret."""
+    missing = _referenced_secrets(rendered["dev"]) - _secrets_created_by_the_dev_script(kit)
+    assert not missing, f"the dev overlay needs Secrets nobody creates: {sorted(missing)}"
+
+
+def test_production_images_are_pinned_by_digest(rendered, kit):
+    import re
+
+    for overlay in ("production", "examples/production-hsm"):
+        for _, _, container in kit.containers(rendered[overlay]):
+            assert re.search(r"@sha256:[0-9a-f]{64}$", container["image"]), (overlay, container["image"])
+
+
+def test_every_namespaced_object_is_in_the_overlay_namespace(overlay, rendered):
+    cluster_scoped = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PriorityClass", "StorageClass"}
+    namespaces = {d["metadata"]["name"] for d in rendered[overlay] if d["kind"] == "Namespace"}
+    assert len(namespaces) == 1, overlay
+    for doc in rendered[overlay]:
+        if doc["kind"] not in cluster_scoped:
+            assert doc["metadata"].get("namespace") in namespaces, (overlay, doc["kind"], doc["metadata"]["name"])

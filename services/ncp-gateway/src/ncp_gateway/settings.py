@@ -1,5 +1,5 @@
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -14,6 +14,8 @@ class Settings(ServiceSettings):
     """Gateway configuration; secrets are file paths, never values."""
 
     model_config = SettingsConfigDict(env_prefix="NCP_GATEWAY_", extra="ignore", env_file=None)
+    # NCP_<SERVICE>_DATABASE_URL_FILE: the URL, password included, from a secret file.
+    file_settings: ClassVar[tuple[str, ...]] = ("database_url",)
 
     port: int = 8000
     # The externally visible base URL (scheme://host[:port]); None derives it from the request.

@@ -1,5 +1,6 @@
 import ipaddress
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
@@ -10,6 +11,8 @@ from ncp_runtime import ServiceSettings
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NCP_REGISTRY_", extra="ignore", env_file=None)
+    # NCP_<SERVICE>_DATABASE_URL_FILE: the URL, password included, from a secret file.
+    file_settings: ClassVar[tuple[str, ...]] = ("database_url",)
 
     port: int = 8002
     # Development only (make run, compose, the dev overlay): allows file sources and http on loopback.

@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -11,6 +12,8 @@ DEMO_TENANTS = PACKAGE_DIR / "demo" / "demo-tenants.toml"
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NCP_SIS_", extra="ignore", env_file=None)
+    # NCP_<SERVICE>_DATABASE_URL_FILE: the URL, password included, from a secret file.
+    file_settings: ClassVar[tuple[str, ...]] = ("database_url",)
 
     port: int = 8003
     # sqlite+aiosqlite:///path (default) or postgresql+asyncpg://user@host/db

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `make images`: builds every image docker-compose.yml names (the five services and the development OIDC
+# provider), with the build arguments and targets written there, using docker or podman (ENGINE overrides).
+#   PYTHON_IMAGE=...        base image (default: the Dockerfile's python:3.11-slim)
+#   BASE=debian             first build the base from Debian packages (deploy/docker/base-from-debian.sh)
+#   BASE_ARGS="--ca-certs DIR"  extra arguments for that script
+#   BUILD_NETWORK=host      the network of the build's RUN steps (they fetch from the package index)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+engine="$(bash deploy/docker/engine.sh)"
+PY="${PY:-.venv/bin/python}"
+if [ "${BASE:-}" = debian ]; then
+  # shellcheck disable=SC2086
+  PYTHON_IMAGE="$(ENGINE="$engine" bash deploy/docker/base-from-debian.sh ${BASE_ARGS:-})"
+fi
+common=(-f deploy/docker/service.Dockerfile)
+# podman/buildah write OCI images by default, which have no HEALTHCHECK; the Docker format keeps it.
+[ "$(basename "$engine")" = podman ] && common+=(--format docker)
+[ -n "${BUILD_NETWORK:-}" ] && common+=(--network "$BUILD_NETWORK")
+[ -n "${PYTHON_IMAGE:-}" ] && common+=(--build-arg "PYTHON_IMAGE=$PYTHON_IMAGE")
+# One line per image: name, target, then KEY=VALUE build arguments, all read from docker-compose.yml.
+specs="$("$PY" - <<'PY'
+import yaml
+compose = yaml.safe_load(open("docker-compose.yml"))
+for spec in compose["services"].values():
+    build = spec.get("build")
+    if build:
+        args = " ".join(f"{k}={v}" for k, v in (build.get("args") or {}).items())
+        print(spec["image"], build.get("target", "runtime"), args)
+PY
+)"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+while read -r image target args; do
+  build_args=()
+  for arg in $args; do build_args+=(--build-arg "$arg"); done
+  start=$SECONDS
+  if ! "$engine" build "${common[@]}" --target "$target" "${build_args[@]}" -t "$image" . >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "build of $image failed" >&2
+    exit 1
+  fi
+  echo "$image built in $((SECONDS - start)) s"
+done <<< "$specs"
