@@ -146,11 +146,30 @@ def test_the_dev_database_statefulset_has_a_headless_service(rendered):
         assert service["spec"].get("clusterIP") == "None", governing
 
 
-def _secrets_created_by_the_dev_script(kit):
-    import re
+def _secrets_created_by_the_dev_script(kit, tmp_path):
+    """Run `deploy/k8s-secrets.sh NS --dev` against a kubectl that records what it is asked to create."""
+    import os
+    import subprocess
 
-    text = (kit.ROOT / "deploy" / "k8s-secrets.sh").read_text()
-    return set(re.findall(r"create secret \w+ ([a-z0-9-]+)", text))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "created"
+    fake = bin_dir / "kubectl"
+    fake.write_text(
+        "#!/usr/bin/env bash\n"
+        "args=(\"$@\")\n"
+        "for i in \"${!args[@]}\"; do\n"
+        "  if [ \"${args[$i]}\" = secret ]; then echo \"${args[$((i + 2))]}\" >> \"$RECORD\"; fi\n"
+        "done\n"
+        "[ \"${args[2]:-}\" = apply ] && cat > /dev/null\n"
+        "exit 0\n"
+    )
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "RECORD": str(record)}
+    result = subprocess.run(["bash", "deploy/k8s-secrets.sh", "emrex-dev", "--dev"], cwd=kit.ROOT, env=env,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return set(record.read_text().split())
 
 
 def _referenced_secrets(docs):
@@ -174,9 +193,9 @@ def _referenced_secrets(docs):
     return names
 
 
-def test_the_dev_overlay_uses_only_secrets_the_dev_script_creates(rendered, kit):
+def test_the_dev_overlay_uses_only_secrets_the_dev_script_creates(rendered, kit, tmp_path):
     """`deploy/k8s-secrets.sh NS --dev` is all a development cluster gets: nothing may wait for another Secret."""
-    missing = _referenced_secrets(rendered["dev"]) - _secrets_created_by_the_dev_script(kit)
+    missing = _referenced_secrets(rendered["dev"]) - _secrets_created_by_the_dev_script(kit, tmp_path)
     assert not missing, f"the dev overlay needs Secrets nobody creates: {sorted(missing)}"
 
 
