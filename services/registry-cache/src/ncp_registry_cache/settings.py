@@ -31,10 +31,16 @@ class Settings(ServiceSettings):
     max_document_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     run_refresher: bool = True  # False: this replica only reads what another one (or a CronJob) stored
     instance_id: str | None = None  # lease owner name; default hostname + pid
+    # EMREX 2.0 registered clients (JSON {"clients": [...]}): an http(s) URL, or a file in development.
+    clients_source: str | None = None
+    # http redirect URIs and jwks_uri on loopback (emrex2.md: development only).
+    clients_allow_http_loopback: bool = False
 
     @model_validator(mode="after")
     def _check_sources(self) -> "Settings":
-        for value in (self.source, self.ewp_source):
+        if self.clients_allow_http_loopback and self.env not in {"dev", "test"}:
+            raise ValueError(f"http client URLs on loopback are for development only (env={self.env})")
+        for value in (self.source, self.ewp_source, self.clients_source):
             if value is None:
                 continue
             scheme = urlsplit(value).scheme.lower()

@@ -21,7 +21,9 @@ from cryptography.hazmat.primitives import serialization
 
 from emrex_elmo import ElmoError, parse_xml
 
-Format = Literal["emps", "ncps", "ewp"]
+from .clients import CLIENTS, ClientDirectory, ClientsInvalid, parse_clients
+
+Format = Literal["emps", "ncps", "ewp", "clients"]
 EWP_ENTRY = "emrex-data-access-point"
 
 
@@ -57,6 +59,11 @@ class Registry:
     format: Format
     nodes: tuple[Node, ...]
     countries: tuple[Country, ...] = field(default=())
+    clients: ClientDirectory | None = None
+
+    @property
+    def entries(self) -> int:
+        return len(self.clients) if self.clients is not None else len(self.nodes)
 
 
 @cache
@@ -194,6 +201,12 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-def parse_document(body: bytes, kind: str) -> Registry:
-    """`kind` is "ewp" for an EWP catalogue, anything else for EMREG JSON."""
+def parse_document(body: bytes, kind: str, *, allow_http_loopback: bool = False) -> Registry:
+    """`kind` is "ewp" for an EWP catalogue, "clients" for the EMREX 2.0 client list, anything else for
+    EMREG JSON; `allow_http_loopback` admits http client URLs on loopback (development)."""
+    if kind == CLIENTS:
+        try:
+            return Registry("clients", (), clients=parse_clients(body, allow_http_loopback=allow_http_loopback))
+        except ClientsInvalid as exc:
+            raise RegistryInvalid(str(exc)) from None
     return parse_ewp_catalogue(body) if kind == "ewp" else parse_emreg(body)
