@@ -18,10 +18,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI, Form, Header, Response
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 from ncp_demo_client.adapters.emrex2_node import Emrex2Error, Emrex2Node, ResponseSignatureError
+from ncp_demo_client.app import create_app as demo_app
 from ncp_demo_client.domain.emrex2 import (
     ASSERTION_TYPE,
     Pkce,
@@ -31,6 +33,7 @@ from ncp_demo_client.domain.emrex2 import (
     node_keys,
     verify_detached,
 )
+from ncp_demo_client.settings import Settings as DemoSettings
 
 from emrex_elmo import to_xml
 from ncp_contracts.registry import RegistryClient
@@ -131,6 +134,9 @@ class World:
     client_key: ECKey | RSAKey
     demo: Emrex2Node
     registry: RegistryClient
+    registry_asgi: Any
+    node_transport: httpx.ASGITransport
+    client_key_file: Path
 
 
 @pytest.fixture
@@ -155,14 +161,17 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     auth = bearer(tokens["gateway"])
     async with (asgi_client(signer_app(main_settings), "http://signer", headers=auth, timeout=30) as signer_http,
                 asgi_client(signer_app(other_settings), "http://other", headers=auth, timeout=30) as other_http,
-                asgi_client(registry_app(registry_settings), "http://registry", startup_timeout=30) as reg_http):
+                LifespanManager(registry_app(registry_settings), startup_timeout=30) as registry_running,
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=registry_running.app),
+                                  base_url="http://registry") as reg_http):
         assert (await reg_http.post("/v1/refresh", headers=bearer(tokens["admin"]))).status_code == 200
         registry = RegistryClient(reg_http)
         node = NodeStandIn(SignerClient(signer_http), registry, other_signer=SignerClient(other_http))
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=node_app(node)), base_url="http://node") as h:
+        node_transport = httpx.ASGITransport(app=node_app(node))
+        async with httpx.AsyncClient(transport=node_transport, base_url="http://node") as h:
             demo = Emrex2Node(h, registry, client_id=CLIENT_ID, key=demo_key, token_url=TOKEN_URL,
                               resource_url=RESOURCE_URL, node_url=NODE_URL)
-            yield World(node, demo_key, demo, registry)
+            yield World(node, demo_key, demo, registry, registry_running.app, node_transport, tmp_path / "client.key")
 
 
 def test_pkce_pair_is_s256_of_a_fresh_verifier():
@@ -264,3 +273,82 @@ async def test_node_keys_from_the_registry_match_the_signer_jwks(world):
     assert [k.kid for k in keys.keys] == [k["kid"] for k in jwks.keys]
     signed = await world.node.signer.sign_jws(b"payload")
     assert verify_detached(signed.signature, b"payload", keys) == signed.kid
+
+
+@pytest.fixture
+async def browser(world) -> AsyncIterator[httpx.AsyncClient]:
+    """The demo client app, its registry calls and its calls to the node routed in process."""
+    settings = DemoSettings(gateway_url=NODE_URL, public_url="http://127.0.0.1:8020", registry_url="http://registry",
+                            emrex2_key_file=world.client_key_file, emrex2_authorization_url="http://node/oauth2/authorize",
+                            emrex2_token_url=TOKEN_URL, emrex2_resource_url=RESOURCE_URL, log_level="WARNING")
+    app = demo_app(settings, registry_transport=httpx.ASGITransport(app=world.registry_asgi),
+                   node_transport=world.node_transport)
+    async with asgi_client(app, "http://127.0.0.1:8020") as http:
+        yield http
+
+
+async def _authorize(world, browser) -> dict[str, str]:
+    """Press the button; play the node: remember the code's challenge and answer the redirect URI's query."""
+    page = await browser.get("/")
+    assert 'id="emrex2"' in page.text
+    start = await browser.post("/emrex2/start")
+    assert start.status_code == 303
+    query = {k: v[0] for k, v in parse_qs(urlsplit(start.headers["location"]).query).items()}
+    assert start.headers["location"].startswith("http://node/oauth2/authorize?")
+    assert query["client_id"] == CLIENT_ID
+    assert query["redirect_uri"] == REDIRECT_URI
+    assert query["code_challenge_method"] == "S256"
+    code = "code-" + query["state"][:8]
+    world.node.codes[code] = query["code_challenge"]
+    return {"code": code, "state": query["state"]}
+
+
+async def test_button_runs_the_whole_client_side_to_the_transcript_page(world, browser):
+    answer = await _authorize(world, browser)
+    page = await browser.get("/emrex2/callback", params=answer)
+    assert page.status_code == 200, page.text
+    assert 'id="protocol">EMREX 2.0' in page.text
+    assert 'id="jws" data-valid="true"' in page.text
+    assert 'id="signature" data-valid="true"' in page.text
+    assert 'id="learner-name"' in page.text
+    # One use per flow: the same callback again is refused, and no second token call is made.
+    again = await browser.get("/emrex2/callback", params=answer)
+    assert again.status_code == 400
+    assert 'data-code="session_mismatch"' in again.text
+
+
+@pytest.mark.parametrize("change", ["state", "cookie"])
+async def test_callback_of_another_flow_is_refused(world, browser, change):
+    answer = await _authorize(world, browser)
+    if change == "state":
+        answer["state"] = "forged"
+    else:
+        browser.cookies.clear()
+    page = await browser.get("/emrex2/callback", params=answer)
+    assert page.status_code == 400
+    assert 'data-code="session_mismatch"' in page.text
+    assert answer["code"] in world.node.codes  # the code was never redeemed
+
+
+async def test_denied_and_bad_signature_show_as_such(world, browser):
+    answer = await _authorize(world, browser)
+    page = await browser.get("/emrex2/callback", params={"error": "access_denied", "state": answer["state"]})
+    assert page.status_code == 200
+    assert "access_denied" in page.text
+    assert 'id="learner-name"' not in page.text
+    world.node.mode = "tampered"
+    answer = await _authorize(world, browser)
+    page = await browser.get("/emrex2/callback", params=answer)
+    assert page.status_code == 400
+    assert 'data-code="response_signature_invalid"' in page.text
+    assert 'id="learner-name"' not in page.text
+
+
+async def test_without_a_key_there_is_no_emrex2_button(world):
+    settings = DemoSettings(gateway_url=NODE_URL, registry_url="http://registry", log_level="WARNING")
+    app = demo_app(settings, registry_transport=httpx.ASGITransport(app=world.registry_asgi))
+    async with asgi_client(app, "http://127.0.0.1:8020") as http:
+        assert 'id="emrex2"' not in (await http.get("/")).text
+        response = await http.post("/emrex2/start")
+    assert response.status_code == 404
+    assert response.json()["code"] == "emrex2_not_configured"
