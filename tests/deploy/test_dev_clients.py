@@ -70,3 +70,21 @@ def test_a_bad_extra_file_stops_make_run_with_the_reason(kit, tmp_path):
     assert result.returncode != 0
     assert "NCP_DEV_EXTRA_CLIENTS" in result.stderr
     assert not (tmp_path / "clients.json").exists()
+
+
+def test_dev_emreg_entry_has_the_emrex2_members_and_the_signer_kid(kit, tmp_path):
+    from emrex_cli.devpki import make_ca, make_signing_key
+    from ncp_registry_cache.domain.emreg import parse_emreg
+    from ncp_signer.domain.jose import thumbprint
+
+    key = make_signing_key(make_ca(bits=2048), bits=2048)
+    (tmp_path / "signing.crt").write_bytes(key.cert_pem())
+    out = tmp_path / "emreg.json"
+    subprocess.run([sys.executable, str(kit.ROOT / "deploy" / "dev" / "make_emreg.py"), "--url",
+                    "http://127.0.0.1:8000/emrex", "--cert", str(tmp_path / "signing.crt"), "--oauth-base",
+                    "http://127.0.0.1:8000", "--out", str(out)], check=True)
+    (node,) = parse_emreg(out.read_bytes()).nodes
+    assert node.emrex2 is not None
+    assert node.emrex2.token_url == "http://127.0.0.1:8000/oauth2/token"
+    assert node.emrex2.jwks is not None
+    assert node.emrex2.jwks["keys"][0]["kid"] == thumbprint(key.certificate.public_key())

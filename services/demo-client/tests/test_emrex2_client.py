@@ -140,13 +140,25 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
+async def world(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[World]:
+    """`entry`: "certificates" (an EMREX 1 entry: keys from its certificates) or "jwks" (the signer's own
+    EMREG entry with the EMREX 2.0 members and JWKS), by indirect parametrization."""
+    entry_kind = getattr(request, "param", "certificates")
     tokens = write_caller_tokens(tmp_path / "tokens", "gateway", "admin")
     main_settings, issued = _signer_settings(tmp_path, "node", tmp_path / "tokens")
     other_settings, _ = _signer_settings(tmp_path, "impostor", tmp_path / "tokens")
-    emreg = {"emps": [{"url": NODE_URL, "acronym": "DEV", "countryCode": "FI", "institutions": ["x"],
-                       "pubKey": issued.cert_pem().decode()}],
-             "countries": [{"countryCode": "FI", "countryName": "Finland", "singleFetch": False}]}
+    entry: dict[str, Any] = {"url": NODE_URL, "acronym": "DEV", "countryCode": "FI", "institutions": ["x"],
+                             "pubKey": issued.cert_pem().decode()}
+    if entry_kind == "jwks":
+        main_settings = main_settings.model_copy(update={
+            "emreg_url": NODE_URL, "emreg_acronym": "DEV", "emreg_country_code": "FI", "emreg_institutions": ["x"],
+            "emreg_authorization_url": "http://node/oauth2/authorize", "emreg_token_url": TOKEN_URL,
+            "emreg_resource_url": RESOURCE_URL})
+        async with asgi_client(signer_app(main_settings), "http://signer",
+                               headers=bearer(tokens["gateway"])) as http:
+            entry = (await http.get("/v1/emreg-entry")).json()
+        assert "jwks" in entry
+    emreg = {"emps": [entry], "countries": [{"countryCode": "FI", "countryName": "Finland", "singleFetch": False}]}
     (tmp_path / "emreg.json").write_text(json.dumps(emreg))
     client_key = ECKey.generate_key("P-256", private=True)
     (tmp_path / "client.key").write_bytes(client_key.as_pem(private=True))
@@ -352,3 +364,20 @@ async def test_without_a_key_there_is_no_emrex2_button(world):
         response = await http.post("/emrex2/start")
     assert response.status_code == 404
     assert response.json()["code"] == "emrex2_not_configured"
+
+
+@pytest.mark.parametrize("world", ["jwks"], indirect=True)
+async def test_node_jwks_in_the_registry_entry_is_used(world, browser):
+    entry = await world.registry.lookup(NODE_URL)
+    assert entry is not None
+    assert entry.jwks is not None
+    assert entry.token_url == TOKEN_URL
+    answer = await _authorize(world, browser)
+    page = await browser.get("/emrex2/callback", params=answer)
+    assert page.status_code == 200, page.text
+    assert 'id="jws" data-valid="true"' in page.text
+    assert entry.jwks["keys"][0]["kid"] in page.text
+    for mode in ("tampered", "other_key"):
+        world.node.mode = mode
+        with pytest.raises(ResponseSignatureError):
+            await world.demo.results("at-x")

@@ -18,6 +18,13 @@ class EmpEntry(BaseModel):
     country_code: str
     institutions: list[str]
     certificates: list[str]  # PEM
+    # EMREX 2.0, when the node's EMREG entry publishes it (emrex2.md, "Registry entries").
+    authorization_url: str | None = None
+    token_url: str | None = None
+    resource_url: str | None = None
+    supported_data_formats: list[dict[str, Any]] | None = None
+    jwks: dict[str, Any] | None = None
+    """The node's public signing keys; the `kid` of an X-Signature names one of them."""
 
 
 class EmpList(BaseModel):

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 import httpx
+from joserfc.jwk import KeySet
 
 from ncp_contracts import ServiceError
 from ncp_contracts.registry import RegistryClient, VerifyRequest, VerifyResult
@@ -14,6 +15,7 @@ from ncp_demo_client.domain.emrex2 import (
     Pkce,
     SignatureInvalid,
     client_assertion,
+    jwks_keys,
     node_keys,
     token_request,
     verify_detached,
@@ -122,15 +124,22 @@ class Emrex2Node:
         if not signature:
             raise ResponseSignatureError("The node's answer carries no X-Signature.")
         try:
-            listed = await self.registry.certificates(url=self.node_url)
-        except ServiceError as exc:
-            raise ResponseSignatureError(f"The registry-cache has no keys for the node: {exc.detail}") from None
-        pems = [c.pem for node in listed.nodes for c in node.certificates]
-        try:
-            return verify_detached(signature, body, node_keys(pems))
+            keys = await self.registered_keys()
+            return verify_detached(signature, body, keys)
         except SignatureInvalid as exc:
             log.warning("response signature invalid", extra={"node_url": self.node_url})
             raise ResponseSignatureError(str(exc)) from None
+
+    async def registered_keys(self) -> KeySet:
+        """The node's JWKS from its registry entry; for an entry without one, the keys of its certificates."""
+        try:
+            entry = await self.registry.lookup(self.node_url)
+            if entry is not None and entry.jwks is not None:
+                return jwks_keys(entry.jwks)
+            listed = await self.registry.certificates(url=self.node_url)
+        except ServiceError as exc:
+            raise ResponseSignatureError(f"The registry-cache has no keys for the node: {exc.detail}") from None
+        return node_keys([c.pem for node in listed.nodes for c in node.certificates])
 
     async def check_xml_signature(self, body: bytes) -> VerifyResult:
         try:

@@ -100,6 +100,17 @@ def node_keys(certificates_pem: list[str]) -> KeySet:
     return KeySet(keys)  # type: ignore[arg-type]
 
 
+def jwks_keys(jwks: dict[str, Any]) -> KeySet:
+    """A registry entry's JWKS, public keys only (a private member would mean a broken registry)."""
+    try:
+        keys = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
+    except (JoseError, ValueError, TypeError) as exc:
+        raise SignatureInvalid(f"the node's registered JWKS does not parse ({type(exc).__name__})") from None
+    if any(key.is_private for key in keys.keys):
+        raise SignatureInvalid("the node's registered JWKS holds private key material")
+    return keys
+
+
 def verify_detached(signature: str, body: bytes, keys: KeySet) -> str:
     """Check a compact JWS with a detached payload over `body`; answer the `kid` of the key that holds."""
     parts = signature.split(".")

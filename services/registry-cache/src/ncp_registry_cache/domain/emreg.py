@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from emrex_elmo import ElmoError, parse_xml
 
 from .clients import CLIENTS, ClientDirectory, ClientsInvalid, parse_clients
+from .emrex2_entry import Emrex2Endpoints, parse_emrex2, with_emrex2_members
 
 Format = Literal["emps", "ncps", "ewp", "clients"]
 EWP_ENTRY = "emrex-data-access-point"
@@ -45,6 +46,7 @@ class Node:
     country_code: str
     institutions: tuple[str, ...]
     certificates: tuple[Certificate, ...]
+    emrex2: Emrex2Endpoints | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def legacy_schema() -> dict[str, Any]:
 
 @cache
 def _validator(legacy: bool) -> jsonschema.protocols.Validator:
-    schema = legacy_schema() if legacy else current_schema()
+    schema = with_emrex2_members(legacy_schema() if legacy else current_schema())
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     validator: jsonschema.protocols.Validator = cls(schema)
@@ -149,12 +151,20 @@ def parse_emreg(body: bytes) -> Registry:
             country_code=entry["countryCode"].upper(),
             institutions=tuple(entry["institutions"]),
             certificates=_certificates_from_pem(entry["pubKey"], where),
+            emrex2=_emrex2(entry, where),
         ))
     countries = tuple(
         Country(c["countryCode"].upper(), c["countryName"], c.get("singleFetch") in (True, "true"))
         for c in data["countries"]
     )
     return Registry(key, tuple(nodes), countries)
+
+
+def _emrex2(entry: dict[str, Any], where: str) -> Emrex2Endpoints | None:
+    try:
+        return parse_emrex2(entry, where, _check_url)
+    except ValueError as exc:
+        raise RegistryInvalid(str(exc)) from None
 
 
 def parse_ewp_catalogue(body: bytes) -> Registry:
