@@ -7,8 +7,7 @@ import json
 import pytest
 
 from ncp_contracts.registry import RegistryClient
-from ncp_signer import Settings as SignerSettings
-from ncp_signer import create_app as signer_app
+from ncp_signer import Settings as SignerSettings, create_app as signer_app
 from ncp_testkit import asgi_client, bearer, write_caller_tokens, write_key_files
 
 EMREX2 = {"authorizationUrl": "https://emp.csc.example.fi/oauth2/authorize",
