@@ -38,7 +38,15 @@ institutions=()
 IFS=',' read -r -a dev_institutions <<< "${NCP_DEV_INSTITUTIONS:-aurora.example.fi,nordlys.example.se,rheinau.example.de,aegean.example.gr}"
 for i in "${dev_institutions[@]}"; do institutions+=(--institution "$i"); done
 "$BIN/python" deploy/dev/make_emreg.py --url "http://127.0.0.1:$NCP_GATEWAY_PORT/emrex" \
-  --cert "$NCP_DEV_DIR/keys/signing.crt" --acronym DEV --country FI "${institutions[@]}" --out "$NCP_DEV_DIR/emreg.json"
+  --cert "$NCP_DEV_DIR/keys/signing.crt" --acronym DEV --country FI "${institutions[@]}" --out "$NCP_DEV_DIR/emreg.json" \
+  --oauth-base "http://127.0.0.1:$NCP_GATEWAY_PORT"
+
+# EMREX 2.0: the demo client's own key pair (made once) and the client list the registry-cache reads, with
+# the demo client and every client of the file NCP_DEV_EXTRA_CLIENTS names (README: "Trying your own EMREX 2.0 client").
+extra_clients=()
+if [ -n "${NCP_DEV_EXTRA_CLIENTS:-}" ]; then extra_clients=(--extra "$NCP_DEV_EXTRA_CLIENTS"); fi
+"$BIN/python" deploy/dev/make_clients.py --key "$NCP_DEV_DIR/keys/demo-client-emrex2.key" \
+  --redirect-uri "http://127.0.0.1:$NCP_DEMO_PORT/emrex2/callback" "${extra_clients[@]}" --out "$NCP_DEV_DIR/clients.json"
 
 procfile="$NCP_DEV_DIR/Procfile"
 : > "$procfile"

@@ -98,7 +98,7 @@ def test_run_script_makes_every_file_the_procfiles_read(kit):
     names = {m for p in procfiles for m in re.findall(r"\$\{?NCP_DEV_DIR\}?/([A-Za-z0-9_.-]+)", p.read_text())}
     assert names
     generated = {"keys", "callers", "data", "emreg.json", "oidc-client-id", "oidc-client-secret", "session-secret",
-                 "pseudonym-key"}
+                 "pseudonym-key", "clients.json"}
     assert names <= generated, f"procfiles read {sorted(names - generated)}, which run.sh does not make"
     for name in generated:
         assert name in run, name

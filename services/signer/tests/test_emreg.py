@@ -51,3 +51,55 @@ async def test_not_configured_is_a_problem(settings, run_app):
     assert response.status_code == 404
     assert response.json()["code"] == "emreg_not_configured"
     assert "NCP_SIGNER_EMREG_URL" in response.json()["detail"]
+
+
+EMREX2 = {"emreg_authorization_url": "https://emp.example.fi/oauth2/authorize",
+          "emreg_token_url": "https://emp.example.fi/oauth2/token",
+          "emreg_resource_url": "https://emp.example.fi/results"}
+
+
+async def test_entry_gains_emrex2_properties_and_jwks(settings, run_app, rsa_key):
+    from joserfc import jws
+    from joserfc.jwk import KeySet
+
+    async with run_app(settings.model_copy(update=EMREX2)) as client:
+        entry = (await client.get("/v1/emreg-entry")).json()
+        signed = await SignerClient(client).sign_jws(b"<elmo/>")
+        typed = await SignerClient(client).emreg_entry()
+    assert entry["authorizationUrl"] == EMREX2["emreg_authorization_url"]
+    assert entry["tokenUrl"] == EMREX2["emreg_token_url"]
+    assert entry["resourceUrl"] == EMREX2["emreg_resource_url"]
+    formats = {f["name"]: f for f in entry["supportedDataFormats"]}
+    assert set(formats) == {"elmo", "userinfo", "pdf", "pdf_metadata"}
+    assert formats["elmo"]["versions"] == ["1.7.0", "2.0.0"]
+    assert formats["elmo"]["schemaUrl"].endswith("/v2.0.0/schema.xsd")
+    # The JWS made by the signer verifies with the key published in the entry itself.
+    jws.deserialize_compact(signed.signature, KeySet.import_key_set(entry["jwks"]), algorithms=["RS256"],
+                            payload=b"<elmo/>")
+    assert x509.load_pem_x509_certificate(entry["pubKey"].encode()) == rsa_key.certificate
+    assert typed.jwks is not None
+    assert typed.jwks.keys[0]["kid"] == signed.kid
+    assert typed.token_url == EMREX2["emreg_token_url"]
+
+
+async def test_data_formats_come_from_settings(settings, run_app, monkeypatch):
+    from ncp_signer import Settings
+
+    monkeypatch.setenv("NCP_SIGNER_EMREG_SUPPORTED_DATA_FORMATS",
+                       '[{"name": "elmo", "versions": ["2.0.0"], "schemaUrl": "https://schemas.example/elmo.xsd"}]')
+    from_env = Settings(key_file=settings.key_file, cert_file=settings.cert_file,
+                        caller_tokens_path=settings.caller_tokens_path, emreg_url=settings.emreg_url,
+                        emreg_acronym="X", emreg_country_code="FI", **EMREX2)
+    async with run_app(from_env) as client:
+        entry = (await client.get("/v1/emreg-entry")).json()
+    assert entry["supportedDataFormats"] == [
+        {"name": "elmo", "versions": ["2.0.0"], "schemaUrl": "https://schemas.example/elmo.xsd"}]
+
+
+def test_emrex2_urls_go_together():
+    from pydantic import ValidationError
+
+    from ncp_signer import Settings
+
+    with pytest.raises(ValidationError, match="go together"):
+        Settings(emreg_authorization_url="https://emp.example.fi/oauth2/authorize")

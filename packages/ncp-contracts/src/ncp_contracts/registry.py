@@ -1,7 +1,9 @@
-"""Contract of the registry-cache: EMREG entries, certificates, and signature verification."""
+"""Contract of the registry-cache: EMREG entries, certificates, signature verification, and the
+registered EMREX 2.0 clients."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel
@@ -16,6 +18,13 @@ class EmpEntry(BaseModel):
     country_code: str
     institutions: list[str]
     certificates: list[str]  # PEM
+    # EMREX 2.0, when the node's EMREG entry publishes it (emrex2.md, "Registry entries").
+    authorization_url: str | None = None
+    token_url: str | None = None
+    resource_url: str | None = None
+    supported_data_formats: list[dict[str, Any]] | None = None
+    jwks: dict[str, Any] | None = None
+    """The node's public signing keys; the `kid` of an X-Signature names one of them."""
 
 
 class EmpList(BaseModel):
@@ -62,7 +71,7 @@ class VerifyResult(BaseModel):
 
 
 class SourceStatus(BaseModel):
-    kind: Literal["emreg", "ewp"]
+    kind: Literal["emreg", "ewp", "clients"]
     source: str | None
     version: str | None  # sha256 of the current document
     format: str | None = None  # emps | ncps | ewp
@@ -125,6 +134,21 @@ class RefreshResult(BaseModel):
     status: RegistryStatus
 
 
+class RegisteredClient(BaseModel):
+    """`GET /v1/clients/{client_id}`: one registered EMREX 2.0 client (EMC), as the registry lists it."""
+
+    client_id: str
+    name: str | None = None
+    redirect_uris: list[str]
+    """Exact strings; an authorization request's redirect_uri must equal one of them."""
+    jwks: dict[str, Any] | None = None
+    """`{"keys": [JWK, ...]}`: public RSA (2048+) or EC P-256 keys, each with a kid. Or `jwks_uri`."""
+    jwks_uri: str | None = None
+    stale: bool = False
+    """True when the client list is served from the last good copy (the source failed or is overdue)."""
+    age_seconds: float | None = None
+
+
 class RegistryClient:
     service = "registry-cache"
 
@@ -141,6 +165,17 @@ class RegistryClient:
                 return None
             raise
         return EmpEntry.model_validate_json(response.content)
+
+    async def client(self, client_id: str) -> RegisteredClient | None:
+        """The registered EMREX 2.0 client, or None if no such client is registered (404)."""
+        request = self.http.build_request("GET", f"/v1/clients/{quote(client_id, safe='')}")
+        try:
+            response = await send(self.http, self.service, request)
+        except RequestRejected as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return RegisteredClient.model_validate_json(response.content)
 
     async def emps(self, **filters: str) -> EmpList:
         request = self.http.build_request("GET", "/v1/emps", params=filters)

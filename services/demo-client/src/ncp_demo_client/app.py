@@ -20,8 +20,10 @@ from ncp_runtime import (
     read_secret,
 )
 
+from .adapters.emrex2_node import Emrex2Node
+from .domain.emrex2 import load_client_key
 from .settings import Settings
-from .web import pages
+from .web import emrex2, pages
 
 HERE = Path(__file__).parent
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -47,9 +49,10 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
 
 
-def create_app(settings: Settings | None = None, *, registry_transport: httpx.AsyncBaseTransport | None = None
-               ) -> FastAPI:
-    """The demo client; `registry_transport` lets tests route registry calls to an in-process app."""
+def create_app(settings: Settings | None = None, *, registry_transport: httpx.AsyncBaseTransport | None = None,
+               node_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """The demo client; `registry_transport` and `node_transport` (EMREX 2.0 token and /results calls) let
+    tests route calls to in-process apps."""
     settings = settings or Settings()
     configure_logging("demo-client", settings.log_level)
     templates = Jinja2Templates(directory=HERE / "templates")
@@ -60,9 +63,15 @@ def create_app(settings: Settings | None = None, *, registry_transport: httpx.As
         async with httpx.AsyncClient(
             base_url=settings.registry_url, timeout=settings.http_timeout_seconds, auth=auth,
             transport=registry_transport,
-        ) as http:
+        ) as http, httpx.AsyncClient(timeout=settings.http_timeout_seconds, transport=node_transport) as node_http:
+            node = None
+            if settings.emrex2_key_file is not None:
+                node = Emrex2Node(node_http, RegistryClient(http), client_id=settings.emrex2_client_id,
+                                  key=load_client_key(settings.emrex2_key_file.read_bytes()),
+                                  token_url=settings.emrex2_token_url, resource_url=settings.emrex2_resource_url,
+                                  node_url=settings.verify_node_url)
             yield {"settings": settings, "registry": RegistryClient(http), "templates": templates,
-                   "registry_http": http}
+                   "registry_http": http, "emrex2": node, "emrex2_flows": emrex2.Flows()}
 
     async def ready(request: Request) -> tuple[bool, dict[str, Any]]:
         http: httpx.AsyncClient = request.state.registry_http
@@ -78,6 +87,7 @@ def create_app(settings: Settings | None = None, *, registry_transport: httpx.As
     install_problem_handlers(app)
     app.include_router(health_router(ready))
     app.include_router(pages.router)
+    app.include_router(emrex2.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestIdMiddleware)

@@ -25,10 +25,20 @@ class Settings(ServiceSettings):
     # The cookie must survive the cross-site POST back from the node: SameSite=None needs https.
     # Leave unset to derive it from public_url (https -> none+Secure, http -> lax).
     cookie_samesite: str | None = None
+    # EMREX 2.0 (emrex2.md): this client's registration and its own signing key (make run makes and registers both).
+    emrex2_client_id: str = "demo-client-dev"
+    emrex2_key_file: Path | None = None
+    emrex2_authorization_url: str = "http://127.0.0.1:8000/oauth2/authorize"
+    emrex2_token_url: str = "http://127.0.0.1:8000/oauth2/token"  # noqa: S105 (a URL, not a secret)
+    emrex2_resource_url: str = "http://127.0.0.1:8000/results"
 
     @property
     def return_url(self) -> str:
         return self.public_url.rstrip("/") + "/return"
+
+    @property
+    def emrex2_redirect_uri(self) -> str:
+        return self.public_url.rstrip("/") + "/emrex2/callback"
 
     @property
     def verify_node_url(self) -> str:

@@ -13,9 +13,11 @@ from ncp_runtime import CallerTokens, RequestIdMiddleware, configure_logging, he
 from .adapters.db import create_engine, migrate
 from .adapters.sources import Source, make_source
 from .adapters.store import Store
-from .api import emps, status, verify
+from .api import clients, emps, status, verify
 from .api.limits import BodyLimitMiddleware
 from .deps import State
+from .domain.clients import CLIENTS
+from .domain.emreg import parse_document
 from .errors import register_error_handlers
 from .refresher import Metrics, Refresher
 from .settings import Settings
@@ -31,6 +33,9 @@ def build_sources(settings: Settings, http: httpx.AsyncClient) -> dict[str, Sour
                                         max_bytes=settings.max_body_bytes)
     if not sources:
         raise ValueError("no registry source: set NCP_REGISTRY_SOURCE (and/or NCP_REGISTRY_EWP_SOURCE)")
+    if settings.clients_source:
+        sources[CLIENTS] = make_source(settings.clients_source, http, timeout=settings.fetch_timeout,
+                                       max_bytes=settings.max_body_bytes)
     return sources
 
 
@@ -40,6 +45,7 @@ def make_refresher(settings: Settings, store: Store, http: httpx.AsyncClient,
         store, build_sources(settings, http), interval=settings.refresh_interval, jitter=settings.refresh_jitter,
         retry_interval=settings.retry_interval, stale_after=settings.effective_stale_after,
         fetch_timeout=settings.fetch_timeout, owner=settings.instance_id, metrics=metrics,
+        parse=partial(parse_document, allow_http_loopback=settings.clients_allow_http_loopback),
     )
 
 
@@ -78,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router(_ready))
     app.include_router(emps.router)
     app.include_router(verify.router)
+    app.include_router(clients.router)
     app.include_router(status.build_router(settings.refresh_callers))
     registry_metrics = Metrics(install_observability(app, "registry-cache").registry)
     return app

@@ -22,6 +22,7 @@ from ncp_runtime.metrics import CallbackCollector
 
 from .adapters.sources import FetchFailed, NotModified, Source
 from .adapters.store import SourceState, Store
+from .domain.clients import CLIENTS, ClientDirectory
 from .domain.emreg import Registry, RegistryInvalid, parse_document, sha256_hex
 from .domain.index import RegistryIndex, merge_nodes
 
@@ -69,6 +70,12 @@ class RegistryView:
     def ready(self) -> bool:
         return self.index is not None
 
+    @property
+    def clients(self) -> ClientDirectory | None:
+        """The EMREX 2.0 client list in service (the last good copy), if one was ever accepted."""
+        loaded = self.loaded.get(CLIENTS)
+        return loaded.registry.clients if loaded is not None else None
+
     def source_freshness(self, kind: str, now: datetime) -> Freshness:
         state = self.states.get(kind)
         if kind not in self.loaded or state is None or state.last_success_at is None:
@@ -78,7 +85,8 @@ class RegistryView:
         return Freshness(age, failing or age > self.stale_after)
 
     def freshness(self, now: datetime) -> Freshness:
-        per_kind = [self.source_freshness(k, now) for k in self.kinds]
+        """Of the EMP list (EMREG and EWP); the client list has its own (source_freshness("clients"))."""
+        per_kind = [self.source_freshness(k, now) for k in self.kinds if k != CLIENTS]
         ages = [f.age_seconds for f in per_kind if f.age_seconds is not None]
         return Freshness(max(ages) if ages else None, any(f.stale for f in per_kind))
 
@@ -126,7 +134,8 @@ def default_owner() -> str:
 class Refresher:
     def __init__(self, store: Store, sources: dict[str, Source], *, interval: float, jitter: float,
                  retry_interval: float, stale_after: float, fetch_timeout: float, owner: str | None = None,
-                 metrics: Metrics | None = None) -> None:
+                 metrics: Metrics | None = None,
+                 parse: Callable[[bytes, str], Registry] = parse_document) -> None:
         self.store = store
         self.sources = sources
         self.interval = interval
@@ -139,6 +148,7 @@ class Refresher:
         self.metrics.watch(lambda: self.view)
         self._lock = anyio.Lock()
         self._failures = 0
+        self._parse = parse
 
     @staticmethod
     def now() -> datetime:
@@ -160,7 +170,7 @@ class Refresher:
             if version is None:
                 continue
             try:
-                registry = await anyio.to_thread.run_sync(parse_document, version.body, kind)
+                registry = await anyio.to_thread.run_sync(self._parse, version.body, kind)
             except RegistryInvalid as exc:
                 # Stored by another build whose rules differ; keep what we have.
                 log.warning("stored version cannot be loaded", extra={"kind": kind, "reason": str(exc)})
@@ -169,9 +179,10 @@ class Refresher:
                                          version.fetched_at, version.accepted_at, registry)
             changed = True
         index = self.view.index
-        if changed:
+        emp_versions = [v for k, v in loaded.items() if k != CLIENTS]
+        if changed and emp_versions:  # the client list alone never makes the EMP index (or readiness)
             index = await anyio.to_thread.run_sync(
-                lambda: RegistryIndex(merge_nodes(v.registry.nodes for v in loaded.values()))
+                lambda: RegistryIndex(merge_nodes(v.registry.nodes for v in emp_versions))
             )
             self.metrics.loads.inc()
             log.info("registry loaded", extra={
@@ -220,14 +231,14 @@ class Refresher:
                                               last_modified=fetched.last_modified)
             return SourceOutcome(kind, "unchanged")
         try:
-            registry = await anyio.to_thread.run_sync(parse_document, fetched.body, kind)
+            registry = await anyio.to_thread.run_sync(self._parse, fetched.body, kind)
         except RegistryInvalid as exc:
             return await self._failed(kind, source, "rejected", f"invalid document: {exc}", now)
         await self.store.accept_version(
             kind=kind, source=source.location, sha256=digest, body=fetched.body, etag=fetched.etag,
-            last_modified=fetched.last_modified, format=registry.format, emps=len(registry.nodes), now=now,
+            last_modified=fetched.last_modified, format=registry.format, emps=registry.entries, now=now,
         )
-        log.info("registry version accepted", extra={"kind": kind, "sha256": digest[:12], "emps": len(registry.nodes)})
+        log.info("registry version accepted", extra={"kind": kind, "sha256": digest[:12], "emps": registry.entries})
         return SourceOutcome(kind, "accepted", digest)
 
     async def _failed(self, kind: str, source: Source, outcome: Outcome, reason: str, now: datetime) -> SourceOutcome:

@@ -40,10 +40,16 @@ class Settings(ServiceSettings):
     # a request parameter: a client must not be able to lower the bar for its own document.
     allow_sha1: bool = False
     instance_id: str | None = None  # lease owner name; default hostname + pid
+    # EMREX 2.0 registered clients (JSON {"clients": [...]}): an http(s) URL, or a file in development.
+    clients_source: str | None = None
+    # http redirect URIs and jwks_uri on loopback (emrex2.md: development only).
+    clients_allow_http_loopback: bool = False
 
     @model_validator(mode="after")
     def _check_sources(self) -> "Settings":
-        for value in (self.source, self.ewp_source):
+        if self.clients_allow_http_loopback and self.env not in {"dev", "test"}:
+            raise ValueError(f"http client URLs on loopback are for development only (env={self.env})")
+        for value in (self.source, self.ewp_source, self.clients_source):
             if value is None:
                 continue
             parts = urlsplit(value)

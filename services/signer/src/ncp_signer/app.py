@@ -20,7 +20,7 @@ from ncp_runtime import (
     install_problem_handlers,
 )
 from ncp_signer.adapters.keyring import Keyring
-from ncp_signer.api import pdf
+from ncp_signer.api import jwks, jws, pdf
 from ncp_signer.api.routes import router
 from ncp_signer.deps import SignerState, get_state
 from ncp_signer.domain.signing import warm_up
@@ -117,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router(ready))
     app.include_router(router)
+    app.include_router(jws.router)
+    app.include_router(jwks.router)
     app.include_router(pdf.router)
     install_metrics(app)
     return app

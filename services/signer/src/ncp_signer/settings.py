@@ -9,9 +9,11 @@ from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from emrex_elmo import DEFAULT_MAX_BYTES
+from ncp_contracts.signer import SupportedDataFormat
 from ncp_runtime import ServiceSettings
 
 DEFAULT_PKCS11_MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
+ELMO_2_SCHEMA_URL = "https://raw.githubusercontent.com/emrex-eu/elmo-schemas/v2.0.0/schema.xsd"
 
 
 class KeyConfig(BaseModel):
@@ -87,6 +89,23 @@ class Settings(ServiceSettings):
     emreg_acronym: str | None = None
     emreg_country_code: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     emreg_institutions: list[str] = Field(default_factory=list)
+    # EMREX 2.0 properties of the entry (emrex2.md, "Registry entries"); all three URLs or none.
+    emreg_authorization_url: str | None = None
+    emreg_token_url: str | None = None
+    emreg_resource_url: str | None = None
+    emreg_supported_data_formats: list[SupportedDataFormat] = Field(default_factory=lambda: [
+        SupportedDataFormat(name="elmo", versions=["1.7.0", "2.0.0"], schema_url=ELMO_2_SCHEMA_URL),
+        SupportedDataFormat(name="userinfo", versions=["2.0.0"], schema_url=ELMO_2_SCHEMA_URL),
+        SupportedDataFormat(name="pdf"),
+        SupportedDataFormat(name="pdf_metadata"),
+    ])
+
+    @model_validator(mode="after")
+    def _emrex2_urls(self) -> "Settings":
+        urls = (self.emreg_authorization_url, self.emreg_token_url, self.emreg_resource_url)
+        if any(urls) and not all(urls):
+            raise ValueError("NCP_SIGNER_EMREG_AUTHORIZATION_URL, _TOKEN_URL and _RESOURCE_URL go together")
+        return self
 
     @model_validator(mode="after")
     def _tls_pairs(self) -> "Settings":

@@ -24,7 +24,8 @@ MAX_SESSION_ID = 128
 
 @router.get("/", response_class=HTMLResponse)
 async def index(request: Request, settings: SettingsDep, templates: TemplatesDep) -> Response:
-    return templates.TemplateResponse(request, "index.html", {"gateway_url": settings.gateway_url})
+    return templates.TemplateResponse(request, "index.html", {"gateway_url": settings.gateway_url,
+                                                              "emrex2": request.state.emrex2 is not None})
 
 
 @router.post("/start", response_class=HTMLResponse)

@@ -21,8 +21,15 @@ def now() -> datetime:
 
 
 def emp_entry(node: Node) -> EmpEntry:
-    return EmpEntry(url=node.url, acronym=node.acronym, country_code=node.country_code,
-                    institutions=list(node.institutions), certificates=[c.pem for c in node.certificates])
+    entry = EmpEntry(url=node.url, acronym=node.acronym, country_code=node.country_code,
+                     institutions=list(node.institutions), certificates=[c.pem for c in node.certificates])
+    if node.emrex2 is not None:
+        entry = entry.model_copy(update={
+            "authorization_url": node.emrex2.authorization_url, "token_url": node.emrex2.token_url,
+            "resource_url": node.emrex2.resource_url,
+            "supported_data_formats": list(node.emrex2.supported_data_formats), "jwks": node.emrex2.jwks,
+        })
+    return entry
 
 
 def node_certificates(node: Node, at: datetime) -> NodeCertificates:

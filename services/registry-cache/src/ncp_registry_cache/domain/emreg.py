@@ -21,7 +21,10 @@ from cryptography.hazmat.primitives import serialization
 
 from emrex_elmo import ElmoError, parse_xml, whole_text
 
-Format = Literal["emps", "ncps", "ewp"]
+from .clients import CLIENTS, ClientDirectory, ClientsInvalid, parse_clients
+from .emrex2_entry import Emrex2Endpoints, parse_emrex2, with_emrex2_members
+
+Format = Literal["emps", "ncps", "ewp", "clients"]
 EWP_ENTRY = "emrex-data-access-point"
 
 
@@ -43,6 +46,7 @@ class Node:
     country_code: str
     institutions: tuple[str, ...]
     certificates: tuple[Certificate, ...]
+    emrex2: Emrex2Endpoints | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,11 @@ class Registry:
     format: Format
     nodes: tuple[Node, ...]
     countries: tuple[Country, ...] = field(default=())
+    clients: ClientDirectory | None = None
+
+    @property
+    def entries(self) -> int:
+        return len(self.clients) if self.clients is not None else len(self.nodes)
 
 
 @cache
@@ -81,7 +90,7 @@ def legacy_schema() -> dict[str, Any]:
 
 @cache
 def _validator(legacy: bool) -> jsonschema.protocols.Validator:
-    schema = legacy_schema() if legacy else current_schema()
+    schema = with_emrex2_members(legacy_schema() if legacy else current_schema())
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     validator: jsonschema.protocols.Validator = cls(schema)
@@ -142,12 +151,20 @@ def parse_emreg(body: bytes) -> Registry:
             country_code=entry["countryCode"].upper(),
             institutions=tuple(entry["institutions"]),
             certificates=_certificates_from_pem(entry["pubKey"], where),
+            emrex2=_emrex2(entry, where),
         ))
     countries = tuple(
         Country(c["countryCode"].upper(), c["countryName"], c.get("singleFetch") in (True, "true"))
         for c in data["countries"]
     )
     return Registry(key, tuple(nodes), countries)
+
+
+def _emrex2(entry: dict[str, Any], where: str) -> Emrex2Endpoints | None:
+    try:
+        return parse_emrex2(entry, where, _check_url)
+    except ValueError as exc:
+        raise RegistryInvalid(str(exc)) from None
 
 
 def parse_ewp_catalogue(body: bytes) -> Registry:
@@ -195,6 +212,12 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-def parse_document(body: bytes, kind: str) -> Registry:
-    """`kind` is "ewp" for an EWP catalogue, anything else for EMREG JSON."""
+def parse_document(body: bytes, kind: str, *, allow_http_loopback: bool = False) -> Registry:
+    """`kind` is "ewp" for an EWP catalogue, "clients" for the EMREX 2.0 client list, anything else for
+    EMREG JSON; `allow_http_loopback` admits http client URLs on loopback (development)."""
+    if kind == CLIENTS:
+        try:
+            return Registry("clients", (), clients=parse_clients(body, allow_http_loopback=allow_http_loopback))
+        except ClientsInvalid as exc:
+            raise RegistryInvalid(str(exc)) from None
     return parse_ewp_catalogue(body) if kind == "ewp" else parse_emreg(body)

@@ -47,6 +47,7 @@ def merge_nodes(groups: Iterable[Iterable[Node]]) -> list[Node]:
                 url=old.url, acronym=old.acronym, country_code=old.country_code or node.country_code,
                 institutions=old.institutions + tuple(i for i in node.institutions if i not in old.institutions),
                 certificates=old.certificates + tuple(c for c in node.certificates if c.sha256 not in known),
+                emrex2=old.emrex2 or node.emrex2,
             )
     return list(merged.values())
 

@@ -8,8 +8,15 @@ from fastapi import APIRouter, Request, Response
 
 from ncp_contracts.signer import CertificateInfo, CertificateList, EmregEntry
 from ncp_runtime import ProblemError
+from ncp_signer.api.jwks import emrex2_properties
 from ncp_signer.deps import Caller, State
-from ncp_signer.domain.signing import DocumentRejected, SelfCheckFailed, SignedDocument, sign_document
+from ncp_signer.domain.signing import (
+    DocumentRejected,
+    SelfCheckFailed,
+    SignedDocument,
+    schema_version,
+    sign_document,
+)
 from ncp_signer.errors import rejected, signing_unavailable
 from ncp_signer.observability import count_signature
 
@@ -37,8 +44,13 @@ async def _read_body(request: Request, limit: int) -> bytes:
     "/sign",
     responses={200: {"content": {"application/xml": {}}, "description": "the signed ELMO bytes"}},
 )
-async def sign(request: Request, state: State, caller: Caller) -> Response:
-    """Sign an unsigned ELMO 1.7.0 document (the body, application/xml); answer the signed bytes."""
+async def sign(request: Request, state: State, caller: Caller, version: str = "1.7.0") -> Response:
+    """Sign an unsigned ELMO document (the body, application/xml) valid against `version`'s XSD
+    (1.7.0 or 2.0.0); answer the signed bytes."""
+    try:
+        elmo_version = schema_version(version)
+    except DocumentRejected as exc:
+        raise rejected(exc) from None
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in XML_TYPES and not media_type.endswith("+xml"):
         raise ProblemError(415, "unsupported_media_type", "send the ELMO document as application/xml")
@@ -53,7 +65,7 @@ async def sign(request: Request, state: State, caller: Caller) -> Response:
 
     def work() -> SignedDocument:
         timing["started"] = time.perf_counter()
-        return sign_document(body, key, max_bytes=settings.max_document_bytes)
+        return sign_document(body, key, max_bytes=settings.max_document_bytes, version=elmo_version)
 
     try:
         signed = await asyncio.get_running_loop().run_in_executor(state.executor, work)
@@ -91,7 +103,7 @@ async def certificates(state: State, _: Caller) -> CertificateList:
     ])
 
 
-@router.get("/emreg-entry")
+@router.get("/emreg-entry", response_model_exclude_none=True)
 async def emreg_entry(state: State, _: Caller) -> EmregEntry:
     """The EMREG `emps` entry for this node, to hand to the registry operator."""
     settings = state.settings
@@ -108,4 +120,5 @@ async def emreg_entry(state: State, _: Caller) -> EmregEntry:
     return EmregEntry(
         url=settings.emreg_url or "", acronym=settings.emreg_acronym or "",
         country_code=settings.emreg_country_code or "", institutions=settings.emreg_institutions, pub_key=pem,
+        **emrex2_properties(state),
     )

@@ -1,4 +1,4 @@
-"""The EMREX signing profile: enveloped XMLDSig over an ELMO 1.7.0 document (emrex.md, Part A).
+"""The EMREX signing profile: enveloped XMLDSig over an ELMO 1.7.0 or 2.0.0 document (emrex.md, Part A).
 
 One Reference URI="" with the enveloped-signature then inclusive C14N 1.0 transforms, SHA-256
 digest, C14N 1.0 SignedInfo, RSA-SHA256 (ECDSA-SHA256 for P-256 keys), the signing certificate in
@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
-from emrex_elmo import DSIG_NS, ELMO_NS, bundled_schema, dsig, parse_xml, schema_issues, verify
+from emrex_elmo import DSIG_NS, ELMO_NS, SCHEMA_VERSIONS, bundled_schema, dsig, parse_xml, schema_issues, verify
 from emrex_elmo.errors import ElmoError
+from emrex_elmo.schema import SchemaVersion
 from ncp_signer.domain.keys import SigningKey, signature_method
 
 XML_NS_ATTR = "{http://www.w3.org/XML/1998/namespace}"
@@ -37,7 +38,8 @@ _schema_lock = threading.Lock()
 def warm_up() -> None:
     """Prepare the calling worker thread: compile the XSD and build the parser once, serialized."""
     with _schema_lock:
-        bundled_schema("1.7.0")
+        for version in SCHEMA_VERSIONS:
+            bundled_schema(version)
         parse_xml(b"<warm-up/>")
 
 
@@ -63,8 +65,17 @@ class SignedDocument:
     key_id: str
 
 
-def prepare(xml: bytes, *, max_bytes: int) -> etree._Element:
-    """Parse (hardened), check the namespace, refuse signed documents, validate against ELMO 1.7.0."""
+def schema_version(requested: str) -> SchemaVersion:
+    """The bundled XSD a caller asked for; any other version is refused, never guessed (emrex2.md)."""
+    for version in SCHEMA_VERSIONS:
+        if requested == version:
+            return version
+    raise DocumentRejected(400, "unsupported_version",
+                           f"ELMO version {requested[:20]!r} is not supported; use one of {', '.join(SCHEMA_VERSIONS)}")
+
+
+def prepare(xml: bytes, *, max_bytes: int, version: SchemaVersion = "1.7.0") -> etree._Element:
+    """Parse (hardened), check the namespace, refuse signed documents, validate against the ELMO XSD."""
     try:
         root = parse_xml(xml, max_bytes=max_bytes)
     except ElmoError as exc:
@@ -74,7 +85,7 @@ def prepare(xml: bytes, *, max_bytes: int) -> etree._Element:
         namespace = etree.QName(root).namespace
         raise DocumentRejected(
             422, "wrong_namespace",
-            f"the root element must be <elmo> in {ELMO_NS} (ELMO 1.7.0), not "
+            f"the root element must be <elmo> in {ELMO_NS} (ELMO {version}), not "
             f"<{etree.QName(root).localname}> in {namespace or 'no namespace'}",
         )
     if root.getprevious() is not None or root.getnext() is not None:
@@ -85,11 +96,11 @@ def prepare(xml: bytes, *, max_bytes: int) -> etree._Element:
     if next(root.iter(f"{{{DSIG_NS}}}Signature"), None) is not None:
         raise DocumentRejected(409, "already_signed", "the document already contains a ds:Signature")
     with _schema_lock:
-        schema = bundled_schema("1.7.0")
-    issues = schema_issues(root, "1.7.0", schema=schema)
+        schema = bundled_schema(version)
+    issues = schema_issues(root, version, schema=schema)
     if issues:
         raise DocumentRejected(422, "schema_invalid",
-                               f"not valid against ELMO 1.7.0: {issues[0]}"
+                               f"not valid against ELMO {version}: {issues[0]}"
                                + (f" (+{len(issues) - 1} more)" if len(issues) > 1 else ""), issues)
     return root
 
@@ -152,9 +163,10 @@ def sign_element(root: etree._Element, key: SigningKey) -> bytes:
     return XML_DECLARATION + document[:end] + signature_xml + document[end:]
 
 
-def sign_document(xml: bytes, key: SigningKey, *, max_bytes: int) -> SignedDocument:
+def sign_document(xml: bytes, key: SigningKey, *, max_bytes: int,
+                  version: SchemaVersion = "1.7.0") -> SignedDocument:
     """Check, sign, serialize once, verify those bytes with the certificate, return them untouched."""
-    root = prepare(xml, max_bytes=max_bytes)
+    root = prepare(xml, max_bytes=max_bytes, version=version)
     try:
         signed = sign_element(root, key)
     except etree.C14NError:
