@@ -168,7 +168,7 @@ async def world(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator
     (tmp_path / "clients.json").write_text(json.dumps(clients))
     registry_settings = RegistrySettings(
         env="test", source=str(tmp_path / "emreg.json"), clients_source=str(tmp_path / "clients.json"),
-        clients_allow_http_loopback=True, database_url=f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}",
+        clients_allow_http_loopback=True, dev_mode=True, database_url=f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}",
         caller_tokens_path=tmp_path / "tokens", run_refresher=False, log_level="WARNING")
     auth = bearer(tokens["gateway"])
     async with (asgi_client(signer_app(main_settings), "http://signer", headers=auth, timeout=30) as signer_http,

@@ -241,8 +241,8 @@ def test_loopback_http_is_refused_outside_development(tmp_path, kit):
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="development only"):
-        kit.make_settings(tmp_path, "https://emreg.example/emreg.json", None, env="prod",
+        kit.make_settings(tmp_path, "https://emreg.example/emreg.json", None, env="prod", dev_mode=False,
                           clients_allow_http_loopback=True)
-    with pytest.raises(ValidationError, match="development only"):
-        kit.make_settings(tmp_path, "https://emreg.example/emreg.json", None, env="prod",
+    with pytest.raises(ValidationError, match="must be https"):
+        kit.make_settings(tmp_path, "https://emreg.example/emreg.json", None, env="prod", dev_mode=False,
                           clients_source=str(tmp_path / "clients.json"))

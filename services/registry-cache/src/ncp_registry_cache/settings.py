@@ -47,8 +47,8 @@ class Settings(ServiceSettings):
 
     @model_validator(mode="after")
     def _check_sources(self) -> "Settings":
-        if self.clients_allow_http_loopback and self.env not in {"dev", "test"}:
-            raise ValueError(f"http client URLs on loopback are for development only (env={self.env})")
+        if self.clients_allow_http_loopback and not self.dev_mode:
+            raise ValueError("http client URLs on loopback are for development only (NCP_REGISTRY_DEV_MODE is off)")
         for value in (self.source, self.ewp_source, self.clients_source):
             if value is None:
                 continue
