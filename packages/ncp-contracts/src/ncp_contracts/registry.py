@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from ._http import send
 from .errors import RequestRejected
+from .text import RequestModel
 
 
 class EmpEntry(BaseModel):
@@ -25,7 +26,7 @@ class EmpList(BaseModel):
     age_seconds: float | None = None
 
 
-class VerifyRequest(BaseModel):
+class VerifyRequest(RequestModel):
     node_url: str
     xml: str | None = None
     elmo: str | None = None  # the base64(gzip) wire value

@@ -13,9 +13,10 @@ from .problems import (
 )
 from .settings import ServiceSettings
 from .state import from_state
+from .url_text import Utf8UrlMiddleware
 
 __all__ = [
     "PROBLEM_JSON", "CallerTokens", "Problem", "ProblemError", "ReadyCheck", "RequestIdMiddleware",
-    "ServiceSettings", "bearer_caller", "configure_logging", "from_state", "health_router",
+    "ServiceSettings", "Utf8UrlMiddleware", "bearer_caller", "configure_logging", "from_state", "health_router",
     "install_problem_handlers", "problem_response", "read_secret",
 ]

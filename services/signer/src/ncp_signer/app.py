@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from ncp_runtime import (
     CallerTokens,
     RequestIdMiddleware,
+    Utf8UrlMiddleware,
     configure_logging,
     health_router,
     install_problem_handlers,
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="NCP signer", version="0.1.0", lifespan=lifespan)
     install_problem_handlers(app)
+    app.add_middleware(Utf8UrlMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router(ready))
     app.include_router(router)
