@@ -4,6 +4,7 @@ from .auth import CallerTokens, bearer_caller, read_secret
 from .health import ReadyCheck, health_router
 from .logging import configure as configure_logging
 from .middleware import RequestIdMiddleware
+from .openapi import bearer_scheme, install_openapi, problem, problems
 from .problems import (
     PROBLEM_JSON,
     Problem,
@@ -16,7 +17,23 @@ from .state import from_state
 from .url_text import Utf8UrlMiddleware
 
 __all__ = [
-    "PROBLEM_JSON", "CallerTokens", "Problem", "ProblemError", "ReadyCheck", "RequestIdMiddleware",
-    "ServiceSettings", "Utf8UrlMiddleware", "bearer_caller", "configure_logging", "from_state", "health_router",
-    "install_problem_handlers", "problem_response", "read_secret",
+    "PROBLEM_JSON",
+    "CallerTokens",
+    "Problem",
+    "ProblemError",
+    "ReadyCheck",
+    "RequestIdMiddleware",
+    "ServiceSettings",
+    "Utf8UrlMiddleware",
+    "bearer_caller",
+    "bearer_scheme",
+    "configure_logging",
+    "from_state",
+    "health_router",
+    "install_openapi",
+    "install_problem_handlers",
+    "problem",
+    "problem_response",
+    "problems",
+    "read_secret",
 ]

@@ -8,7 +8,14 @@ import anyio
 import httpx
 from fastapi import FastAPI, Request
 
-from ncp_runtime import CallerTokens, RequestIdMiddleware, Utf8UrlMiddleware, configure_logging, health_router
+from ncp_runtime import (
+    CallerTokens,
+    RequestIdMiddleware,
+    Utf8UrlMiddleware,
+    configure_logging,
+    health_router,
+    install_openapi,
+)
 
 from .adapters.db import create_engine, migrate
 from .adapters.sources import Source, make_source
@@ -74,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Utf8UrlMiddleware)
     app.add_middleware(RequestIdMiddleware)
     register_error_handlers(app)
+    install_openapi(app)
     app.include_router(health_router(_ready))
     app.include_router(emps.router)
     app.include_router(verify.router)

@@ -13,6 +13,7 @@ from ncp_runtime import (
     bearer_caller,
     configure_logging,
     health_router,
+    install_openapi,
     install_problem_handlers,
 )
 
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="ncp-sis-adapter", version="0.1.0", lifespan=lifespan)
     install_problem_handlers(app)
+    install_openapi(app)
     install_error_handler(app)
     app.add_middleware(Utf8UrlMiddleware)
     app.add_middleware(RequestIdMiddleware)

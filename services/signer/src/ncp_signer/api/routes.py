@@ -4,18 +4,22 @@ import asyncio
 import logging
 import time
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request, Response, Security
 
 from ncp_contracts.signer import CertificateInfo, CertificateList, EmregEntry
-from ncp_runtime import ProblemError
+from ncp_runtime import ProblemError, bearer_scheme, problem, problems
 from ncp_signer.deps import Caller, State
 from ncp_signer.domain.signing import DocumentRejected, SelfCheckFailed, SignedDocument, sign_document
 from ncp_signer.errors import rejected, signing_unavailable
 
-router = APIRouter(prefix="/v1", tags=["signer"])
+# Security(bearer_scheme) documents the bearer token that `Caller` checks on every route.
+router = APIRouter(prefix="/v1", tags=["signer"], dependencies=[Security(bearer_scheme)])
 log = logging.getLogger("ncp_signer.sign")
 
 XML_TYPES = ("application/xml", "text/xml")
+_XML_BODY = {"schema": {"type": "string", "description": "an unsigned ELMO 1.7.0 document, UTF-8"}}
+_UNAVAILABLE = problem("no usable signing key (missing, expired, or the HSM is unreachable)",
+                       headers={"Retry-After": "seconds to wait before trying again"})
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -34,7 +38,21 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 @router.post(
     "/sign",
-    responses={200: {"content": {"application/xml": {}}, "description": "the signed ELMO bytes"}},
+    # The body is read raw (FastAPI would parse a declared model as JSON), so it is declared here.
+    openapi_extra={"requestBody": {"required": True, "content": {"application/xml": _XML_BODY,
+                                                                "text/xml": _XML_BODY}}},
+    response_class=Response,
+    responses={
+        200: {"content": {"application/xml": {"schema": {"type": "string"}}}, "description": "the signed ELMO bytes",
+              "headers": {"X-Signer-Key-Id": {"description": "the key that signed", "schema": {"type": "string"}},
+                          "X-Content-SHA256": {"description": "SHA-256 of the signed bytes (hex)",
+                                               "schema": {"type": "string"}}}},
+        **problems({400: "not well-formed XML, or not UTF-8", 409: "the document is already signed",
+                    413: "the document is larger than the limit", 415: "the body is not application/xml",
+                    422: "not an ELMO 1.7.0 document (namespace, schema) or not canonicalizable",
+                    500: "an unexpected error, or the signature did not verify (nothing was signed)"}),
+        503: _UNAVAILABLE,
+    },
 )
 async def sign(request: Request, state: State, caller: Caller) -> Response:
     """Sign an unsigned ELMO 1.7.0 document (the body, application/xml); answer the signed bytes."""
@@ -89,7 +107,9 @@ async def certificates(state: State, _: Caller) -> CertificateList:
     ])
 
 
-@router.get("/emreg-entry")
+@router.get("/emreg-entry", responses={
+    **problems({404: "this node's EMREG entry is not configured"}), 503: _UNAVAILABLE,
+})
 async def emreg_entry(state: State, _: Caller) -> EmregEntry:
     """The EMREG `emps` entry for this node, to hand to the registry operator."""
     settings = state.settings
