@@ -7,22 +7,25 @@ import pytest
 NODE = "https://emp.csc.example.fi/ncp_entry"
 
 BODIES = [
-    pytest.param(b'{"node_url": "' + NODE.encode() + b'", "xml": "<elmo>\\ud800</elmo>"}', id="xml-escape"),
-    pytest.param(b'{"node_url": "' + NODE.encode() + b'", "xml": "<elmo>\xed\xa0\x80</elmo>"}', id="xml-cesu8"),
-    pytest.param(b'{"node_url": "' + NODE.encode() + b'", "xml": "\\udfff"}', id="xml-low-surrogate"),
-    pytest.param(b'{"node_url": "' + NODE.encode() + b'", "elmo": "H4sI\\ud800"}', id="elmo"),
-    pytest.param(b'{"node_url": "https://emp.csc.example.fi/\\ud800", "xml": "<a/>"}', id="node_url"),
-    pytest.param(b'{"node_url": "' + NODE.encode() + b'", "xml": "<a/>", "\\ud800": true}', id="extra-key"),
+    pytest.param(b'{"node_url": "' + NODE.encode() + b'", "xml": "<elmo>\\ud800</elmo>"}', "bad_xml", id="xml-escape"),
+    pytest.param(b'{"node_url": "' + NODE.encode() + b'", "xml": "<elmo>\xed\xa0\x80</elmo>"}', "bad_xml",
+                 id="xml-cesu8"),
+    pytest.param(b'{"node_url": "' + NODE.encode() + b'", "xml": "\\udfff"}', "bad_xml", id="xml-low-surrogate"),
+    pytest.param(b'{"node_url": "' + NODE.encode() + b'", "elmo": "H4sI\\ud800"}', "bad_wire_value", id="elmo"),
+    pytest.param(b'{"node_url": "https://emp.csc.example.fi/\\ud800", "xml": "<a/>"}', "invalid_request",
+                 id="node_url"),
+    pytest.param(b'{"node_url": "' + NODE.encode() + b'", "xml": "<a/>", "\\ud800": true}', "invalid_request",
+                 id="extra-key"),
 ]
 
 
-@pytest.mark.parametrize("body", BODIES)
-async def test_unencodable_text_in_verify_is_a_400_problem(service, body: bytes):
+@pytest.mark.parametrize(("body", "code"), BODIES)
+async def test_unencodable_text_in_verify_is_a_400_problem(service, body: bytes, code: str):
     await service.refresh()
     r = await service.client.post("/v1/verify", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 400, r.text
     assert r.headers["content-type"] == "application/problem+json"
-    assert r.json()["code"] == "invalid_request"
+    assert r.json()["code"] == code
     assert "surrogate" in r.json()["detail"]
     json.loads(r.content.decode("utf-8"))  # the answer itself is valid UTF-8 JSON
 

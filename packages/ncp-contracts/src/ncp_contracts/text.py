@@ -9,8 +9,12 @@ import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, model_validator
+from pydantic_core import PydanticCustomError
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+UNENCODABLE_TEXT = "unencodable_text"
+"""The pydantic error type of text that cannot be encoded; its context names the field (`identity.learner_id`)."""
+_MESSAGE = "text holds a lone UTF-16 surrogate and cannot be encoded as UTF-8"
 
 
 def unencodable(value: str) -> bool:
@@ -20,7 +24,7 @@ def unencodable(value: str) -> bool:
 
 def _encodable(value: str) -> str:
     if unencodable(value):
-        raise ValueError("text holds a lone UTF-16 surrogate and cannot be encoded as UTF-8")
+        raise ValueError(_MESSAGE)
     return value
 
 
@@ -56,5 +60,6 @@ class RequestModel(BaseModel):
     def _refuse_unencodable(cls, data: Any) -> Any:
         where = _first_unencodable(data, "")
         if where is not None:
-            raise ValueError(f"{where}: text holds a lone UTF-16 surrogate and cannot be encoded as UTF-8")
+            # A typed error, so a service can name the field in its own vocabulary (e.g. `bad_xml` for `xml`).
+            raise PydanticCustomError(UNENCODABLE_TEXT, "{field}: " + _MESSAGE, {"field": where})
         return data

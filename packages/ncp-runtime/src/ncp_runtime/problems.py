@@ -68,9 +68,17 @@ def problem_response(
     return ProblemJSONResponse(body, status_code=status, headers=headers)
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+# The pydantic error type of ncp_contracts.text.RequestModel (this package does not import the contracts).
+_UNENCODABLE_TEXT = "unencodable_text"
+
+
+def install_problem_handlers(app: FastAPI, *, text_codes: Mapping[str, str] | None = None) -> None:
     """Every error an app answers becomes problem+json; unexpected ones are logged once, with their
-    error id and request id, and answered with the same error id."""
+    error id and request id, and answered with the same error id.
+
+    `text_codes` names the problem code for unencodable text in a given body field (`{"xml": "bad_xml"}`);
+    elsewhere it is `invalid_request`, like any other malformed request.
+    """
 
     async def on_problem(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
@@ -91,6 +99,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         detail = f"{'.'.join(first['loc'])}: {first['msg']}"
+        raw = exc.errors()
+        if text_codes and len(raw) == 1 and raw[0].get("type") == _UNENCODABLE_TEXT:
+            code = text_codes.get(str(raw[0].get("ctx", {}).get("field")))
+            if code is not None:
+                return problem_response(400, code, str(raw[0].get("msg")), extra={"errors": errors})
         return problem_response(400, "invalid_request", detail, extra={"errors": errors})
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
