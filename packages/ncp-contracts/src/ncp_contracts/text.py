@@ -6,9 +6,9 @@ HTTP client, a log line). Such text is refused where it enters, with the field n
 """
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, model_validator
+from pydantic import BaseModel, model_validator
 from pydantic_core import PydanticCustomError
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -20,16 +20,6 @@ _MESSAGE = "text holds a lone UTF-16 surrogate and cannot be encoded as UTF-8"
 def unencodable(value: str) -> bool:
     """Whether `value` holds a lone surrogate (a str that cannot be encoded as UTF-8)."""
     return _SURROGATE.search(value) is not None
-
-
-def _encodable(value: str) -> str:
-    if unencodable(value):
-        raise ValueError(_MESSAGE)
-    return value
-
-
-Text = Annotated[str, AfterValidator(_encodable)]
-"""A `str` field that refuses lone surrogates."""
 
 
 def _first_unencodable(value: Any, path: str) -> str | None:
