@@ -73,7 +73,7 @@ async def test_partial_failure_returns_results_and_a_warning_per_failed_institut
     assert len(outcome.reports) == 1
     assert {(w.institution, w.code) for w in outcome.warnings} == {
         ("slow.example.fi", "timeout"), ("down.example.fi", "unavailable"), ("bad.example.fi", "bad_data"),
-        ("bug.example.fi", "unavailable"),
+        ("bug.example.fi", "internal_error"),
     }
     assert not outcome.unknown
     assert outcome.failed == 4

@@ -274,6 +274,38 @@ async def test_api_answer_with_rest_institutions(fake_sis, tmp_path: Path, token
     assert "HTTP 503" in answer.warnings[0].message
 
 
+async def fussy_sis(request: Request) -> Response:
+    if request.query_params.get("studentNumber") == "down":
+        return Response(b"", status_code=502)
+    return JSONResponse({"error": "malformed student number"}, status_code=400)
+
+
+def _rest_institution(base_url: str) -> Institution:
+    config = rest_config(base_url, mode="fussy").model_copy(update={"lookup": {"learner_id": "studentNumber"}})
+    issuer = build_issuer(schac="fussy.example.fi", titles={"en": "Fussy"}, url="https://fussy.example.fi/")
+    return Institution(schac="fussy.example.fi", source=RestSource(config, issuer, timeout=1.0,
+                                                                   institution="fussy.example.fi"),
+                       matching=["learner_id"], timeout_seconds=1.0, breaker=CircuitBreaker(3, 60))
+
+
+async def test_a_4xx_from_a_sis_does_not_count_but_a_5xx_does():
+    app = Starlette(routes=[Route("/fussy/students", fussy_sis)])
+    with serve_on_loopback(app, lifespan="off") as url:
+        institution = _rest_institution(url)
+        try:
+            for _ in range(5):
+                outcome = await query_institutions([institution], LearnerIdentity(learner_id="odd value"),
+                                                   QueryOptions())
+                assert [w.code for w in outcome.warnings] == ["unavailable"]
+                assert "HTTP 400" in outcome.warnings[0].message
+            assert institution.breaker.state == "closed"
+            for _ in range(3):
+                await query_institutions([institution], LearnerIdentity(learner_id="down"), QueryOptions())
+            assert institution.breaker.state == "open"
+        finally:
+            await institution.source.aclose()
+
+
 def _toml(row: dict[str, object]) -> str:
     # Just enough TOML for the test: JSON values are valid TOML inline values for strings and numbers.
     def value(v: object) -> str:

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from ._http import send
 from .errors import RequestRejected
+from .text import RequestModel
 
 
 class EmpEntry(BaseModel):
@@ -34,7 +35,7 @@ class EmpList(BaseModel):
     age_seconds: float | None = None
 
 
-class VerifyRequest(BaseModel):
+class VerifyRequest(RequestModel):
     """SHA-1 acceptance is the registry-cache's configuration (NCP_REGISTRY_ALLOW_SHA1), not a field here:
     an `allow_sha1` sent by an older client is ignored, so it can never lower the server's bar."""
 

@@ -7,8 +7,10 @@ from pydantic import BaseModel, Field
 
 from emrex_elmo import Learner, Report
 
+from .text import RequestModel
 
-class LearnerIdentity(BaseModel):
+
+class LearnerIdentity(RequestModel):
     """What login established about the learner; any subset may be present."""
 
     national_id: str | None = None
@@ -20,11 +22,11 @@ class LearnerIdentity(BaseModel):
     subject: str | None = None
 
 
-class QueryOptions(BaseModel):
+class QueryOptions(RequestModel):
     include_not_passed: bool = True
 
 
-class ResultsQuery(BaseModel):
+class ResultsQuery(RequestModel):
     tenant: str = "default"
     identity: LearnerIdentity
     options: QueryOptions = Field(default_factory=QueryOptions)
@@ -32,7 +34,7 @@ class ResultsQuery(BaseModel):
 
 class InstitutionWarning(BaseModel):
     institution: str  # SCHAC code
-    code: Literal["timeout", "unavailable", "bad_data", "circuit_open", "not_found"]
+    code: Literal["timeout", "unavailable", "bad_data", "circuit_open", "not_found", "internal_error"]
     message: str
 
 

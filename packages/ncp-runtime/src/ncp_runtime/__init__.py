@@ -5,6 +5,7 @@ from .health import ReadyCheck, health_router
 from .logging import configure as configure_logging
 from .metrics import Metrics, app_metrics, install_observability
 from .middleware import RequestIdMiddleware
+from .openapi import bearer_scheme, install_openapi, problem, problems
 from .problems import (
     PROBLEM_JSON,
     Problem,
@@ -15,9 +16,30 @@ from .problems import (
 from .settings import ServiceSettings
 from .state import from_state
 from .tracing import configure_tracing
+from .url_text import Utf8UrlMiddleware
 
 __all__ = [
-    "PROBLEM_JSON", "CallerTokens", "Metrics", "Problem", "ProblemError", "ReadyCheck", "RequestIdMiddleware",
-    "ServiceSettings", "app_metrics", "bearer_caller", "configure_logging", "configure_tracing", "from_state",
-    "health_router", "install_observability", "install_problem_handlers", "problem_response", "read_secret",
+    "PROBLEM_JSON",
+    "CallerTokens",
+    "Metrics",
+    "Problem",
+    "ProblemError",
+    "ReadyCheck",
+    "RequestIdMiddleware",
+    "ServiceSettings",
+    "Utf8UrlMiddleware",
+    "app_metrics",
+    "bearer_caller",
+    "bearer_scheme",
+    "configure_logging",
+    "configure_tracing",
+    "from_state",
+    "health_router",
+    "install_observability",
+    "install_openapi",
+    "install_problem_handlers",
+    "problem",
+    "problem_response",
+    "problems",
+    "read_secret",
 ]

@@ -7,9 +7,12 @@ it) or a file of `caller=token` lines. Tokens are compared in constant time and 
 import hmac
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Request, Security
+from fastapi.security import HTTPAuthorizationCredentials
 
+from .openapi import bearer_scheme
 from .problems import ProblemError
 
 
@@ -55,7 +58,10 @@ def bearer_caller(
     Missing or unknown credentials answer 401; a known caller outside `allowed` answers 403.
     """
 
-    async def dependency(request: Request) -> str:
+    async def dependency(
+        request: Request, _documented: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)] = None,
+    ) -> str:
+        # `_documented` puts the bearer scheme in the OpenAPI document; the header is checked below.
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():

@@ -16,7 +16,11 @@ def health_router(ready: ReadyCheck) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz")
+    @router.get("/readyz", responses={503: {
+        "description": "not ready: the details say what is missing",
+        "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"const": "not_ready"}},
+                                                    "required": ["status"]}}},
+    }})
     async def readyz(request: Request) -> JSONResponse:
         ok, details = await ready(request)
         return JSONResponse(

@@ -3,13 +3,31 @@
 import json
 import logging
 import sys
+import traceback
 from datetime import UTC, datetime
 from typing import Any
 
-from .context import request_id
+from .context import logged_error_id, request_id
 from .tracing import current_trace_ids
 
 _RESERVED = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+def stack_of(exc: BaseException) -> list[str]:
+    """Where `exc` (and each exception it was raised from) happened: types and frames, never messages,
+    because messages quote values (a KeyError names the identifier it did not find)."""
+    lines: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if lines:
+            lines.append("raised while handling:" if current is exc.__context__ else "caused by:")
+        lines.append(type(current).__qualname__)
+        lines.extend(f'  File "{f.filename}", line {f.lineno}, in {f.name}' for f in
+                     traceback.extract_tb(current.__traceback__))
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return lines
 
 
 class JsonFormatter(logging.Formatter):
@@ -31,14 +49,27 @@ class JsonFormatter(logging.Formatter):
             line["trace_id"], line["span_id"] = ids
         # Structured fields passed with extra={...}; callers must not pass personal data.
         line.update({k: v for k, v in record.__dict__.items() if k not in _RESERVED})
-        if record.exc_info and record.exc_info[0] is not None:
-            line["exc_type"] = record.exc_info[0].__name__
-        return json.dumps(line, default=str, ensure_ascii=False)
+        if record.exc_info and record.exc_info[1] is not None:
+            line["exc_type"] = type(record.exc_info[1]).__name__
+            line["traceback"] = stack_of(record.exc_info[1])
+        # A lone surrogate in a value becomes its JSON escape instead of breaking the write to the stream.
+        return json.dumps(line, default=str, ensure_ascii=False).encode("utf-8", "backslashreplace").decode()
+
+
+class _AlreadyLogged(logging.Filter):
+    """Drops the server's own report of an error that our middleware already logged with its ids
+    (Starlette re-raises after answering, so uvicorn logs it again without them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (record.name.startswith("uvicorn") and exc is not None
+                    and logged_error_id(exc) is not None)
 
 
 def configure(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(service))
+    handler.addFilter(_AlreadyLogged())
     root = logging.getLogger()
     for old in list(root.handlers):
         if isinstance(old.formatter, JsonFormatter):

@@ -1,13 +1,17 @@
-"""A pure ASGI middleware that gives each request an id (taken from X-Request-ID when sane)."""
+"""A pure ASGI middleware that gives each request an id (taken from X-Request-ID when sane) and logs an
+unhandled error once, with that id, an error id and the traceback, while the id is still current."""
 
+import logging
 import re
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .context import request_id
+from .context import REQUEST_ID_SCOPE_KEY, logged_error_id, mark_logged, request_id
+from .problems import new_error_id
 
 _SAFE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+log = logging.getLogger("ncp.errors")
 
 
 class RequestIdMiddleware:
@@ -20,6 +24,7 @@ class RequestIdMiddleware:
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         rid = incoming if _SAFE.match(incoming) else uuid.uuid4().hex
+        scope[REQUEST_ID_SCOPE_KEY] = rid
         token = request_id.set(rid)
 
         async def send_with_id(message: Message) -> None:
@@ -29,5 +34,14 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if logged_error_id(exc) is None:
+                error_id = new_error_id()
+                # The path only: query strings and bodies may carry personal data; the traceback has no values.
+                log.error("unhandled error", exc_info=exc, extra={
+                    "error_id": error_id, "method": scope.get("method"), "path": scope.get("path"),
+                })
+                mark_logged(exc, error_id)
+            raise  # to the app's error handler, which answers 500 with the same error id
         finally:
             request_id.reset(token)

@@ -1,6 +1,7 @@
 """Shared test helpers for the NCP workspace (dev only; no service imports this at run time)."""
 
 from .asgi import asgi_client
+from .conformance import conformance_schema, error_media_types, secured_operations
 from .elmo import WHEN, course, golden_elmo, institution, learner, make_elmo, numbered_courses
 from .pki import dev_ca, sign_enveloped, signing_key, write_key_files
 from .reference import reference_dir, required_reference_dir, samples_dir
@@ -11,8 +12,10 @@ __all__ = [
     "WHEN",
     "asgi_client",
     "bearer",
+    "conformance_schema",
     "course",
     "dev_ca",
+    "error_media_types",
     "free_port",
     "golden_elmo",
     "institution",
@@ -22,6 +25,7 @@ __all__ = [
     "reference_dir",
     "required_reference_dir",
     "samples_dir",
+    "secured_operations",
     "serve_on_loopback",
     "sign_enveloped",
     "signing_key",

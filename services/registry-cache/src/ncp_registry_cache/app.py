@@ -8,7 +8,15 @@ import anyio
 import httpx
 from fastapi import FastAPI, Request
 
-from ncp_runtime import CallerTokens, RequestIdMiddleware, configure_logging, health_router, install_observability
+from ncp_runtime import (
+    CallerTokens,
+    RequestIdMiddleware,
+    Utf8UrlMiddleware,
+    configure_logging,
+    health_router,
+    install_observability,
+    install_openapi,
+)
 
 from .adapters.db import create_engine, migrate
 from .adapters.sources import Source, make_source
@@ -79,8 +87,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="ncp-registry-cache", version="0.1.0", lifespan=lifespan)
     # A document travels as JSON-escaped XML or base64, both larger than the document itself.
     app.add_middleware(BodyLimitMiddleware, max_bytes=2 * settings.max_document_bytes + 64 * 1024)
+    app.add_middleware(Utf8UrlMiddleware)
     app.add_middleware(RequestIdMiddleware)
     register_error_handlers(app)
+    install_openapi(app)
     app.include_router(health_router(_ready))
     app.include_router(emps.router)
     app.include_router(verify.router)

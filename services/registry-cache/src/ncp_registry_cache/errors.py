@@ -15,7 +15,9 @@ log = logging.getLogger("ncp_registry_cache.errors")
 
 
 def register_error_handlers(app: FastAPI) -> None:
-    install_problem_handlers(app)
+    # Text that cannot be encoded is refused at the edge (ncp_contracts.text); in a document field it is
+    # reported like any other unusable document.
+    install_problem_handlers(app, text_codes={"xml": "bad_xml", "elmo": "bad_wire_value"})
 
     async def on_unusable(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DocumentUnusable)

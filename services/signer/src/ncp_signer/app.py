@@ -15,8 +15,10 @@ from fastapi import FastAPI, Request
 from ncp_runtime import (
     CallerTokens,
     RequestIdMiddleware,
+    Utf8UrlMiddleware,
     configure_logging,
     health_router,
+    install_openapi,
     install_problem_handlers,
 )
 from ncp_signer.adapters.keyring import Keyring
@@ -114,6 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="NCP signer", version="0.1.0", lifespan=lifespan)
     install_problem_handlers(app)
+    install_openapi(app)
+    app.add_middleware(Utf8UrlMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router(ready))
     app.include_router(router)

@@ -9,9 +9,11 @@ from fastapi import Depends, FastAPI, Request
 from ncp_runtime import (
     CallerTokens,
     RequestIdMiddleware,
+    Utf8UrlMiddleware,
     bearer_caller,
     configure_logging,
     health_router,
+    install_openapi,
     install_problem_handlers,
 )
 
@@ -74,7 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="ncp-sis-adapter", version="0.1.0", lifespan=lifespan)
     install_problem_handlers(app)
+    install_openapi(app)
     install_error_handler(app)
+    app.add_middleware(Utf8UrlMiddleware)
     app.add_middleware(RequestIdMiddleware)
 
     def tokens(request: Request) -> CallerTokens:

@@ -4,14 +4,14 @@ from fastapi import APIRouter, Query, Response
 
 from ncp_contracts.registry import CertificateList, EmpEntry, EmpList
 from ncp_registry_cache.deps import ViewDep
-from ncp_runtime import ProblemError
+from ncp_runtime import ProblemError, problems
 
-from .views import emp_entry, freshness_headers, node_certificates, now, version_of
+from .views import NOT_LOADED, emp_entry, freshness_headers, node_certificates, now, version_of
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 
 
-@router.get("/emps")
+@router.get("/emps", responses=NOT_LOADED)
 async def list_emps(
     view: ViewDep, response: Response,
     country: Annotated[str | None, Query(max_length=8)] = None,
@@ -26,7 +26,7 @@ async def list_emps(
                    age_seconds=fresh.age_seconds)
 
 
-@router.get("/emps/lookup", responses={404: {"description": "no node has this URL or origin"}})
+@router.get("/emps/lookup", responses={**problems({404: "no node has this URL or origin"}), **NOT_LOADED})
 async def lookup_emp(view: ViewDep, response: Response,
                      url: Annotated[str, Query(min_length=1, max_length=2048)]) -> EmpEntry:
     assert view.index is not None
@@ -37,7 +37,9 @@ async def lookup_emp(view: ViewDep, response: Response,
     return emp_entry(node)
 
 
-@router.get("/certificates", responses={404: {"description": "no such node"}})
+@router.get("/certificates", responses={
+    **problems({400: "give exactly one of `url` and `acronym`", 404: "no such node"}), **NOT_LOADED,
+})
 async def get_certificates(
     view: ViewDep, response: Response,
     url: Annotated[str | None, Query(max_length=2048)] = None,

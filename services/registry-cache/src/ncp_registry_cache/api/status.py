@@ -7,7 +7,7 @@ from ncp_contracts.registry import RefreshOutcome, RefreshResult, RegistryStatus
 from ncp_registry_cache.adapters.sources import redact
 from ncp_registry_cache.deps import RefresherDep, caller_tokens
 from ncp_registry_cache.refresher import Refresher
-from ncp_runtime import ProblemError, bearer_caller
+from ncp_runtime import ProblemError, bearer_caller, problems
 
 from .views import now, version_of
 
@@ -62,7 +62,9 @@ def build_router(refresh_callers: set[str]) -> APIRouter:
     async def get_status(refresher: RefresherDep) -> RegistryStatus:
         return await current_status(refresher)
 
-    @router.post("/v1/refresh", responses={409: {"description": "another replica is refreshing right now"}})
+    @router.post("/v1/refresh", responses=problems({
+        401: "no bearer token, an unknown one, or no caller tokens configured on this service",
+        409: "another replica is refreshing right now", 503: "the registry database cannot be reached"}))
     async def refresh_registry(refresher: RefresherDep, _caller: admin) -> RefreshResult:
         outcomes = await refresher.refresh(force=True)
         if all(o.outcome == "skipped" for o in outcomes):

@@ -4,16 +4,18 @@ from fastapi import APIRouter, Response
 from ncp_contracts.registry import VerifyRequest, VerifyResult
 from ncp_registry_cache.deps import SettingsDep, ViewDep
 from ncp_registry_cache.domain.verification import document_bytes, verify_document
-from ncp_runtime import ProblemError
+from ncp_runtime import ProblemError, problems
 
-from .views import freshness_headers, issuer_summaries, learner_summary, now
+from .views import NOT_LOADED, freshness_headers, issuer_summaries, learner_summary, now
 
 router = APIRouter(prefix="/v1", tags=["verify"])
 
 
 @router.post("/verify", responses={
-    400: {"description": "bad XML, bad wire value, or neither/both given"},
-    422: {"description": "the node URL is not registered"},
+    **problems({400: "bad XML, bad wire value, neither or both given, or a malformed request",
+                413: "the request or the document is larger than the limit",
+                422: "the node URL is not registered"}),
+    **NOT_LOADED,
 })
 async def verify_elmo(body: VerifyRequest, view: ViewDep, settings: SettingsDep, response: Response) -> VerifyResult:
     """Does the document carry a valid signature by the node at `node_url` (its EMREG certificates)?"""

@@ -1,6 +1,7 @@
 """Domain objects to contract models, and the freshness headers every read carries."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import Response
 
@@ -14,6 +15,16 @@ from ncp_contracts.registry import (
 )
 from ncp_registry_cache.domain.emreg import Certificate, Node
 from ncp_registry_cache.refresher import Freshness, RegistryView
+from ncp_runtime import problem
+
+# Every read of the registry: no good copy loaded yet (a 404 would read as "unknown node").
+NOT_LOADED: dict[int | str, dict[str, Any]] = {503: problem("no good copy of the registry has been loaded yet",
+                           headers={"Retry-After": "seconds to wait before trying again"})}
+FRESHNESS_HEADERS = {
+    "Age": {"description": "seconds since a source last confirmed the copy", "schema": {"type": "string"}},
+    "X-Registry-Stale": {"description": "`true` when the copy is older than the stale limit",
+                         "schema": {"type": "string", "enum": ["true", "false"]}},
+}
 
 
 def now() -> datetime:

@@ -4,10 +4,10 @@ import asyncio
 import logging
 import time
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request, Response, Security
 
 from ncp_contracts.signer import CertificateInfo, CertificateList, EmregEntry
-from ncp_runtime import ProblemError
+from ncp_runtime import ProblemError, bearer_scheme, problem, problems
 from ncp_signer.api.jwks import emrex2_properties
 from ncp_signer.deps import Caller, State
 from ncp_signer.domain.signing import (
@@ -20,10 +20,14 @@ from ncp_signer.domain.signing import (
 from ncp_signer.errors import rejected, signing_unavailable
 from ncp_signer.observability import count_signature
 
-router = APIRouter(prefix="/v1", tags=["signer"])
+# Security(bearer_scheme) documents the bearer token that `Caller` checks on every route.
+router = APIRouter(prefix="/v1", tags=["signer"], dependencies=[Security(bearer_scheme)])
 log = logging.getLogger("ncp_signer.sign")
 
 XML_TYPES = ("application/xml", "text/xml")
+_XML_BODY = {"schema": {"type": "string", "description": "an unsigned ELMO 1.7.0 document, UTF-8"}}
+_UNAVAILABLE = problem("no usable signing key (missing, expired, or the HSM is unreachable)",
+                       headers={"Retry-After": "seconds to wait before trying again"})
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -42,7 +46,21 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 @router.post(
     "/sign",
-    responses={200: {"content": {"application/xml": {}}, "description": "the signed ELMO bytes"}},
+    # The body is read raw (FastAPI would parse a declared model as JSON), so it is declared here.
+    openapi_extra={"requestBody": {"required": True, "content": {"application/xml": _XML_BODY,
+                                                                "text/xml": _XML_BODY}}},
+    response_class=Response,
+    responses={
+        200: {"content": {"application/xml": {"schema": {"type": "string"}}}, "description": "the signed ELMO bytes",
+              "headers": {"X-Signer-Key-Id": {"description": "the key that signed", "schema": {"type": "string"}},
+                          "X-Content-SHA256": {"description": "SHA-256 of the signed bytes (hex)",
+                                               "schema": {"type": "string"}}}},
+        **problems({400: "not well-formed XML, or not UTF-8", 409: "the document is already signed",
+                    413: "the document is larger than the limit", 415: "the body is not application/xml",
+                    422: "not an ELMO 1.7.0 document (namespace, schema) or not canonicalizable",
+                    500: "an unexpected error, or the signature did not verify (nothing was signed)"}),
+        503: _UNAVAILABLE,
+    },
 )
 async def sign(request: Request, state: State, caller: Caller, version: str = "1.7.0") -> Response:
     """Sign an unsigned ELMO document (the body, application/xml) valid against `version`'s XSD
@@ -103,7 +121,9 @@ async def certificates(state: State, _: Caller) -> CertificateList:
     ])
 
 
-@router.get("/emreg-entry", response_model_exclude_none=True)
+@router.get("/emreg-entry", response_model_exclude_none=True, responses={
+    **problems({404: "this node's EMREG entry is not configured"}), 503: _UNAVAILABLE,
+})
 async def emreg_entry(state: State, _: Caller) -> EmregEntry:
     """The EMREG `emps` entry for this node, to hand to the registry operator."""
     settings = state.settings

@@ -4,7 +4,7 @@ import httpx
 
 from ncp_runtime import read_secret
 from ncp_sis_adapter.config import BasicAuthConfig, BearerAuthConfig
-from ncp_sis_adapter.domain.sources import SourceUnavailable
+from ncp_sis_adapter.domain.sources import SourceRejected, SourceUnavailable
 
 
 def make_auth(config: BearerAuthConfig | BasicAuthConfig | None) -> httpx.Auth | None:
@@ -31,13 +31,17 @@ def make_client(timeout: float, auth: httpx.Auth | None) -> httpx.AsyncClient:
 
 async def get(client: httpx.AsyncClient, url: str, params: dict[str, str], max_bytes: int) -> bytes | None:
     """The body of a GET (decoded, at most max_bytes); None for 404 (the learner is unknown there);
-    SourceUnavailable for anything else that fails."""
+    SourceRejected for another 4xx, SourceUnavailable for anything else that fails."""
     try:
         async with client.stream("GET", url, params=params) as response:
             if response.status_code == 404:
                 return None
-            if response.status_code in (401, 403):
+            if response.status_code in (401, 403):  # our credentials for this SIS: broken for every request
                 raise SourceUnavailable(f"the SIS refused our credentials (HTTP {response.status_code})")
+            # Another 4xx refuses this one request, whose values a caller chose: it must not count against the
+            # SIS's breaker (only 5xx, timeouts and transport errors do), or bad input could take it offline.
+            if 400 <= response.status_code < 500:
+                raise SourceRejected(f"the SIS refused the request (HTTP {response.status_code})")
             if response.status_code != 200:
                 raise SourceUnavailable(f"the SIS answered HTTP {response.status_code}")
             body = bytearray()

@@ -4,6 +4,7 @@ import time
 from fastapi import APIRouter, Response
 
 from ncp_contracts.sis import ResultsAnswer, ResultsQuery
+from ncp_runtime import problem, problems
 from ncp_sis_adapter.deps import TenantsDep
 from ncp_sis_adapter.domain.fanout import query_institutions
 from ncp_sis_adapter.domain.identity import identity_problems
@@ -13,7 +14,12 @@ router = APIRouter(prefix="/v1/results", tags=["results"])
 log = logging.getLogger("ncp_sis_adapter.api")
 
 
-@router.post("/query", response_model=ResultsAnswer, response_model_exclude_none=True)
+@router.post("/query", response_model=ResultsAnswer, response_model_exclude_none=True, responses={
+    **problems({404: "the tenant is not configured",
+                422: "the identifiers are unusable (none, empty, too long, control characters, wildcards)"}),
+    503: problem("no institution could answer, or none that answered had results while others failed: "
+                 "`warnings` in the problem say which"),
+})
 async def query_results(query: ResultsQuery, tenants: TenantsDep) -> Response:
     institutions = tenants.by_name.get(query.tenant)
     if institutions is None:

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -13,7 +14,7 @@ from .breaker import CircuitBreaker
 from .mapping import used_grading_schemes
 from .matching import first_match, lookup_keys
 from .records import IdentifierKind, RecordIssue, SourceAnswer
-from .sources import SisSource, SourceBadData, SourceError
+from .sources import SisSource, SourceBadData, SourceError, SourceRejected
 
 log = logging.getLogger("ncp_sis_adapter.fanout")
 
@@ -34,7 +35,7 @@ class Outcome:
     learner: Learner | None = None
     reports: list[Report] = field(default_factory=list)
     warnings: list[InstitutionWarning] = field(default_factory=list)
-    failed: int = 0  # institutions that could not answer (timeout, down, breaker open, unreadable)
+    failed: int = 0  # institutions that could not answer (timeout, down, breaker open, unreadable, our bug)
     answered: int = 0
 
     @property
@@ -117,17 +118,25 @@ async def _one(
         log.warning("institution answered unreadable data",
                     extra={"institution": schac, "field": exc.field, "reason": str(exc)})
         return None, InstitutionWarning(institution=schac, code="bad_data", message=str(exc))
+    except SourceRejected as exc:
+        breaker.release()  # the institution refused this request; that says nothing about its health
+        institution.observe("rejected", time.perf_counter() - started)
+        log.warning("institution refused the request", extra={"institution": schac, "reason": str(exc)})
+        return None, InstitutionWarning(institution=schac, code="unavailable", message=str(exc))
     except SourceError as exc:
         breaker.record_failure()
         institution.observe("unavailable", time.perf_counter() - started)
         log.warning("institution unavailable", extra={"institution": schac, "reason": str(exc)})
         return None, InstitutionWarning(institution=schac, code="unavailable", message=str(exc))
-    except Exception as exc:  # an adapter bug must cost one institution, never the whole answer
-        breaker.record_failure()
+    except Exception as exc:
+        # A bug on our side (or input that slipped past the edge): it costs this answer one institution, but
+        # is never charged to the institution's breaker, or a caller could take every institution offline.
+        breaker.release()
         institution.observe("error", time.perf_counter() - started)
-        log.error("institution adapter failed", extra={"institution": schac, "exc_type": type(exc).__name__})
-        return None, InstitutionWarning(institution=schac, code="unavailable",
-                                        message="the institution's adapter failed")
+        error_id = uuid.uuid4().hex[:12]
+        log.error("institution adapter failed", exc_info=exc, extra={"institution": schac, "error_id": error_id})
+        return None, InstitutionWarning(institution=schac, code="internal_error",
+                                        message=f"the institution's adapter failed (error id {error_id})")
     breaker.record_success()
     institution.observe("ok", time.perf_counter() - started)
     log.info("institution answered", extra={

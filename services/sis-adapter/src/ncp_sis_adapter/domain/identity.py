@@ -4,9 +4,10 @@ import re
 
 from ncp_contracts.sis_models import LearnerIdentity
 
-# Printable, no control characters, no wildcards that a careless SIS query could interpret.
-_IDENTIFIER = re.compile(r"^[^\x00-\x1f\x7f%*?]{1,256}$")
-_NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
+# Printable, no control characters, no wildcards that a careless SIS query could interpret, and no lone
+# surrogates (no adapter could encode them for its SIS).
+_IDENTIFIER = re.compile("^[^\x00-\x1f\x7f%*?\ud800-\udfff]{1,256}$")
+_NAME = re.compile("^[^\x00-\x1f\x7f\ud800-\udfff]{1,200}$")
 KINDS = ("national_id", "learner_id", "esi", "subject")
 
 
@@ -20,7 +21,7 @@ def identity_problems(identity: LearnerIdentity) -> list[str]:
     for name in ("given_names", "family_name"):
         value = getattr(identity, name)
         if value is not None and value and not _NAME.match(value):
-            problems.append(f"identity.{name}: too long or contains control characters")
+            problems.append(f"identity.{name}: too long or contains control or unencodable characters")
     if not any(getattr(identity, kind) for kind in KINDS):
         problems.append("identity: no identifier (national_id, learner_id, esi or subject)")
     return problems

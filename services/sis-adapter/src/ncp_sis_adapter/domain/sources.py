@@ -15,6 +15,12 @@ class SourceUnavailable(SourceError):
     code = "unavailable"
 
 
+class SourceRejected(SourceError):
+    """The SIS refused this request (an HTTP 4xx): the request, not the SIS's health, is at fault."""
+
+    code = "unavailable"
+
+
 class SourceBadData(SourceError):
     """The SIS answered something that cannot be read (malformed JSON, required fields missing)."""
 
@@ -32,7 +38,8 @@ class SisSource(Protocol):
         """The learner and their results, or None when this SIS does not know the learner.
 
         Raises:
-            SourceUnavailable: the SIS is down or failing.
+            SourceUnavailable: the SIS is down or failing (counts against its circuit breaker).
+            SourceRejected: the SIS refused this request (does not count).
             SourceBadData: the SIS answered, but not in a form that can be mapped.
         """
         ...

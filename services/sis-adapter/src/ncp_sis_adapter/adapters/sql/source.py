@@ -10,7 +10,7 @@ from emrex_elmo import Identifier, Issuer, Learner, LocalizedText
 from emrex_elmo.model import GradingScheme
 from ncp_sis_adapter.domain.mapping import build_report
 from ncp_sis_adapter.domain.records import IdentifierKind, RecordIssue, ResultRecord, SourceAnswer, Term
-from ncp_sis_adapter.domain.sources import SourceUnavailable
+from ncp_sis_adapter.domain.sources import SourceRejected, SourceUnavailable
 
 from .tables import attainment_table, grading_scheme_table, learner_table, opportunity_table
 
@@ -26,6 +26,8 @@ _A = attainment_table
 _O = opportunity_table
 _G = grading_scheme_table
 _STATUSES = ("passed", "failed", "in-progress")
+# The database cannot be reached or is failing: these count against the institution's circuit breaker.
+_DATABASE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, sa.exc.DisconnectionError)
 _TYPES = ("Degree Programme", "Module", "Course", "Class")
 
 RESULTS_QUERY = (
@@ -119,8 +121,11 @@ class SqlSource:
                     return None
                 rows = (await conn.execute(RESULTS_QUERY, {"learner_pk": found.id})).all()
             schemes = await self._grading_schemes()
-        except sa.exc.SQLAlchemyError as exc:
+        except _DATABASE_DOWN as exc:
             raise SourceUnavailable(f"database error ({type(exc).__name__})") from None
+        except sa.exc.SQLAlchemyError as exc:
+            # The database is up but refused this query (bad data, a constraint): not a failure of the SIS.
+            raise SourceRejected(f"the database refused the query ({type(exc).__name__})") from None
         except OSError as exc:
             raise SourceUnavailable(f"database unreachable ({type(exc).__name__})") from None
         codes = {r.id: str(r.loi_code) for r in rows}

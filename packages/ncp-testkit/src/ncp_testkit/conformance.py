@@ -1,0 +1,59 @@
+"""schemathesis with all its checks, set up once for every internal API's conformance test.
+
+Repeatable and bounded: a fixed seed, deterministic generation, and a fixed number of examples per operation, so a
+failure seen once is seen again and the run stays short in CI.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.schemas import OpenApiSchema
+
+SEED = 20261130
+MAX_EXAMPLES = 150
+# schemathesis' own default for schema-valid data (positive_data_acceptance).
+ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
+
+
+def conformance_schema(
+    document: dict[str, Any], *, also_refused: Mapping[str, Sequence[int]] | None = None,
+    max_examples: int = MAX_EXAMPLES,
+) -> OpenApiSchema:
+    """The schema to `@parametrize()` a conformance test with; call each case with `case.call_and_validate(...)`.
+
+    `also_refused` names, per path, the statuses with which the service refuses requests that are valid by their
+    JSON Schema but not by rules no JSON Schema can express (a signature, a registered node, a well-formed XML
+    document inside a string). Each must be documented by that operation.
+    """
+    operations = [
+        {"include-path": path,
+         "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, *map(str, statuses)]}}}
+        for path, statuses in (also_refused or {}).items()
+    ]
+    config = SchemathesisConfig.from_dict({
+        "seed": SEED,
+        "generation": {"mode": "all", "max-examples": max_examples, "deterministic": True},
+        "checks": {"enabled": True},
+        "operations": operations,
+    })
+    return schemathesis.openapi.from_dict(document, config=config)
+
+
+def error_media_types(document: dict[str, Any]) -> dict[str, set[str]]:
+    """`"METHOD /path status"` -> the media types its documented error answer has (readiness answers aside)."""
+    found: dict[str, set[str]] = {}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if status[0] in "45" and path != "/readyz":
+                    # text/plain: the server's own answer to a request that is not valid HTTP.
+                    found[f"{method.upper()} {path} {status}"] = set(response.get("content", {})) - {"text/plain"}
+    return found
+
+
+def secured_operations(document: dict[str, Any]) -> set[str]:
+    """`"METHOD /path"` of each operation that requires the bearer scheme."""
+    return {f"{method.upper()} {path}" for path, item in document["paths"].items()
+            for method, operation in item.items() if {"bearerAuth": []} in operation.get("security", [])}
