@@ -33,7 +33,7 @@ def service(
 def _document() -> dict[str, object]:
     from ncp_registry_cache.settings import Settings
 
-    settings = Settings(_env_file=None, source="/nonexistent/emreg.json",  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, source="/nonexistent/emreg.json", dev_mode=True,  # type: ignore[call-arg]
                         database_url="sqlite+aiosqlite:///nonexistent.db", caller_tokens_path=None)
     return create_app(settings).openapi()
 

@@ -37,7 +37,8 @@ schema = conformance_schema(
     DOCUMENT,
     # A string that is a well-formed, schema-valid, unsigned ELMO document is beyond JSON Schema: the documented
     # 400 (not XML), 409 (already signed) and 422 (not ELMO 1.7.0).
-    also_refused={"/v1/sign": [400, 422]},
+    # Whether bytes are a PDF pyHanko can sign is beyond JSON Schema, as is a well-formed ELMO document.
+    also_refused={"/v1/sign": [400, 422], "/v1/sign-pdf": [400]},
 )
 
 
@@ -57,5 +58,9 @@ def test_document_names_the_body_the_errors_and_the_credential():
     assert DOCUMENT["components"]["securitySchemes"]["bearerAuth"] == {
         "type": "http", "scheme": "bearer", "description": DOCUMENT["components"]["securitySchemes"]["bearerAuth"][
             "description"]}
-    assert secured_operations(DOCUMENT) == {"POST /v1/sign", "GET /v1/certificates", "GET /v1/emreg-entry"}
+    assert secured_operations(DOCUMENT) == {"POST /v1/sign", "GET /v1/certificates", "GET /v1/emreg-entry",
+                                            "POST /v1/sign-pdf", "POST /v1/jws", "GET /v1/jwks"}
+    pdf = DOCUMENT["paths"]["/v1/sign-pdf"]["post"]
+    assert set(pdf["requestBody"]["content"]) == {"application/pdf"}
+    assert {"400", "401", "403", "413", "415", "503"} <= set(pdf["responses"])
     assert "HTTPValidationError" not in str(DOCUMENT)

@@ -11,6 +11,9 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
+# Binary bodies (the signer's /v1/sign-pdf) go on the wire as the raw bytes schemathesis generates.
+schemathesis.serializer.alias("application/pdf", "application/octet-stream")
+
 SEED = 20261130
 MAX_EXAMPLES = 150
 # schemathesis' own default for schema-valid data (positive_data_acceptance).

@@ -2,16 +2,17 @@
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Security
 
 from ncp_contracts.signer import Jwks
-from ncp_runtime import ProblemError
+from ncp_runtime import ProblemError, bearer_scheme
+from ncp_signer.api.body import UNAVAILABLE
 from ncp_signer.deps import Caller, SignerState, State
 from ncp_signer.domain.jose import jwk
 from ncp_signer.domain.keys import key_type_of
 from ncp_signer.errors import signing_unavailable
 
-router = APIRouter(prefix="/v1", tags=["signer"])
+router = APIRouter(prefix="/v1", tags=["signer"], dependencies=[Security(bearer_scheme)])
 
 
 def published_jwks(state: SignerState) -> Jwks:
@@ -20,7 +21,7 @@ def published_jwks(state: SignerState) -> Jwks:
     return Jwks(keys=[jwk(c.certificate, key_type_of(c.certificate.public_key())) for c in published])
 
 
-@router.get("/jwks")
+@router.get("/jwks", responses={503: UNAVAILABLE})
 async def jwks(state: State, _: Caller) -> Jwks:
     """The JWK Set of the published signing keys; `kid` is each key's RFC 7638 thumbprint."""
     if state.keyring.active is None and not state.keyring.certificates:

@@ -3,23 +3,31 @@
 import asyncio
 import logging
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Security
 
 from ncp_contracts.signer import DetachedSignature
-from ncp_signer.api.routes import _read_body
+from ncp_runtime import bearer_scheme, problems
+from ncp_signer.api.body import UNAVAILABLE, read_body
 from ncp_signer.deps import Caller, State
 from ncp_signer.domain.jose import DetachedJws, sign_detached
 from ncp_signer.errors import signing_unavailable
 
-router = APIRouter(prefix="/v1", tags=["signer"])
+router = APIRouter(prefix="/v1", tags=["signer"], dependencies=[Security(bearer_scheme)])
 log = logging.getLogger("ncp_signer.jws")
 
 
-@router.post("/jws", responses={413: {"description": "the body is over the signer's size limit"}})
+@router.post(
+    "/jws",
+    # Any bytes: the JWS covers exactly what was sent, whatever its media type (documented as octet-stream).
+    # An empty body is signed too (a JWS may have an empty payload), so the body is optional.
+    openapi_extra={"requestBody": {"required": False, "content": {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+    responses={**problems({413: "the body is over the signer's size limit"}), 503: UNAVAILABLE},
+)
 async def jws(request: Request, state: State, caller: Caller) -> DetachedSignature:
     """Sign the exact body bytes (any media type) with the active key; answer a compact JWS with the
     payload detached (RFC 7515 Appendix F), its `alg` and the `kid` it names in GET /v1/jwks."""
-    body = await _read_body(request, state.settings.max_document_bytes)
+    body = await read_body(request, state.settings.max_document_bytes)
     key = state.keyring.active
     problem = state.keyring.active_problem()
     if key is None or problem is not None:

@@ -3,30 +3,43 @@
 import asyncio
 import logging
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request, Response, Security
 
-from ncp_runtime import ProblemError
+from ncp_runtime import ProblemError, bearer_scheme, problems
 from ncp_signer.adapters.pdf_signer import PdfRejected, SignedPdf, sign_pdf
-from ncp_signer.api.routes import _read_body
+from ncp_signer.api.body import UNAVAILABLE, read_body
 from ncp_signer.deps import Caller, State
 from ncp_signer.errors import signing_unavailable
 from ncp_signer.observability import count_signature
 
-router = APIRouter(prefix="/v1", tags=["signer"])
+router = APIRouter(prefix="/v1", tags=["signer"], dependencies=[Security(bearer_scheme)])
 log = logging.getLogger("ncp_signer.pdf")
 PDF = "application/pdf"
 
 
 @router.post(
     "/sign-pdf",
-    responses={200: {"content": {PDF: {}}, "description": "the PDF with a PAdES B-B signature added"}},
+    # The body is read raw, so it is declared here.
+    openapi_extra={"requestBody": {"required": True, "content": {PDF: {"schema": {"type": "string",
+                                                                               "format": "binary"}}}}},
+    response_class=Response,
+    responses={
+        200: {"content": {PDF: {"schema": {"type": "string", "format": "binary"}}},
+              "description": "the PDF with a PAdES B-B signature added",
+              "headers": {"X-Signer-Key-Id": {"description": "the key that signed", "schema": {"type": "string"}},
+                          "X-Content-SHA256": {"description": "SHA-256 of the signed PDF (hex)",
+                                               "schema": {"type": "string"}}}},
+        **problems({400: "not a PDF that can be signed", 413: "the document is larger than the limit",
+                    415: "the body is not application/pdf"}),
+        503: UNAVAILABLE,
+    },
 )
 async def sign_pdf_document(request: Request, state: State, caller: Caller) -> Response:
     """Sign a PDF (the body, application/pdf) in an incremental update; answer the signed PDF."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != PDF:
         raise ProblemError(415, "unsupported_media_type", "send the document as application/pdf")
-    body = await _read_body(request, state.settings.max_document_bytes)
+    body = await read_body(request, state.settings.max_document_bytes)
     key = state.keyring.active
     problem = state.keyring.active_problem()
     if key is None or problem is not None:

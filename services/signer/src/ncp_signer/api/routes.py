@@ -7,7 +7,8 @@ import time
 from fastapi import APIRouter, Request, Response, Security
 
 from ncp_contracts.signer import CertificateInfo, CertificateList, EmregEntry
-from ncp_runtime import ProblemError, bearer_scheme, problem, problems
+from ncp_runtime import ProblemError, bearer_scheme, problems
+from ncp_signer.api.body import UNAVAILABLE, read_body
 from ncp_signer.api.jwks import emrex2_properties
 from ncp_signer.deps import Caller, State
 from ncp_signer.domain.signing import (
@@ -26,22 +27,6 @@ log = logging.getLogger("ncp_signer.sign")
 
 XML_TYPES = ("application/xml", "text/xml")
 _XML_BODY = {"schema": {"type": "string", "description": "an unsigned ELMO 1.7.0 document, UTF-8"}}
-_UNAVAILABLE = problem("no usable signing key (missing, expired, or the HSM is unreachable)",
-                       headers={"Retry-After": "seconds to wait before trying again"})
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ProblemError(413, "too_large", f"document is {declared} bytes, the limit is {limit}")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ProblemError(413, "too_large", f"document is over the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @router.post(
@@ -59,7 +44,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
                     413: "the document is larger than the limit", 415: "the body is not application/xml",
                     422: "not an ELMO 1.7.0 document (namespace, schema) or not canonicalizable",
                     500: "an unexpected error, or the signature did not verify (nothing was signed)"}),
-        503: _UNAVAILABLE,
+        503: UNAVAILABLE,
     },
 )
 async def sign(request: Request, state: State, caller: Caller, version: str = "1.7.0") -> Response:
@@ -73,7 +58,7 @@ async def sign(request: Request, state: State, caller: Caller, version: str = "1
     if media_type not in XML_TYPES and not media_type.endswith("+xml"):
         raise ProblemError(415, "unsupported_media_type", "send the ELMO document as application/xml")
     settings = state.settings
-    body = await _read_body(request, settings.max_document_bytes)
+    body = await read_body(request, settings.max_document_bytes)
     key = state.keyring.active
     problem = state.keyring.active_problem()
     if key is None or problem is not None:
@@ -122,7 +107,7 @@ async def certificates(state: State, _: Caller) -> CertificateList:
 
 
 @router.get("/emreg-entry", response_model_exclude_none=True, responses={
-    **problems({404: "this node's EMREG entry is not configured"}), 503: _UNAVAILABLE,
+    **problems({404: "this node's EMREG entry is not configured"}), 503: UNAVAILABLE,
 })
 async def emreg_entry(state: State, _: Caller) -> EmregEntry:
     """The EMREG `emps` entry for this node, to hand to the registry operator."""
