@@ -17,7 +17,15 @@ import pytest
 from cryptography import x509
 
 import emrex_elmo
-from emrex_elmo import ElmoError, TransportError, XmlSecurityError, XmlSyntaxError, parse_xml, transport
+from emrex_elmo import (
+    ElmoError,
+    TransportError,
+    XmlEncodingError,
+    XmlSecurityError,
+    XmlSyntaxError,
+    parse_xml,
+    transport,
+)
 from ncp_testkit import signing_key
 
 ELMO = '<elmo xmlns="https://github.com/emrex-eu/elmo-schemas/tree/v1"><generatedDate>x</generatedDate></elmo>'
@@ -194,22 +202,24 @@ def _bytes_read() -> int:
 @pytest.mark.parametrize(
     ("data", "shown"),
     [
-        ("<e/>".encode("utf-16"), "UTF-16LE byte order mark"),
-        (b"\xfe\xff" + "<e/>".encode("utf-16-be"), "UTF-16BE byte order mark"),
-        (b"\xff\xfe\x00\x00" + "<e/>".encode("utf-32-le"), "UTF-32LE byte order mark"),
-        (b"\x00\x00\xfe\xff" + "<e/>".encode("utf-32-be"), "UTF-32BE byte order mark"),
-        (b"+/v8<e/>", "UTF-7 byte order mark"),
-        (b'<?xml version="1.0" encoding="ISO-8859-1"?><e/>', "declares encoding 'ISO-8859-1'"),
-        (b"<?xml version='1.0' encoding='utf-16'?><e/>", "declares encoding 'utf-16'"),
-        (b'<?xml version="1.0"\n  encoding = "latin1" standalone="yes"?><e/>', "declares encoding 'latin1'"),
+        ("<e/>".encode("utf-16"), "UTF-16LE BOM"),
+        (b"\xfe\xff" + "<e/>".encode("utf-16-be"), "UTF-16BE BOM"),
+        (b"\xff\xfe\x00\x00" + "<e/>".encode("utf-32-le"), "UTF-32LE BOM"),
+        (b"\x00\x00\xfe\xff" + "<e/>".encode("utf-32-be"), "UTF-32BE BOM"),
+        (b"+/v8<e/>", "UTF-7 BOM"),
+        (b'<?xml version="1.0" encoding="ISO-8859-1"?><e/>', "declares 'ISO-8859-1'"),
+        (b"<?xml version='1.0' encoding='utf-16'?><e/>", "declares 'utf-16'"),
+        (b'<?xml version="1.0"\n  encoding = "latin1" standalone="yes"?><e/>', "declares 'latin1'"),
     ],
     ids=["utf16le", "utf16be", "utf32le", "utf32be", "utf7", "latin1", "single-quoted", "spaced"],
 )
 def test_other_encodings_are_refused_before_parsing_with_the_reason(data: bytes, shown: str) -> None:
-    with pytest.raises(XmlSecurityError, match="must be UTF-8") as err:
+    with pytest.raises(XmlEncodingError, match="must be UTF-8") as err:
         parse_xml(data)
     assert shown in err.value.message
-    assert err.value.code == "xml_forbidden"
+    assert isinstance(err.value, XmlSecurityError)
+    assert isinstance(err.value, XmlSyntaxError)
+    assert err.value.code == "xml_malformed"
 
 
 @pytest.mark.parametrize(
@@ -219,13 +229,13 @@ def test_other_encodings_are_refused_before_parsing_with_the_reason(data: bytes,
     ids=["latin1-byte", "truncated", "encoded-surrogate", "nul", "utf16-no-decl", "bom-then-bad", "ebcdic"],
 )
 def test_bytes_that_are_not_utf8_are_malformed(data: bytes) -> None:
-    with pytest.raises(XmlSyntaxError, match="not well-formed"):
+    with pytest.raises(XmlEncodingError, match="not well-formed"):
         parse_xml(data)
 
 
 @pytest.mark.parametrize("text", ["<e>\ud800</e>", "<e>\udfff x</e>", "<e a='\udc80'/>"])
 def test_str_input_with_lone_surrogates_is_refused_not_crashed(text: str) -> None:
-    with pytest.raises(XmlSyntaxError, match="surrogate"):
+    with pytest.raises(XmlEncodingError, match="surrogate"):
         parse_xml(text)
     with pytest.raises(ElmoError):
         emrex_elmo.from_xml(text)
@@ -249,7 +259,7 @@ def test_utf8_documents_still_parse(data: bytes) -> None:
 
 
 def test_str_input_with_an_encoding_declaration_other_than_utf8_is_refused() -> None:
-    with pytest.raises(XmlSecurityError, match="declares encoding"):
+    with pytest.raises(XmlEncodingError, match="declares 'UTF-16'"):
         parse_xml('<?xml version="1.0" encoding="UTF-16"?><e/>')
 
 

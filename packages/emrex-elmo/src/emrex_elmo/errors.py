@@ -26,6 +26,16 @@ class XmlSyntaxError(ElmoError):
     code = "xml_malformed"
 
 
+class XmlEncodingError(XmlSyntaxError, XmlSecurityError):
+    """Not UTF-8 (another BOM or `encoding=`, bytes that are not UTF-8, lone surrogates): refused before parsing.
+
+    Malformed for EMREX, whose documents are UTF-8, and a security refusal too: libxml2 would switch decoders and the
+    checks on raw bytes would no longer see the markup. Both `except` clauses catch it; its code is xml_malformed.
+    """
+
+    code = "xml_malformed"
+
+
 class ElmoParseError(ElmoError):
     """Well-formed XML that is not a readable ELMO document; `path` names the element at fault."""
 
