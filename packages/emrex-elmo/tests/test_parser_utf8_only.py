@@ -34,7 +34,7 @@ def test_other_encodings_are_refused_before_parsing_with_the_reason(data: bytes,
     assert shown in err.value.message
     assert isinstance(err.value, XmlSecurityError)
     assert isinstance(err.value, XmlSyntaxError)
-    assert err.value.code == "xml_malformed"
+    assert err.value.code == "xml_forbidden"
 
 
 @pytest.mark.parametrize(

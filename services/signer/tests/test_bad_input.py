@@ -24,11 +24,21 @@ def _problem(response, status: int, code: str) -> dict:
     (b"this is not xml", "xml_malformed"),
     (b"<elmo xmlns='https://github.com/emrex-eu/elmo-schemas/tree/v1'><unclosed></elmo>", "xml_malformed"),
     (b"", "xml_malformed"),
-    (b"\xff\xfe\x00garbage", "xml_malformed"),
 ])
 async def test_not_xml(client, body, code):
     body = _problem(await client.post("/v1/sign", content=body, headers=XML), 400, code)
     assert "well-formed" in body["detail"] or "empty" in body["detail"]
+
+
+@pytest.mark.parametrize("body", [
+    b"\xff\xfe\x00garbage",
+    "<elmo/>".encode("utf-16"),
+    b'<?xml version="1.0" encoding="ISO-8859-1"?><elmo/>',
+])
+async def test_not_utf8(client, body):
+    # EMREX documents are UTF-8; anything else is refused before libxml2 sees it (it could name external files).
+    body = _problem(await client.post("/v1/sign", content=body, headers=XML), 400, "xml_forbidden")
+    assert "UTF-8" in body["detail"]
 
 
 @pytest.mark.parametrize("doc", [

@@ -73,7 +73,7 @@ async def test_a_document_in_another_encoding_never_opens_the_path_it_names(regi
     src = source(register)
     try:
         started = time.monotonic()
-        with pytest.raises(SourceBadData, match="xml_malformed"):
+        with pytest.raises(SourceBadData, match="xml_forbidden"):
             await src.lookup("learner_id", who)
         assert time.monotonic() - started < 3
     finally:

@@ -104,7 +104,7 @@ def parse_xml(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree
         XmlSizeError: more than `max_bytes`.
         XmlSecurityError: a DOCTYPE (and so any DTD or entity) is present, or an external load was attempted.
         XmlEncodingError: not UTF-8 (another BOM or declared encoding, invalid bytes, unencodable text); it is both
-            an XmlSyntaxError and an XmlSecurityError.
+            an XmlSecurityError (code xml_forbidden) and an XmlSyntaxError.
         XmlSyntaxError: not well-formed, or empty.
     """
     if isinstance(data, str) and len(data) > max_bytes:

@@ -26,14 +26,14 @@ class XmlSyntaxError(ElmoError):
     code = "xml_malformed"
 
 
-class XmlEncodingError(XmlSyntaxError, XmlSecurityError):
+class XmlEncodingError(XmlSecurityError, XmlSyntaxError):
     """Not UTF-8 (another BOM or `encoding=`, bytes that are not UTF-8, lone surrogates): refused before parsing.
 
-    Malformed for EMREX, whose documents are UTF-8, and a security refusal too: libxml2 would switch decoders and the
-    checks on raw bytes would no longer see the markup. Both `except` clauses catch it; its code is xml_malformed.
+    A security refusal (libxml2 would switch decoders, and the checks on raw bytes would no longer see the markup)
+    and malformed for EMREX, whose documents are UTF-8: `except` on either class catches it.
     """
 
-    code = "xml_malformed"
+    code = "xml_forbidden"
 
 
 class ElmoParseError(ElmoError):
