@@ -5,7 +5,7 @@ import threading
 
 from lxml import etree
 
-from .errors import XmlSecurityError, XmlSizeError, XmlSyntaxError
+from .errors import XmlEncodingError, XmlSecurityError, XmlSizeError, XmlSyntaxError
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
@@ -66,25 +66,26 @@ def require_utf8(data: bytes | str) -> bytes:
     refused here, before any parser sees it.
 
     Raises:
-        XmlSecurityError: a byte order mark or `encoding=` declaration of another encoding.
-        XmlSyntaxError: bytes that are not UTF-8 (NUL bytes included), or text with lone surrogates.
+        XmlEncodingError: another byte order mark or `encoding=` declaration, bytes that are not UTF-8 (NUL bytes
+            included), or text with lone surrogates. (XML calls a document that is not in the encoding it must
+            be in a fatal error; EMREX documents must be UTF-8.)
     """
     if isinstance(data, str):
         try:
             data = data.encode("utf-8")
         except UnicodeEncodeError:
-            raise XmlSyntaxError("not well-formed XML: text holds lone surrogates, which UTF-8 cannot encode") from None
+            raise XmlEncodingError("not well-formed XML: text holds lone surrogates (not UTF-8 encodable)") from None
     for bom, name in _OTHER_BOMS:
         if data.startswith(bom):
-            raise XmlSecurityError(f"documents must be UTF-8; this one starts with a {name} byte order mark")
+            raise XmlEncodingError(f"not well-formed XML: documents must be UTF-8; this one starts with a {name} BOM")
     body = data[3:] if data.startswith(_UTF8_BOM) else data
     if b"\x00" in body:
         # Valid UTF-8, but never in XML: it is how UTF-16 and UTF-32 without a BOM look to a UTF-8 check.
-        raise XmlSyntaxError("not well-formed XML: documents must be UTF-8; this one holds NUL bytes (UTF-16 or 32?)")
+        raise XmlEncodingError("not well-formed XML: documents must be UTF-8; this one holds NUL bytes (UTF-16 or 32?)")
     try:
         body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise XmlSyntaxError(f"not well-formed XML: documents must be UTF-8; byte {exc.start} is not") from None
+        raise XmlEncodingError(f"not well-formed XML: documents must be UTF-8; byte {exc.start} is not") from None
     if _XML_DECL_START.match(body):
         decl = _XML_DECL.match(body)
         if decl is None:
@@ -92,7 +93,7 @@ def require_utf8(data: bytes | str) -> bytes:
         encoding = decl.group("sq") if decl.group("sq") is not None else decl.group("dq")
         if encoding is not None and encoding.lower() not in _UTF8_NAMES:
             shown = encoding[:40].decode("ascii", "replace")
-            raise XmlSecurityError(f"documents must be UTF-8; this one declares encoding {shown!r}")
+            raise XmlEncodingError(f"not well-formed XML: documents must be UTF-8; this one declares {shown!r}")
     return data
 
 
@@ -101,8 +102,9 @@ def parse_xml(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree
 
     Raises:
         XmlSizeError: more than `max_bytes`.
-        XmlSecurityError: not UTF-8 (another BOM or declared encoding, invalid bytes, unencodable text), or a
-            DOCTYPE (and so any DTD or entity) is present.
+        XmlSecurityError: a DOCTYPE (and so any DTD or entity) is present, or an external load was attempted.
+        XmlEncodingError: not UTF-8 (another BOM or declared encoding, invalid bytes, unencodable text); it is both
+            an XmlSecurityError (code xml_forbidden) and an XmlSyntaxError.
         XmlSyntaxError: not well-formed, or empty.
     """
     if isinstance(data, str) and len(data) > max_bytes:

@@ -26,6 +26,16 @@ class XmlSyntaxError(ElmoError):
     code = "xml_malformed"
 
 
+class XmlEncodingError(XmlSecurityError, XmlSyntaxError):
+    """Not UTF-8 (another BOM or `encoding=`, bytes that are not UTF-8, lone surrogates): refused before parsing.
+
+    A security refusal (libxml2 would switch decoders, and the checks on raw bytes would no longer see the markup)
+    and malformed for EMREX, whose documents are UTF-8: `except` on either class catches it.
+    """
+
+    code = "xml_forbidden"
+
+
 class ElmoParseError(ElmoError):
     """Well-formed XML that is not a readable ELMO document; `path` names the element at fault."""
 

@@ -32,6 +32,21 @@ def _fields(**values: object) -> Fields:
     return values
 
 _LANG = f"{{{XML_NS}}}lang"
+Children = dict[str, list[etree._Element]]
+# `(children.get(tag) or _MISSING)[0]`: the first child with a tag, or None, without a Python-level call.
+_MISSING: list[etree._Element | None] = [None]
+
+
+class _Names(dict[str, str]):
+    """`names["status"]` is "{ns}status", built once per name."""
+
+    def __init__(self, ns: str) -> None:
+        super().__init__()
+        self.ns = ns
+
+    def __missing__(self, name: str) -> str:
+        qname = self[name] = f"{{{self.ns}}}{name}"
+        return qname
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 
 
@@ -60,19 +75,16 @@ class _Reader:
     def __init__(self, ns: str) -> None:
         self.ns = ns
         self.pilot = ns == ELMO_PILOT_NS
-        self._names: dict[str, str] = {}
+        self.names = _Names(ns)
         # Children of recently visited elements by tag, built in one pass: a reader asks each element for
         # up to twenty names, and ElementPath lookups dominated parse time (see bench/). Only a few are kept:
         # holding every element alive made the garbage collector the bottleneck on large documents.
         self._index: dict[etree._Element, dict[str, list[etree._Element]]] = {}
 
     def q(self, name: str) -> str:
-        qname = self._names.get(name)
-        if qname is None:
-            qname = self._names[name] = f"{{{self.ns}}}{name}"
-        return qname
+        return self.names[name]
 
-    def _children(self, el: etree._Element) -> dict[str, list[etree._Element]]:
+    def _children(self, el: etree._Element) -> Children:
         index = self._index.get(el)
         if index is None:
             index = {}
@@ -86,11 +98,10 @@ class _Reader:
         return index
 
     def all(self, el: etree._Element, name: str) -> list[etree._Element]:
-        return list(self._children(el).get(self.q(name), ()))
+        return list(self._children(el).get(self.names[name], ()))
 
     def one(self, el: etree._Element, name: str) -> etree._Element | None:
-        found = self._children(el).get(self.q(name))
-        return found[0] if found else None
+        return (self._children(el).get(self.names[name]) or _MISSING)[0]
 
     def need(self, el: etree._Element, name: str) -> etree._Element:
         child = self.one(el, name)
@@ -108,11 +119,16 @@ class _Reader:
     def text(self, el: etree._Element | None) -> str | None:
         if el is None:
             return None
+        if not len(el):  # no child node at all (comments and PIs count): `.text` is the whole text
+            return (el.text or "").strip()
         return self.whole(el).strip()
 
     def nonempty(self, el: etree._Element | None) -> str | None:
-        value = self.text(el)
-        return value or None
+        if el is None:
+            return None
+        if not len(el):
+            return (el.text or "").strip() or None
+        return self.whole(el).strip() or None
 
     def conv(self, el: etree._Element | None, fn: Callable[[str], T], what: str) -> T | None:
         value = self.nonempty(el)
@@ -133,26 +149,35 @@ class _Reader:
         return _pilot_date(value, el.get("dtf"))
 
     def identifiers(self, el: etree._Element) -> list[Fields]:
+        return self._identifiers(self._children(el))
+
+    def _identifiers(self, kids: Children) -> list[Fields]:
         out = []
-        for node in self.all(el, "identifier"):
+        for node in kids.get(self.names["identifier"], ()):
             value = self.text(node)
             if value:
                 out.append(_fields(type=node.get("type") or "unknown", value=value))
         return out
 
     def tokens(self, el: etree._Element, name: str) -> list[Fields]:
-        return [
-            _fields(value=self.text(n) or "", lang=n.get(_LANG))
-            for n in self.all(el, name)
-            if self.text(n)
-        ]
+        return self._tokens(self._children(el), name)
+
+    def _tokens(self, kids: Children, name: str) -> list[Fields]:
+        found = ((n, self.text(n)) for n in kids.get(self.names[name], ()))
+        return [_fields(value=value, lang=n.get(_LANG)) for n, value in found if value]
 
     def texts(self, el: etree._Element, name: str) -> list[Fields]:
-        found = ((n, self.whole(n)) for n in self.all(el, name))
+        return self._texts(self._children(el), name)
+
+    def _texts(self, kids: Children, name: str) -> list[Fields]:
+        found = ((n, self.whole(n)) for n in kids.get(self.names[name], ()))
         return [_fields(value=value, lang=n.get(_LANG)) for n, value in found if value.strip()]
 
     def extension(self, el: etree._Element) -> list[str]:
-        ext = self.one(el, "extension")
+        return self._extension(self._children(el))
+
+    def _extension(self, kids: Children) -> list[str]:
+        ext = (kids.get(self.names["extension"]) or _MISSING)[0]
         if ext is None:
             return []
         return [_canonical(c) for c in ext if isinstance(c.tag, str)]
@@ -243,58 +268,65 @@ class _Reader:
         )
 
     def los(self, el: etree._Element) -> Fields:
+        # The hot path of large transcripts: one child index per element, looked up inline (see bench/).
+        kids, n = self._children(el), self.names
         specifies = self.need(el, "specifies")
         loi = self.need(specifies, "learningOpportunityInstance")
         parts: list[Fields] = []
-        for part in self.all(el, "hasPart"):
-            parts.extend(self.los(n) for n in self.all(part, "learningOpportunitySpecification"))
+        for part in kids.get(n["hasPart"], ()):
+            parts.extend(self.los(child) for child in self.all(part, "learningOpportunitySpecification"))
         return _fields(
-            identifiers=self.identifiers(el),
-            titles=self.tokens(el, "title"),
-            type=self.nonempty(self.one(el, "type")),
-            subject_area=self.nonempty(self.one(el, "subjectArea")),
-            isced_code=self.nonempty(self.one(el, "iscedCode")),
-            url=self.nonempty(self.one(el, "url")),
-            descriptions=self.texts(el, "description"),
-            descriptions_html=self.texts(el, "descriptionHtml"),
+            identifiers=self._identifiers(kids),
+            titles=self._tokens(kids, "title"),
+            type=self.nonempty((kids.get(n["type"]) or _MISSING)[0]),
+            subject_area=self.nonempty((kids.get(n["subjectArea"]) or _MISSING)[0]),
+            isced_code=self.nonempty((kids.get(n["iscedCode"]) or _MISSING)[0]),
+            url=self.nonempty((kids.get(n["url"]) or _MISSING)[0]),
+            descriptions=self._texts(kids, "description"),
+            descriptions_html=self._texts(kids, "descriptionHtml"),
             specifies=self.pilot_credits(self.loi(loi), el) if self.pilot else self.loi(loi),
             specifies_extension=self.extension(specifies),
             has_part=parts,
-            extension=self.extension(el),
+            extension=self._extension(kids),
         )
 
     def loi(self, el: etree._Element) -> Fields:
-        status = self.nonempty(self.one(el, "status"))
+        kids, n = self._children(el), self.names
+
+        def one(name: str) -> etree._Element | None:
+            return (kids.get(n[name]) or _MISSING)[0]
+
+        status = self.nonempty(one("status"))
         if status not in (None, "passed", "failed", "in-progress"):
             raise ElmoParseError(f"unknown status {status!r}", path=_path(el) + "/status")
-        term_el = self.one(el, "academicTerm")
+        term_el = one("academicTerm")
         term: Fields | None = None
         if term_el is not None:
             start = self.day(self.need(term_el, "start"))
             end = self.day(self.need(term_el, "end"))
             if start is not None and end is not None:
                 term = _fields(titles=self.tokens(term_el, "title"), start=start, end=end)
-        sg_el = self.one(el, "shortenedGrading")
-        rd_el = self.one(el, "resultDistribution")
-        refs = self.one(el, "attachments")
-        grouping_el = self.one(el, "grouping")
-        ds = self.one(el, "diplomaSupplement")
+        sg_el = one("shortenedGrading")
+        rd_el = one("resultDistribution")
+        refs = one("attachments")
+        grouping_el = one("grouping")
+        ds = one("diplomaSupplement")
         return _fields(
-            identifiers=self.identifiers(el),
-            start=self.day(self.one(el, "start")),
-            date=self.day(self.one(el, "date")),
+            identifiers=self._identifiers(kids),
+            start=self.day(one("start")),
+            date=self.day(one("date")),
             academic_term=term,
             status=status,
-            grading_scheme_local_id=self.nonempty(self.one(el, "gradingSchemeLocalId")),
-            grading_scheme_external_id=self.nonempty(self.one(el, "gradingSchemeExternalId")),
-            result_label=self.nonempty(self.one(el, "resultLabel"))
-            or (self.nonempty(self.one(el, "result")) if self.pilot else None),
+            grading_scheme_local_id=self.nonempty(one("gradingSchemeLocalId")),
+            grading_scheme_external_id=self.nonempty(one("gradingSchemeExternalId")),
+            result_label=self.nonempty(one("resultLabel"))
+            or (self.nonempty(one("result")) if self.pilot else None),
             shortened_grading=self.shortened(sg_el) if sg_el is not None else None,
             result_distribution=self.distribution(rd_el) if rd_el is not None else None,
-            credits=[self.credit(c) for c in self.all(el, "credit")],
-            levels=[self.level(n) for n in self.all(el, "level")],
-            language_of_instruction=self.nonempty(self.one(el, "languageOfInstruction")),
-            engagement_hours=self.conv(self.one(el, "engagementHours"), _decimal, "decimal"),
+            credits=[self.credit(c) for c in kids.get(n["credit"], ())],
+            levels=[self.level(x) for x in kids.get(n["level"], ())],
+            language_of_instruction=self.nonempty(one("languageOfInstruction")),
+            engagement_hours=self.conv(one("engagementHours"), _decimal, "decimal"),
             attachment_refs=[
                 self.whole(r) for r in (self.all(refs, "ref") if refs is not None else [])
             ],
@@ -307,7 +339,7 @@ class _Reader:
                 if grouping_el is not None
                 else None
             ),
-            extension=self.extension(el),
+            extension=self._extension(kids),
             diploma_supplement=_canonical(ds) if ds is not None else None,
         )
 
