@@ -2,6 +2,8 @@
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ncp_gateway.domain.entry import csp_source_of
+
 DEFAULT_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
@@ -16,10 +18,11 @@ _HEADERS = [
 
 
 def handoff_csp(receiver_origin: str, script_nonce: str) -> str:
-    # form-action must allow the receiver, or the browser refuses the auto-submit (emrex.md §2.5).
+    # form-action must allow the receiver, or the browser refuses the auto-submit (emrex.md §2.5). The source is
+    # rebuilt from the origin's validated parts, never pasted from the request.
     return (
         f"default-src 'none'; script-src 'nonce-{script_nonce}'; style-src 'self'; "
-        f"form-action {receiver_origin}; frame-ancestors 'none'; base-uri 'none'"
+        f"form-action {csp_source_of(receiver_origin)}; frame-ancestors 'none'; base-uri 'none'"
     )
 
 
