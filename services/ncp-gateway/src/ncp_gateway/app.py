@@ -25,7 +25,7 @@ from .settings import Settings
 from .web import entry, login, preview, select
 from .web.context import TEMPLATES, Gateway
 from .web.cookies import SessionCookie
-from .web.security import SecurityHeadersMiddleware
+from .web.security import SecurityHeadersMiddleware, hsts_header
 
 log = logging.getLogger("ncp_gateway")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -34,9 +34,11 @@ UPSTREAMS = ("signer", "registry", "sis", "oidc")
 POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=2.0)
 
 
-def _secret(path: Path | None, what: str) -> bytes:
+def _secret(path: Path | None, what: str, settings: Settings) -> bytes:
     if path is not None:
         return read_secret(path).encode()
+    if not settings.development:  # Settings refuses this already; never fall back to a random key in production
+        raise RuntimeError(f"no {what} file configured")
     log.warning("no %s file configured: using a random one for this process (dev only)", what)
     return secrets.token_bytes(32)
 
@@ -88,9 +90,9 @@ def create_app(
                 settings=settings, store=SessionStore(engine), oidc=oidc,
                 signer=SignerClient(signer_http), registry=RegistryClient(registry_http), sis=SisClient(sis_http),
                 transcript=TranscriptRenderer(settings.pdf_font_path),
-                cookie=SessionCookie(_secret(settings.session_secret_path, "session secret"),
+                cookie=SessionCookie(_secret(settings.session_secret_path, "session secret", settings),
                                      secure=settings.cookie_secure, max_age=settings.session_ttl_seconds + 3600),
-                pseudonym_key=_secret(settings.pseudonym_key_path, "pseudonym key"),
+                pseudonym_key=_secret(settings.pseudonym_key_path, "pseudonym key", settings),
                 templates=Jinja2Templates(directory=str(TEMPLATES)),
                 return_prefix_by_origin={normalize_origin(o): p
                                          for o, p in settings.return_code_prefix_by_origin.items()},
@@ -100,7 +102,8 @@ def create_app(
     app = FastAPI(title="ncp-gateway", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
     install_problem_handlers(app)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=hsts_header(settings.hsts_max_age_seconds,
+                                                                   settings.hsts_include_subdomains))
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router(_ready))
     app.include_router(entry.router)
