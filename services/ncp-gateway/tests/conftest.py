@@ -382,12 +382,12 @@ async def browser(make_browser) -> AsyncIterator[Browser]:
         yield b
 
 
-async def expire_sessions(database_path: Path) -> None:
+async def expire_sessions(database_path: Path, ago: dt.timedelta = dt.timedelta(seconds=1)) -> None:
     """Moves every stored session's expiry into the past, as if 20 minutes had gone by."""
     from sqlalchemy.ext.asyncio import create_async_engine
 
     engine = create_async_engine(f"sqlite+aiosqlite:///{database_path}")
-    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    past = dt.datetime.now(dt.UTC) - ago
     async with engine.begin() as conn:
         rows = (await conn.execute(text("SELECT id, data FROM gateway_session"))).all()
         for row_id, data in rows:

@@ -1,3 +1,6 @@
+import asyncio
+import contextlib
+import datetime as dt
 import logging
 import secrets
 from collections.abc import AsyncIterator, Mapping
@@ -7,6 +10,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -23,8 +27,11 @@ from .deps import State
 from .domain.entry import normalize_origin
 from .settings import Settings
 from .web import entry, login, preview, select
-from .web.context import TEMPLATES, Gateway
+from .web.context import TEMPLATES, Gateway, utcnow
 from .web.cookies import SessionCookie
+from .web.entry import EXPIRED_GRACE
+from .web.forms import BadForm, BodyLimitMiddleware
+from .web.loading import browser_transfers
 from .web.security import SecurityHeadersMiddleware, hsts_header
 
 log = logging.getLogger("ncp_gateway")
@@ -47,6 +54,28 @@ def _upstream(url: str, token_path: Path | None, timeout: float,
               transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
     auth = BearerAuth(read_secret(token_path)) if token_path is not None else None
     return httpx.AsyncClient(base_url=url, auth=auth, timeout=timeout, transport=transport, limits=POOL_LIMITS)
+
+
+async def purge_once(store: SessionStore, settings: Settings) -> None:
+    now = utcnow()
+    await store.purge(now - EXPIRED_GRACE)
+    await store.purge_audit(now - dt.timedelta(days=settings.audit_retention_days))
+
+
+async def _purge_forever(store: SessionStore, settings: Settings) -> None:
+    # Every replica runs it; the deletes are idempotent, so no coordination is needed.
+    while True:
+        try:
+            await purge_once(store, settings)
+        except Exception as exc:  # a database hiccup must not end the loop
+            log.warning("purge failed (%s)", type(exc).__name__)
+        await asyncio.sleep(settings.purge_interval_seconds)
+
+
+async def _stop(task: "asyncio.Task[None]") -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def create_app(
@@ -86,8 +115,11 @@ def create_app(
             engine = make_engine(settings.sqlalchemy_url, settings.database_schema)
             stack.push_async_callback(engine.dispose)
             await create_tables(engine, settings.database_schema)
+            store = SessionStore(engine)
+            purger = asyncio.create_task(_purge_forever(store, settings))
+            stack.push_async_callback(_stop, purger)  # before the engine is disposed (LIFO)
             gateway = Gateway(
-                settings=settings, store=SessionStore(engine), oidc=oidc,
+                settings=settings, store=store, oidc=oidc,
                 signer=SignerClient(signer_http), registry=RegistryClient(registry_http), sis=SisClient(sis_http),
                 transcript=TranscriptRenderer(settings.pdf_font_path),
                 cookie=SessionCookie(_secret(settings.session_secret_path, "session secret", settings),
@@ -102,6 +134,8 @@ def create_app(
     app = FastAPI(title="ncp-gateway", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
     install_problem_handlers(app)
+    app.add_exception_handler(BadForm, _bad_form)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_form_bytes)
     app.add_middleware(SecurityHeadersMiddleware, hsts=hsts_header(settings.hsts_max_age_seconds,
                                                                    settings.hsts_include_subdomains))
     app.add_middleware(RequestIdMiddleware)
@@ -112,6 +146,15 @@ def create_app(
     app.include_router(preview.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
+
+
+async def _bad_form(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BadForm)
+    gw: Gateway = request.state.gateway
+    # The form could not be read, so its CSRF token neither: the transfer is kept, with its Cancel.
+    mine = await browser_transfers(gw, request)
+    transfer = mine[0].transfer if len(mine) == 1 else None
+    return gw.error_page(request, exc.message_key, status=exc.status, transfer=transfer)
 
 
 async def _ready(request: Request) -> tuple[bool, dict[str, Any]]:

@@ -77,6 +77,7 @@ class Gateway:
             "lang": lang, "_": translator(lang), "languages": LANGUAGE_NAMES, "transfer": transfer,
             "seconds_left": left, "minutes_left": None if left is None else left // 60,
             "csrf": transfer.csrf if transfer is not None else "", "path": request.url.path,
+            "tid": transfer.tid if transfer is not None else "",
             "fmt_decimal": _fmt_decimal, "known_keys": CATALOG,
             # The language links must lead to a page that answers GET.
             "lang_path": {"/send": "/preview", "/cancel": "/select"}.get(request.url.path, request.url.path),
@@ -91,20 +92,23 @@ class Gateway:
         return response
 
     def error_page(self, request: Request, message_key: str, *, status: int = 400, transfer: Transfer | None = None,
-                   **fields: object) -> HTMLResponse:
+                   headers: dict[str, str] | None = None, **fields: object) -> HTMLResponse:
         """An error page; with the transfer known it keeps the way back (Cancel) and a link to go on."""
         error_id = secrets.token_hex(6)
         log.info("error page", extra={"error_code": message_key, "error_id": error_id, "status": status})
         return self.page(request, "error.html", {"message_key": message_key, "fields": fields,
-                                                 "error_id": error_id}, status=status, transfer=transfer)
+                                                 "error_id": error_id}, status=status, transfer=transfer,
+                         headers=headers)
 
     # ---- the hand-off -------------------------------------------------------------------
 
     async def handoff(
-        self, request: Request, transfer: Transfer, outcome: Outcome, *, message: str = "",
-        token: str | None = None, elmo_wire: str = "", summary: Summary | None = None,
+        self, request: Request, transfer: Transfer, outcome: Outcome, *, message_key: str | None = None,
+        message: str = "", token: str | None = None, elmo_wire: str = "", summary: Summary | None = None,
         signed_sha256: str | None = None,
     ) -> HTMLResponse:
+        """The EMREX answer. `message_key` names a catalogue text (in the student's language); `message` is a
+        fixed text of ours. Nothing a request carried ends up in either."""
         if token is not None:
             await self.store.delete(token)
         code = return_code(outcome, transfer.receiver_origin, self.settings.return_code_prefix,
@@ -118,21 +122,23 @@ class Gateway:
         ))
         log.info("hand-off", extra={"return_code": code, "receiver": transfer.receiver_origin})
         nonce = secrets.token_urlsafe(16)
+        text = translator(self.language(request))(message_key) if message_key else message
         response = self.page(
             request, "handoff.html",
             {"action": transfer.return_url, "fields": {
                 "sessionId": transfer.session_id, "returnCode": code,
-                "returnMessage": message, "elmo": elmo_wire if outcome is Outcome.OK else "",
+                "returnMessage": text, "elmo": elmo_wire if outcome is Outcome.OK else "",
             }, "script_nonce": nonce, "host": transfer.receiver_host},
             headers={"content-security-policy": handoff_csp(transfer.receiver_origin, nonce)},
         )
-        self.cookie.clear(response)
+        self.cookie.clear(response, transfer.tid)
         return response
 
     async def error_handoff(self, request: Request, transfer: Transfer, token: str | None, code: str,
-                            message: str) -> HTMLResponse:
+                            message: str = "", *, message_key: str | None = None) -> HTMLResponse:
         log.warning("transfer failed", extra={"error_code": code})
-        return await self.handoff(request, transfer, Outcome.ERROR, message=message, token=token)
+        return await self.handoff(request, transfer, Outcome.ERROR, message=message, message_key=message_key,
+                                  token=token)
 
 
 def _fmt_decimal(value: Decimal | None) -> str:
