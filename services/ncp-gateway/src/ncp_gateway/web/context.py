@@ -8,16 +8,18 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from emrex_elmo import format_decimal
+from emrex_elmo import format_decimal, load_certificates
 from ncp_contracts.registry import RegistryClient
 from ncp_contracts.signer import SignerClient
 from ncp_contracts.sis import SisClient
@@ -37,6 +39,7 @@ from .security import handoff_csp
 log = logging.getLogger("ncp_gateway.flow")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANG_COOKIE = "ncp_lang"
+_CERTIFICATES_TTL = 300.0
 
 
 def utcnow() -> dt.datetime:
@@ -57,6 +60,17 @@ class Gateway:
     templates: Jinja2Templates
     return_prefix_by_origin: dict[str, str]
     entries: int = 0  # entries served by this process, for the occasional purge of old records
+    _active_certificates: tuple[float, list[x509.Certificate]] | None = None
+
+    async def active_certificates(self, *, refresh: bool = False) -> list[x509.Certificate]:
+        """The signer's active certificates, cached for a few minutes (refreshed once when a check fails)."""
+        cached = self._active_certificates
+        if refresh or cached is None or time.monotonic() - cached[0] > _CERTIFICATES_TTL:
+            listing = await self.signer.certificates()
+            certificates = [c for info in listing.certificates if info.active
+                            for c in load_certificates(info.pem.encode())[:1]]
+            self._active_certificates = cached = (time.monotonic(), certificates)
+        return cached[1]
 
     # ---- language and pages -------------------------------------------------------------
 
