@@ -347,7 +347,8 @@ def browser_factory(upstreams: dict[str, httpx.AsyncBaseTransport], gateway_sett
 
     @asynccontextmanager
     async def make(transports: dict[str, httpx.AsyncBaseTransport] | None = None, op: HandmadeOp | None = None,
-                   settings: Settings | None = None, **overrides: Any) -> AsyncIterator[Browser]:
+                   settings: Settings | None = None, raise_app_exceptions: bool = True,
+                   **overrides: Any) -> AsyncIterator[Browser]:
         merged = {**upstreams, **(transports or {})}
         if op is not None:
             merged["oidc"] = httpx.ASGITransport(app=op.app())
@@ -355,7 +356,8 @@ def browser_factory(upstreams: dict[str, httpx.AsyncBaseTransport], gateway_sett
         base = settings or gateway_settings
         app = create_app(base.model_copy(update=overrides), transports=merged)
         async with LifespanManager(app) as manager, httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url=GATEWAY_URL, timeout=30,
+            transport=httpx.ASGITransport(app=manager.app, raise_app_exceptions=raise_app_exceptions),
+            base_url=GATEWAY_URL, timeout=30,
         ) as http:
             yield Browser(http, op=op)
 

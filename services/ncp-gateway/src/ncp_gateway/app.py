@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -25,6 +25,7 @@ from .adapters.store import SessionStore, create_tables, make_engine
 from .adapters.transcript_pdf import TranscriptRenderer
 from .deps import State
 from .domain.entry import normalize_origin
+from .domain.return_codes import Outcome
 from .settings import Settings
 from .web import entry, login, preview, select
 from .web.context import TEMPLATES, Gateway, utcnow
@@ -135,6 +136,7 @@ def create_app(
                   openapi_url=None)
     install_problem_handlers(app)
     app.add_exception_handler(BadForm, _bad_form)
+    app.add_exception_handler(Exception, _unexpected)  # replaces ncp_runtime's JSON 500: this app speaks HTML
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_form_bytes)
     app.add_middleware(SecurityHeadersMiddleware, hsts=hsts_header(settings.hsts_max_age_seconds,
                                                                    settings.hsts_include_subdomains))
@@ -155,6 +157,29 @@ async def _bad_form(request: Request, exc: Exception) -> Response:
     mine = await browser_transfers(gw, request)
     transfer = mine[0].transfer if len(mine) == 1 else None
     return gw.error_page(request, exc.message_key, status=exc.status, transfer=transfer)
+
+
+_LAST_RESORT = ("<!doctype html><html lang=en><meta charset=utf-8><title>Error – EMREX</title>"
+                "<h1>An unexpected error occurred</h1><p>Reference: {error_id}</p></html>")
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    """The one place an unexpected failure is turned into an answer: after a valid entry, the client's NCP_ERROR
+    hand-off; before one, the HTML error page. The error id is logged and shown, the same one."""
+    error_id = secrets.token_hex(6)
+    log.error("unexpected error", extra={"error_id": error_id, "error_type": type(exc).__name__,
+                                         "path": request.url.path})
+    gw: Gateway | None = getattr(request.state, "gateway", None)
+    found = getattr(request.state, "transfer", None)
+    try:
+        if gw is not None and found is not None:
+            return await gw.handoff(request, found.transfer, Outcome.ERROR, message_key="return.unexpected",
+                                    token=found.token, error_id=error_id)
+        if gw is not None:
+            return gw.error_page(request, "error.unexpected", status=500, error_id=error_id)
+    except Exception as again:  # a template or the language cookie failing too: the plain page below
+        log.error("error page failed", extra={"error_id": error_id, "error_type": type(again).__name__})
+    return HTMLResponse(_LAST_RESORT.format(error_id=error_id), status_code=500)
 
 
 async def _ready(request: Request) -> tuple[bool, dict[str, Any]]:

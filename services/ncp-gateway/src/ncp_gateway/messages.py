@@ -173,6 +173,15 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     # returnMessage texts for the client system, in the student's language (the client shows them to the same
     # student). Fixed texts only: nothing a request carried is ever part of them.
     "return.cancel": {"en": "The user cancelled the transfer.", "de": "Die Übertragung wurde abgebrochen."},
+    "return.unexpected": {
+        "en": "An unexpected error occurred at the national contact point (reference {error_id}).",
+        "de": "Beim nationalen Kontaktpunkt ist ein unerwarteter Fehler aufgetreten (Referenz {error_id}).",
+    },
+    "error.unexpected": {
+        "en": "An unexpected error occurred. Please go back to the service you came from and start again.",
+        "de": "Ein unerwarteter Fehler ist aufgetreten. Bitte kehren Sie zu dem Dienst zurück, von dem Sie "
+              "kamen, und beginnen Sie erneut.",
+    },
     "return.login_cancel": {"en": "The user cancelled the login.", "de": "Die Anmeldung wurde abgebrochen."},
     "return.no_results": {
         "en": "No results were found for this learner.",

@@ -106,9 +106,10 @@ class Gateway:
         return response
 
     def error_page(self, request: Request, message_key: str, *, status: int = 400, transfer: Transfer | None = None,
-                   headers: dict[str, str] | None = None, **fields: object) -> HTMLResponse:
+                   headers: dict[str, str] | None = None, error_id: str | None = None,
+                   **fields: object) -> HTMLResponse:
         """An error page; with the transfer known it keeps the way back (Cancel) and a link to go on."""
-        error_id = secrets.token_hex(6)
+        error_id = error_id or secrets.token_hex(6)
         log.info("error page", extra={"error_code": message_key, "error_id": error_id, "status": status})
         return self.page(request, "error.html", {"message_key": message_key, "fields": fields,
                                                  "error_id": error_id}, status=status, transfer=transfer,
@@ -119,30 +120,43 @@ class Gateway:
     async def handoff(
         self, request: Request, transfer: Transfer, outcome: Outcome, *, message_key: str | None = None,
         message: str = "", token: str | None = None, elmo_wire: str = "", summary: Summary | None = None,
-        signed_sha256: str | None = None,
+        signed_sha256: str | None = None, error_id: str | None = None,
     ) -> HTMLResponse:
         """The EMREX answer. `message_key` names a catalogue text (in the student's language); `message` is a
         fixed text of ours. Nothing a request carried ends up in either."""
-        if token is not None:
-            await self.store.delete(token)
         code = return_code(outcome, transfer.receiver_origin, self.settings.return_code_prefix,
                            self.return_prefix_by_origin)
-        await self.store.add_audit(AuditRow(
+        row = AuditRow(
             created_at=utcnow(), receiver_origin=transfer.receiver_origin, return_code=code,
             institutions=" ".join(summary.institutions) if summary else "",
             learning_opportunities=summary.learning_opportunities if summary else 0,
             credits=format_decimal(summary.credits) if summary else "0",
             elmo_sha256=signed_sha256, login_pseudonym=transfer.pseudonym,
-        ))
+        )
+        if error_id is None:
+            if token is not None:
+                await self.store.delete(token)
+            await self.store.add_audit(row)
+        else:
+            # The unexpected-error path: the database may be what failed; the client still gets its answer.
+            try:
+                if token is not None:
+                    await self.store.delete(token)
+                await self.store.add_audit(row)
+            except Exception as exc:  # logged with the error id; the hand-off goes out regardless
+                log.error("hand-off not recorded",
+                          extra={"error_id": error_id, "error_type": type(exc).__name__})
         log.info("hand-off", extra={"return_code": code, "receiver": transfer.receiver_origin})
         nonce = secrets.token_urlsafe(16)
-        text = translator(self.language(request))(message_key) if message_key else message
+        translate = translator(self.language(request))
+        fields = {"error_id": error_id} if error_id else {}
+        text = translate(message_key, **fields) if message_key else message
         response = self.page(
             request, "handoff.html",
             {"action": transfer.return_url, "fields": {
                 "sessionId": transfer.session_id, "returnCode": code,
                 "returnMessage": text, "elmo": elmo_wire if outcome is Outcome.OK else "",
-            }, "script_nonce": nonce, "host": transfer.receiver_host},
+            }, "script_nonce": nonce, "host": transfer.receiver_host, "error_id": error_id},
             headers={"content-security-policy": handoff_csp(transfer.receiver_origin, nonce)},
         )
         self.cookie.clear(response, transfer.tid)

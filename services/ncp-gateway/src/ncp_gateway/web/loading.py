@@ -59,6 +59,11 @@ async def find(gw: Gateway, request: Request) -> Loaded | None:
     return mine[0] if mine else None
 
 
+def remember(request: Request, found: Loaded) -> None:
+    """From here on the request belongs to a valid transfer: any failure ends in its NCP_ERROR hand-off."""
+    request.state.transfer = found
+
+
 async def load(gw: Gateway, request: Request, stages: Collection[Stage]) -> Loaded | Response:
     try:
         found = await find(gw, request)
@@ -66,6 +71,7 @@ async def load(gw: Gateway, request: Request, stages: Collection[Stage]) -> Load
         return gw.error_page(request, "error.which_transfer", status=409)
     if found is None:
         return gw.error_page(request, "error.no_session")
+    remember(request, found)
     if found.transfer.expired(utcnow()):
         # emrex.md §7: on expiry, tell the client (NCP_ERROR) instead of stranding the student.
         return await gw.handoff(request, found.transfer, Outcome.ERROR, message_key="return.session_expired",

@@ -19,7 +19,7 @@ from ncp_gateway.errors import LoginError
 from ncp_gateway.settings import Settings
 
 from .context import Gateway, redirect, utcnow
-from .loading import Loaded, browser_transfers, load
+from .loading import Loaded, browser_transfers, load, remember
 
 router = APIRouter()
 
@@ -85,6 +85,7 @@ async def finish_login(request: Request, gw: GatewayDep) -> Response:
             return gw.error_page(request, "error.no_session")
         only = in_login[0].transfer if len(in_login) == 1 else None
         return gw.error_page(request, "error.login_not_completed", transfer=only)
+    remember(request, loaded)
     transfer, token = loaded.transfer, loaded.token
     expected = transfer.oidc
     assert expected is not None
