@@ -89,11 +89,17 @@ async def test_the_real_signer_still_gives_ncp_ok_with_the_check(browser, kit, s
 
 async def test_a_signer_that_accepts_and_never_answers_gives_ncp_error_within_the_timeout(make_browser, kit):
     """A real socket that takes the request and says nothing: the configured timeout ends the wait."""
-    async def silent(reader, writer):
-        await reader.read(65_536)
-        await anyio.sleep(60)
-
     import asyncio
+
+    release = asyncio.Event()
+    writers = []
+
+    async def silent(reader, writer):
+        writers.append(writer)
+        await reader.read(65_536)
+        await release.wait()
+        writer.close()
+        await writer.wait_closed()
 
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -107,4 +113,9 @@ async def test_a_signer_that_accepts_and_never_answers_gives_ncp_error_within_th
             assert handoff.fields["returnCode"] == "NCP_ERROR"
             assert handoff.fields["elmo"] == ""
     finally:
+        release.set()
         server.close()
+        await server.wait_closed()
+        for writer in writers:
+            writer.close()
+        await anyio.sleep(0.1)
