@@ -156,7 +156,8 @@ def build_stack(dev: Path) -> Stack:
                   "--client-id-file", str(client_id), "--client-secret-file", str(client_secret),
                   "--redirect-uri", stack.url("gateway", "/login/callback")], {}, "/.well-known/openid-configuration"),
         "gateway": ([py, "-m", "ncp_gateway"], {
-            "NCP_GATEWAY_PORT": str(ports["gateway"]), "NCP_GATEWAY_OIDC_ISSUER": stack.url("oidc"),
+            "NCP_GATEWAY_ENV": "dev", "NCP_GATEWAY_PORT": str(ports["gateway"]),
+            "NCP_GATEWAY_OIDC_ISSUER": stack.url("oidc"),
             "NCP_GATEWAY_OIDC_CLIENT_ID": "ncp-gateway-e2e",
             "NCP_GATEWAY_OIDC_CLIENT_SECRET_PATH": str(client_secret),
             "NCP_GATEWAY_SESSION_SECRET_PATH": str(_secret(dev / "session-secret")),

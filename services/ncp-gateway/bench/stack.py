@@ -147,7 +147,7 @@ def running_stack(directory: Path, *, gateway_env: dict[str, str] | None = None,
                    files["oidc-client-id"].read_text().strip(), files["oidc-client-secret"].read_text().strip(),
                    f"{gateway}/login/callback"]), {}, "/.well-known/openid-configuration"),
         "gateway": ([PYTHON, "-m", "ncp_gateway"], {
-            "NCP_GATEWAY_PORT": str(ports["gateway"]), "NCP_GATEWAY_LOG_LEVEL": "WARNING",
+            "NCP_GATEWAY_ENV": "dev", "NCP_GATEWAY_PORT": str(ports["gateway"]), "NCP_GATEWAY_LOG_LEVEL": "WARNING",
             "NCP_GATEWAY_OIDC_ISSUER": f"http://127.0.0.1:{ports['oidc']}",
             "NCP_GATEWAY_OIDC_CLIENT_ID": files["oidc-client-id"].read_text().strip(),
             "NCP_GATEWAY_OIDC_CLIENT_SECRET_PATH": str(files["oidc-client-secret"]),

@@ -348,7 +348,8 @@ def browser_factory(upstreams: dict[str, httpx.AsyncBaseTransport], gateway_sett
 
     @asynccontextmanager
     async def make(transports: dict[str, httpx.AsyncBaseTransport] | None = None, op: HandmadeOp | None = None,
-                   settings: Settings | None = None, **overrides: Any) -> AsyncIterator[Browser]:
+                   settings: Settings | None = None, raise_app_exceptions: bool = True,
+                   **overrides: Any) -> AsyncIterator[Browser]:
         merged = {**upstreams, **(transports or {})}
         if op is not None:
             merged["oidc"] = httpx.ASGITransport(app=op.app())
@@ -356,7 +357,8 @@ def browser_factory(upstreams: dict[str, httpx.AsyncBaseTransport], gateway_sett
         base = settings or gateway_settings
         app = create_app(base.model_copy(update=overrides), transports=merged)
         async with LifespanManager(app) as manager, httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url=GATEWAY_URL, timeout=30,
+            transport=httpx.ASGITransport(app=manager.app, raise_app_exceptions=raise_app_exceptions),
+            base_url=GATEWAY_URL, timeout=30,
         ) as http:
             yield Browser(http, op=op)
 
@@ -383,12 +385,12 @@ async def browser(make_browser) -> AsyncIterator[Browser]:
         yield b
 
 
-async def expire_sessions(database_path: Path) -> None:
+async def expire_sessions(database_path: Path, ago: dt.timedelta = dt.timedelta(seconds=1)) -> None:
     """Moves every stored session's expiry into the past, as if 20 minutes had gone by."""
     from sqlalchemy.ext.asyncio import create_async_engine
 
     engine = create_async_engine(f"sqlite+aiosqlite:///{database_path}")
-    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    past = dt.datetime.now(dt.UTC) - ago
     async with engine.begin() as conn:
         rows = (await conn.execute(text("SELECT id, data FROM gateway_session"))).all()
         for row_id, data in rows:

@@ -149,7 +149,7 @@ def test_identity_from_claims_maps_configured_claims():
     from ncp_gateway.settings import Settings
     from ncp_gateway.web.login import identity_from_claims
 
-    settings = Settings(oidc_subject_claims=["uid", "sub"], oidc_national_id_claim="nin",
+    settings = Settings(env="test", oidc_subject_claims=["uid", "sub"], oidc_national_id_claim="nin",
                         oidc_esi_claim="esi", oidc_birthdate_claim="birthdate")
     identity = identity_from_claims(settings, {"sub": "s-1", "uid": "demo-learner-1", "nin": "140301A1075",
                                                "esi": "urn:schac:x", "given_name": "Aino",

@@ -9,9 +9,11 @@ LONG_URL = "https://emc.example.fi/" + "a" * 2030
 async def test_valid_entry_starts_login_with_a_secure_session_cookie(offline_browser, method):
     response = await offline_browser.enter(method=method)
     assert response.status_code == 303
-    assert response.headers["location"].endswith("/login")
+    location = response.headers["location"]
+    assert location.startswith("/login?t=")
     cookie = response.headers["set-cookie"]
-    assert cookie.startswith("__Host-ncp_gateway=")
+    # One cookie per transfer, named after the transfer id the URL carries.
+    assert cookie.startswith(f"__Host-ncp_t_{location.removeprefix('/login?t=')}=")
     for attribute in ("HttpOnly", "Secure", "SameSite=lax", "Path=/"):
         assert attribute.lower() in cookie.lower()
 

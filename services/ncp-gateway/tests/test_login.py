@@ -2,14 +2,23 @@
 
 import base64
 import hashlib
+from urllib.parse import urlencode
 
 import httpx
+import lxml.html
 import pytest
 from joserfc.jwk import RSAKey
 
+from ncp_gateway.domain.provider_errors import PROVIDER_ERRORS, UNKNOWN_PROVIDER_ERROR
+from ncp_gateway.messages import CATALOG, missing_translations
+
 
 def cookie_value(browser) -> str:
-    return next(c.value for c in browser.http.cookies.jar if c.name.endswith("ncp_gateway"))
+    return next(c.value for c in browser.http.cookies.jar if "ncp_t_" in c.name)
+
+
+def cookie_name(browser) -> str:
+    return next(c.name for c in browser.http.cookies.jar if "ncp_t_" in c.name)
 
 
 async def test_authorization_request_uses_pkce_state_nonce_and_the_callback(browser, gateway_settings):
@@ -34,46 +43,96 @@ async def test_login_at_the_real_provider_rotates_the_session_cookie(browser, ki
     assert after != before
     # The pre-login cookie (which an attacker could have planted) no longer opens the transfer.
     async with httpx.AsyncClient(transport=browser.http._transport, base_url=kit.GATEWAY_URL) as other:
-        other.cookies.set("__Host-ncp_gateway", before)
+        other.cookies.set(cookie_name(browser), before)
         stale = await other.get("/select")
         assert stale.status_code == 400
         assert "no active transfer" in stale.text
     assert (await browser.selection()).status_code == 200
 
 
-async def test_error_answer_with_a_wrong_state_is_not_taken_as_cancel(browser, kit):
+async def assert_transfer_goes_on(browser, kit, response):
+    """A callback that is not ours ends nothing: a page with Try again and Cancel; the login can still finish."""
+    assert response.status_code == 400
+    assert 'id="emrex"' not in response.text
+    assert "login was not completed" in response.text
+    links = [a.get("href") for a in lxml.html.fromstring(response.text).xpath("//main//a")]
+    assert any(href.startswith("/login?t=") for href in links)
+    kit.form_fields(response.text, "//form[@action='/cancel']")["csrf"][0]  # the student's way out
+
+
+@pytest.mark.parametrize("query", [
+    "error=access_denied&state=forged", "error=access_denied", "error=server_error",
+    "code=abc&state=forged", "code=abc", "state=", "error=access_denied&state=",
+])
+async def test_a_callback_without_this_browsers_state_never_ends_the_transfer(browser, kit, gateway_settings, query):
+    """Any site can send the student's browser to /login/callback (SameSite=Lax cookies come along on a top-level
+    GET); only `state` proves the answer is for the login this browser started."""
     await browser.start_login()
-    handoff = kit.handoff_of(await browser.callback("/login/callback?error=access_denied&state=forged"))
-    assert handoff.fields["returnCode"] == "NCP_ERROR"
-    assert "(state)" in handoff.fields["returnMessage"]
+    response = await browser.callback(f"/login/callback?{query}")
+    await assert_transfer_goes_on(browser, kit, response)
+    # The real login still completes afterwards.
+    callback = await browser.callback(await browser.provider_login("demo-learner-1"))
+    assert callback.status_code == 303, callback.text
 
 
-async def test_bad_state_returns_ncp_error(browser, kit):
+async def test_a_forged_callback_is_answered_the_same_with_two_logins_in_progress(browser, kit):
     await browser.start_login()
-    url = await browser.provider_login("demo-learner-1")
-    forged = url.replace("state=", "state=x")
-    handoff = kit.handoff_of(await browser.callback(forged))
-    assert handoff.fields["returnCode"] == "NCP_ERROR"
-    assert "state" in handoff.fields["returnMessage"]
-    assert handoff.fields["elmo"] == ""
+    second = await browser.http.post("/emrex", data={"sessionId": "two", "returnUrl": kit.RETURN_URL})
+    await browser.http.get(second.headers["location"])
+    response = await browser.callback("/login/callback?error=access_denied")
+    assert response.status_code == 400
+    assert 'id="emrex"' not in response.text
+    assert 'action="/cancel"' not in response.text  # which one would it be? neither is touched
 
 
-async def test_provider_error_returns_ncp_error(browser, kit):
-    await browser.start_login()
-    state = browser.auth_params()["state"]
-    handoff = kit.handoff_of(await browser.callback(f"/login/callback?error=server_error&state={state}"))
-    assert handoff.fields["returnCode"] == "NCP_ERROR"
-    assert "server_error" in handoff.fields["returnMessage"]
-
-
-async def test_declining_at_the_provider_returns_ncp_cancel(browser, kit, oidc_issuer):
+async def test_declining_at_a_provider_that_drops_state_asks_the_student_then_cancels(browser, kit):
+    """The development provider's Deny answers error=access_denied without state: one more click to cancel."""
     await browser.start_login()
     async with httpx.AsyncClient(timeout=10) as op:  # the provider's Deny button
         answer = await op.post(browser.authorization_url, data={"action": "deny"})
     assert "error=access_denied" in answer.headers["location"]
-    handoff = kit.handoff_of(await browser.callback(answer.headers["location"]))
+    assert "state=" not in answer.headers["location"]
+    page = await browser.callback(answer.headers["location"])
+    await assert_transfer_goes_on(browser, kit, page)
+    form = kit.form_fields(page.text, "//form[@action='/cancel']")
+    handoff = kit.handoff_of(await browser.http.post("/cancel", data={"t": form["t"][0], "csrf": form["csrf"][0]}))
+    assert handoff.fields["returnCode"] == "NCP_CANCEL"
+    assert handoff.fields["returnMessage"] == "The user cancelled the transfer."
+
+
+async def test_declining_with_state_returns_ncp_cancel(browser, kit):
+    await browser.start_login()
+    state = browser.auth_params()["state"]
+    handoff = kit.handoff_of(await browser.callback(f"/login/callback?error=access_denied&state={state}"))
     assert handoff.fields["returnCode"] == "NCP_CANCEL"
     assert handoff.fields["returnMessage"] == "The user cancelled the login."
+
+
+PROVIDER_CODES = [*PROVIDER_ERRORS, "unknown_code", "", "x" * 500]
+INJECTED = "<b>call+0800+now</b> https://evil.example"
+
+
+@pytest.mark.parametrize("code", PROVIDER_CODES)
+@pytest.mark.parametrize("lang", ["en", "de"])
+async def test_provider_errors_become_fixed_catalogue_texts(browser, kit, code, lang):
+    browser.http.headers["accept-language"] = lang
+    await browser.start_login()
+    state = browser.auth_params()["state"]
+    query = urlencode({"error": code, "state": state, "error_description": INJECTED, "error_uri": INJECTED})
+    handoff = kit.handoff_of(await browser.callback(f"/login/callback?{query}"))
+    assert handoff.fields["returnCode"] == "NCP_ERROR"
+    expected_key = PROVIDER_ERRORS.get(code, UNKNOWN_PROVIDER_ERROR)
+    assert handoff.fields["returnMessage"] == CATALOG[expected_key][lang]
+    assert "evil" not in handoff.response.text
+    assert "0800" not in handoff.response.text
+    if code:
+        assert code not in handoff.response.text.replace(kit.RETURN_URL, "")
+
+
+def test_every_provider_error_text_is_translated():
+    keys = {*PROVIDER_ERRORS.values(), UNKNOWN_PROVIDER_ERROR, "return.login_cancel"}
+    assert not missing_translations(keys)
+    assert len(set(PROVIDER_ERRORS)) == 15  # RFC 6749 §4.1.2.1 (6 besides access_denied) + OIDC Core §3.1.2.6 (9)
 
 
 async def test_callback_without_a_session_is_an_error_page(browser):

@@ -62,11 +62,12 @@ async def test_preview_xml_is_sandboxed(browser):
 
 async def test_tampered_cookie_is_no_session(browser, kit):
     await browser.login("demo-learner-1")
-    value = next(c.value for c in browser.http.cookies.jar if c.name == "__Host-ncp_gateway")
+    name, value = next((c.name, c.value) for c in browser.http.cookies.jar if c.name.startswith("__Host-ncp_t_"))
     token, _, signature = value.rpartition(".")
     async with httpx.AsyncClient(transport=browser.http._transport, base_url=kit.GATEWAY_URL) as other:
-        other.cookies.set("__Host-ncp_gateway", f"{token}x.{signature}")
+        other.cookies.set(name, f"{token}x.{signature}")
         assert (await other.get("/select")).status_code == 400
+        assert (await other.get(f"/select?t={name.removeprefix('__Host-ncp_t_')}")).status_code == 400
 
 
 async def test_pages_without_a_session_show_an_error_page(browser):

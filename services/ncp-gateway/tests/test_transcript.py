@@ -33,7 +33,7 @@ def streams(pdf: bytes) -> list[bytes]:
 
 
 def renderer() -> TranscriptRenderer:
-    settings = Settings()
+    settings = Settings(env="test")
     return TranscriptRenderer(settings.pdf_font_path)
 
 

@@ -1,3 +1,6 @@
+import asyncio
+import contextlib
+import datetime as dt
 import logging
 import secrets
 import ssl
@@ -8,6 +11,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -22,12 +26,16 @@ from .adapters.store import SessionStore, create_tables, make_engine
 from .adapters.transcript_pdf import TranscriptRenderer
 from .deps import State
 from .domain.entry import normalize_origin
+from .domain.return_codes import Outcome
 from .settings import Settings
 from .telemetry import install as install_telemetry
 from .web import entry, login, preview, select
-from .web.context import TEMPLATES, Gateway
+from .web.context import TEMPLATES, Gateway, utcnow
 from .web.cookies import SessionCookie
-from .web.security import SecurityHeadersMiddleware
+from .web.entry import EXPIRED_GRACE
+from .web.forms import BadForm, BodyLimitMiddleware
+from .web.loading import browser_transfers
+from .web.security import SecurityHeadersMiddleware, hsts_header
 
 log = logging.getLogger("ncp_gateway")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -36,9 +44,11 @@ UPSTREAMS = ("signer", "registry", "sis", "oidc")
 POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=2.0)
 
 
-def _secret(path: Path | None, what: str) -> bytes:
+def _secret(path: Path | None, what: str, settings: Settings) -> bytes:
     if path is not None:
         return read_secret(path).encode()
+    if not settings.development:  # Settings refuses this already; never fall back to a random key in production
+        raise RuntimeError(f"no {what} file configured")
     log.warning("no %s file configured: using a random one for this process (dev only)", what)
     return secrets.token_bytes(32)
 
@@ -58,6 +68,28 @@ def signer_tls(settings: Settings) -> ssl.SSLContext | bool:
     if settings.signer_client_cert_file is not None:
         context.load_cert_chain(str(settings.signer_client_cert_file), str(settings.signer_client_key_file))
     return context
+
+
+async def purge_once(store: SessionStore, settings: Settings) -> None:
+    now = utcnow()
+    await store.purge(now - EXPIRED_GRACE)
+    await store.purge_audit(now - dt.timedelta(days=settings.audit_retention_days))
+
+
+async def _purge_forever(store: SessionStore, settings: Settings) -> None:
+    # Every replica runs it; the deletes are idempotent, so no coordination is needed.
+    while True:
+        try:
+            await purge_once(store, settings)
+        except Exception as exc:  # a database hiccup must not end the loop
+            log.warning("purge failed (%s)", type(exc).__name__)
+        await asyncio.sleep(settings.purge_interval_seconds)
+
+
+async def _stop(task: "asyncio.Task[None]") -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def create_app(
@@ -98,13 +130,16 @@ def create_app(
             engine = make_engine(settings.sqlalchemy_url, settings.database_schema)
             stack.push_async_callback(engine.dispose)
             await create_tables(engine, settings.database_schema)
+            store = SessionStore(engine)
+            purger = asyncio.create_task(_purge_forever(store, settings))
+            stack.push_async_callback(_stop, purger)  # before the engine is disposed (LIFO)
             gateway = Gateway(
-                settings=settings, store=SessionStore(engine), oidc=oidc,
+                settings=settings, store=store, oidc=oidc,
                 signer=SignerClient(signer_http), registry=RegistryClient(registry_http), sis=SisClient(sis_http),
                 transcript=TranscriptRenderer(settings.pdf_font_path),
-                cookie=SessionCookie(_secret(settings.session_secret_path, "session secret"),
+                cookie=SessionCookie(_secret(settings.session_secret_path, "session secret", settings),
                                      secure=settings.cookie_secure, max_age=settings.session_ttl_seconds + 3600),
-                pseudonym_key=_secret(settings.pseudonym_key_path, "pseudonym key"),
+                pseudonym_key=_secret(settings.pseudonym_key_path, "pseudonym key", settings),
                 templates=Jinja2Templates(directory=str(TEMPLATES)),
                 return_prefix_by_origin={normalize_origin(o): p
                                          for o, p in settings.return_code_prefix_by_origin.items()},
@@ -114,7 +149,11 @@ def create_app(
     app = FastAPI(title="ncp-gateway", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
     install_problem_handlers(app)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_exception_handler(BadForm, _bad_form)
+    app.add_exception_handler(Exception, _unexpected)  # replaces ncp_runtime's JSON 500: this app speaks HTML
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_form_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=hsts_header(settings.hsts_max_age_seconds,
+                                                                   settings.hsts_include_subdomains))
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router(_ready))
     app.include_router(entry.router)
@@ -124,6 +163,38 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     install_telemetry(app)
     return app
+
+
+async def _bad_form(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BadForm)
+    gw: Gateway = request.state.gateway
+    # The form could not be read, so its CSRF token neither: the transfer is kept, with its Cancel.
+    mine = await browser_transfers(gw, request)
+    transfer = mine[0].transfer if len(mine) == 1 else None
+    return gw.error_page(request, exc.message_key, status=exc.status, transfer=transfer)
+
+
+_LAST_RESORT = ("<!doctype html><html lang=en><meta charset=utf-8><title>Error – EMREX</title>"
+                "<h1>An unexpected error occurred</h1><p>Reference: {error_id}</p></html>")
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    """The one place an unexpected failure is turned into an answer: after a valid entry, the client's NCP_ERROR
+    hand-off; before one, the HTML error page. The error id is logged and shown, the same one."""
+    error_id = secrets.token_hex(6)
+    log.error("unexpected error", extra={"error_id": error_id, "error_type": type(exc).__name__,
+                                         "path": request.url.path})
+    gw: Gateway | None = getattr(request.state, "gateway", None)
+    found = getattr(request.state, "transfer", None)
+    try:
+        if gw is not None and found is not None:
+            return await gw.handoff(request, found.transfer, Outcome.ERROR, message_key="return.unexpected",
+                                    token=found.token, error_id=error_id)
+        if gw is not None:
+            return gw.error_page(request, "error.unexpected", status=500, error_id=error_id)
+    except Exception as again:  # a template or the language cookie failing too: the plain page below
+        log.error("error page failed", extra={"error_id": error_id, "error_type": type(again).__name__})
+    return HTMLResponse(_LAST_RESORT.format(error_id=error_id), status_code=500)
 
 
 async def _ready(request: Request) -> tuple[bool, dict[str, Any]]:

@@ -141,20 +141,82 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "error.bad_request": {"en": "The request is not valid: {detail}", "de": "Die Anfrage ist ungültig: {detail}"},
     "error.continue": {"en": "Continue where you were", "de": "Dort weitermachen, wo Sie waren"},
+    "error.which_transfer": {
+        "en": "Several transfers are open in this browser. Please continue on the page of the one you mean.",
+        "de": "In diesem Browser sind mehrere Übertragungen offen. Bitte fahren Sie auf der Seite der "
+              "gewünschten Übertragung fort.",
+    },
+    "error.too_many_here": {
+        "en": "{count} transfers are already open in this browser. Please finish or cancel one of them first.",
+        "de": "In diesem Browser sind bereits {count} Übertragungen offen. Bitte schließen Sie zuerst eine ab "
+              "oder brechen Sie sie ab.",
+    },
+    "error.busy": {
+        "en": "The service is busy right now. Please try again in a few minutes.",
+        "de": "Der Dienst ist gerade ausgelastet. Bitte versuchen Sie es in einigen Minuten erneut.",
+    },
+    "error.login_not_completed": {
+        "en": "The login was not completed, or its answer does not belong to a login started in this browser. "
+              "You can try again or cancel.",
+        "de": "Die Anmeldung wurde nicht abgeschlossen, oder ihre Antwort gehört zu keiner in diesem Browser "
+              "begonnenen Anmeldung. Sie können es erneut versuchen oder abbrechen.",
+    },
+    "error.retry_login": {"en": "Try to log in again", "de": "Erneut anmelden"},
+    "error.bad_form": {
+        "en": "The form could not be read. Please use the buttons on the page.",
+        "de": "Das Formular konnte nicht gelesen werden. Bitte nutzen Sie die Schaltflächen der Seite.",
+    },
+    "error.too_large": {
+        "en": "The request is too large.",
+        "de": "Die Anfrage ist zu groß.",
+    },
+    # returnMessage texts for the client system, in the student's language (the client shows them to the same
+    # student). Fixed texts only: nothing a request carried is ever part of them.
+    "return.cancel": {"en": "The user cancelled the transfer.", "de": "Die Übertragung wurde abgebrochen."},
+    "return.unexpected": {
+        "en": "An unexpected error occurred at the national contact point (reference {error_id}).",
+        "de": "Beim nationalen Kontaktpunkt ist ein unerwarteter Fehler aufgetreten (Referenz {error_id}).",
+    },
+    "error.unexpected": {
+        "en": "An unexpected error occurred. Please go back to the service you came from and start again.",
+        "de": "Ein unerwarteter Fehler ist aufgetreten. Bitte kehren Sie zu dem Dienst zurück, von dem Sie "
+              "kamen, und beginnen Sie erneut.",
+    },
+    "return.login_cancel": {"en": "The user cancelled the login.", "de": "Die Anmeldung wurde abgebrochen."},
+    "return.no_results": {
+        "en": "No results were found for this learner.",
+        "de": "Für diese Person wurden keine Leistungen gefunden.",
+    },
+    "return.session_expired": {
+        "en": "The transfer session expired before the user finished.",
+        "de": "Die Übertragung ist abgelaufen, bevor sie abgeschlossen wurde.",
+    },
+    "return.login_rejected": {
+        "en": "Login failed: the identity provider refused the login request.",
+        "de": "Anmeldung fehlgeschlagen: Der Identitätsanbieter hat die Anmeldeanfrage abgelehnt.",
+    },
+    "return.login_not_completed": {
+        "en": "Login failed: the identity provider could not complete the login.",
+        "de": "Anmeldung fehlgeschlagen: Der Identitätsanbieter konnte die Anmeldung nicht abschließen.",
+    },
+    "return.login_provider_failed": {
+        "en": "Login failed: the identity provider reported an internal error.",
+        "de": "Anmeldung fehlgeschlagen: Der Identitätsanbieter meldete einen internen Fehler.",
+    },
+    "return.login_provider_unavailable": {
+        "en": "Login failed: the identity provider is temporarily unavailable; try again later.",
+        "de": "Anmeldung fehlgeschlagen: Der Identitätsanbieter ist vorübergehend nicht erreichbar; "
+              "bitte später erneut versuchen.",
+    },
+    "return.login_provider_error": {
+        "en": "Login failed at the identity provider.",
+        "de": "Die Anmeldung beim Identitätsanbieter ist fehlgeschlagen.",
+    },
     "error.wrong_step": {
         "en": "This step is not available now. Use the buttons on the page.",
         "de": "Dieser Schritt ist jetzt nicht verfügbar. Bitte nutzen Sie die Schaltflächen der Seite.",
     },
 }
-
-# Stable English returnMessage texts for the client system (it is not the student's UI).
-RETURN_MESSAGES: Final[dict[str, str]] = {
-    "cancel": "The user cancelled the transfer.",
-    "login_cancel": "The user cancelled the login.",
-    "no_results": "No results were found for this learner.",
-    "session_expired": "The transfer session expired before the user finished.",
-}
-
 
 def negotiate(accept_language: str | None, default: str = "en") -> str:
     """The best supported language for an Accept-Language header (q-values honoured)."""

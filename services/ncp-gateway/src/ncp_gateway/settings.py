@@ -1,10 +1,13 @@
 from pathlib import Path
 from typing import ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from ncp_runtime import ServiceSettings
+
+from .domain.entry import EntryError, normalize_origin
 
 Prefix = Literal["NCP", "EMP"]
 Language = Literal["en", "de"]
@@ -17,6 +20,9 @@ class Settings(ServiceSettings):
     # NCP_<SERVICE>_DATABASE_URL_FILE: the URL, password included, from a secret file.
     file_settings: ClassVar[tuple[str, ...]] = ("database_url",)
 
+    # Fail closed: development conveniences (random secrets, a public OIDC client, plain http) need an explicit
+    # NCP_GATEWAY_ENV=dev (or test); `make run`, compose and the dev overlay set it.
+    env: Literal["dev", "test", "staging", "prod"] = "prod"
     port: int = 8000
     # The externally visible base URL (scheme://host[:port]); None derives it from the request.
     public_url: str | None = None
@@ -65,8 +71,26 @@ class Settings(ServiceSettings):
     return_code_prefix: Prefix = "NCP"
     return_code_prefix_by_origin: dict[str, Prefix] = Field(default_factory=dict)
 
+    # Strict-Transport-Security on every answer; 0 turns it off (e.g. when the proxy in front sets it).
+    hsts_max_age_seconds: int = Field(default=31_536_000, ge=0)
+    hsts_include_subdomains: bool = False
+
+    # Transfers alive at once (all replicas): beyond it /emrex answers 503 instead of growing the table.
+    max_live_transfers: int = Field(default=50_000, ge=1)
+    # Transfers one browser may have open at once (one cookie each); beyond it /emrex asks to finish one.
+    max_transfers_per_browser: int = Field(default=8, ge=1, le=30)
+    # Expired transfers are kept an hour (a late click still reaches the client), then purged.
+    purge_interval_seconds: float = Field(default=300.0, gt=0)
+    audit_retention_days: int = Field(default=365, ge=1)
+    # Largest request body the HTML forms accept (the selection form of a long career stays far below).
+    max_form_bytes: int = Field(default=1_048_576, ge=4096)
+
     default_language: Language = "en"
     pdf_font_path: Path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+    @property
+    def development(self) -> bool:
+        return self.env in ("dev", "test")
 
     @model_validator(mode="after")
     def _signer_tls(self) -> "Settings":
@@ -75,16 +99,33 @@ class Settings(ServiceSettings):
         return self
 
     @model_validator(mode="after")
-    def _secrets_outside_dev(self) -> "Settings":
-        if self.env in ("staging", "prod"):
-            missing = [
-                name for name in ("session_secret_path", "pseudonym_key_path", "oidc_client_secret_path")
-                if getattr(self, name) is None
-            ]
-            if missing:
-                raise ValueError(f"required outside dev/test: {', '.join(missing)}")
-            if self.allow_http_loopback:
-                raise ValueError("allow_http_loopback is a development setting")
+    def _fail_closed_outside_development(self) -> "Settings":
+        try:
+            for origin in self.allowed_return_origins:
+                normalize_origin(origin)
+            for origin in self.return_code_prefix_by_origin:
+                normalize_origin(origin)
+        except EntryError as exc:
+            raise ValueError(f"NCP_GATEWAY_ALLOWED_RETURN_ORIGINS / RETURN_CODE_PREFIX_BY_ORIGIN: {exc}") from None
+        if self.development:
+            return self
+        problems = [
+            f"NCP_GATEWAY_{name.upper()} is required (no random secrets, no public OIDC client)"
+            for name in ("session_secret_path", "pseudonym_key_path", "oidc_client_secret_path")
+            if getattr(self, name) is None
+        ]
+        for name in ("oidc_issuer", "public_url"):
+            value = getattr(self, name)
+            if value is None or urlsplit(value).scheme != "https" or not urlsplit(value).hostname:
+                problems.append(f"NCP_GATEWAY_{name.upper()} must be an https URL (got {value!r})")
+        problems += [f"NCP_GATEWAY_ALLOWED_RETURN_ORIGINS must be https origins (got {o!r})"
+                     for o in self.allowed_return_origins if not normalize_origin(o).startswith("https://")]
+        if self.allow_http_loopback:
+            problems.append("NCP_GATEWAY_ALLOW_HTTP_LOOPBACK must be false (http return URLs are for development)")
+        if not self.cookie_secure:
+            problems.append("NCP_GATEWAY_COOKIE_SECURE must be true (cookies over http are for development)")
+        if problems:
+            raise ValueError(f"outside development (NCP_GATEWAY_ENV={self.env}): " + "; ".join(problems))
         return self
 
     @property

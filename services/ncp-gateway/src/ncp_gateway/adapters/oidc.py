@@ -19,6 +19,8 @@ from joserfc.jwk import KeySet
 from ncp_gateway.errors import LoginError
 
 _METADATA_TTL = 3600.0
+_TOKEN_ERRORS = frozenset({"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
+                           "unsupported_grant_type", "invalid_scope"})
 
 
 class OidcClient:
@@ -101,8 +103,10 @@ class OidcClient:
         except httpx.HTTPError as exc:
             raise LoginError("provider_unavailable", f"token request failed ({type(exc).__name__})") from None
         except Exception as exc:  # authlib raises OAuthError and friends for error answers
-            error = getattr(exc, "error", None) or type(exc).__name__
-            raise LoginError("token_rejected", f"the provider refused the code ({error})") from None
+            # Only the RFC 6749 §5.2 codes are named: no text of the provider's reaches the client.
+            error = getattr(exc, "error", None)
+            named = f" ({error})" if error in _TOKEN_ERRORS else ""
+            raise LoginError("token_rejected", f"the provider refused the code{named}") from None
         id_token = token.get("id_token") if isinstance(token, dict) else None
         if not isinstance(id_token, str):
             raise LoginError("id_token_missing", "the provider sent no ID token")

@@ -4,7 +4,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from sqlalchemy import delete, event, select, text, update
+from sqlalchemy import delete, event, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -72,6 +72,20 @@ class SessionStore:
             row = (await db.execute(query)).scalar_one_or_none()
         return None if row is None else Transfer.model_validate_json(row.data)
 
+    async def get_many(self, tokens: list[str]) -> dict[str, Transfer]:
+        """token -> transfer for those of `tokens` that have a record (one query)."""
+        by_key = {token_key(t): t for t in tokens}
+        if not by_key:
+            return {}
+        async with self._sessions() as db:
+            rows = (await db.execute(select(SessionRow).where(col(SessionRow.id).in_(list(by_key))))).scalars()
+            return {by_key[row.id]: Transfer.model_validate_json(row.data) for row in rows}
+
+    async def count_live(self, now: dt.datetime) -> int:
+        async with self._sessions() as db:
+            query = select(func.count()).select_from(SessionRow).where(col(SessionRow.expires_at) > now)
+            return int((await db.execute(query)).scalar_one())
+
     async def rotate(self, old_token: str, new_token: str, transfer: Transfer) -> None:
         """Moves the record to a new token (session fixation: the pre-login token stops working)."""
         async with self._sessions() as db:
@@ -91,6 +105,12 @@ class SessionStore:
         async with self._sessions() as db:
             await db.execute(delete(SessionRow).where(SessionRow.expires_at < before))  # type: ignore[arg-type]
             await db.commit()
+
+    async def purge_audit(self, before: dt.datetime) -> int:
+        async with self._sessions() as db:
+            result = await db.execute(delete(AuditRow).where(col(AuditRow.created_at) < before))
+            await db.commit()
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def add_audit(self, row: AuditRow) -> None:
         async with self._sessions() as db:

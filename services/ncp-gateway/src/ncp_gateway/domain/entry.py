@@ -2,14 +2,17 @@
 
 emrex.md Part A: sessionId up to 128 printable ASCII characters, echoed byte for byte; returnUrl an
 absolute https URL (http only for loopback hosts when allowed), at most 2,048 characters, no
-credentials, optionally limited to an allowlist of receiver origins. Unknown parameters are ignored.
+credentials, a host that is a DNS name or an IP literal, optionally limited to an allowlist of receiver
+origins. Unknown parameters are ignored.
 """
 
 import ipaddress
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import Literal
+
+import idna
 
 MAX_SESSION_ID = 128
 MAX_RETURN_URL = 2048
@@ -77,59 +80,143 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_DOTTED_QUAD = re.compile(r"^[0-9]+(?:\.[0-9]+){3}$")
+# A last label that browsers' URL parser (WHATWG "ends in a number") reads as an IPv4 address.
+_NUMERIC_LABEL = re.compile(r"^(?:[0-9]+|0x[0-9a-f]*)$")
+_PORT = re.compile(r"^[0-9]{1,5}$")
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+MAX_HOST = 253
+
+
+@dataclass(frozen=True)
+class Origin:
+    """A receiver origin built only from validated parts: a scheme, a host of one of three kinds, a port."""
+
+    scheme: str  # lowercase
+    host: str  # lowercase A-label DNS name, dotted-quad IPv4, or IPv6 (compressed, without brackets)
+    port: int | None  # None when it is the scheme's default
+    kind: Literal["dns", "ipv4", "ipv6"]
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if self.kind == "ipv6" else self.host
+        return f"{self.scheme}://{host}" + (f":{self.port}" if self.port is not None else "")
+
+    @property
+    def csp_source(self) -> str:
+        # CSP's host-source grammar has no IP-literal form: an IPv6 receiver can only be named by its scheme.
+        return f"{self.scheme}:" if self.kind == "ipv6" else str(self)
+
+
+def _invalid(what: str) -> EntryError:
+    return EntryError("return_url_invalid", f"returnUrl is not a valid URL ({what})")
+
+
+def check_host(raw: str) -> tuple[str, Literal["dns", "ipv4", "ipv6"]]:
+    """A DNS name (letter-digit-hyphen labels, IDNA 2008 checked), an IPv4 or an IPv6 literal; else EntryError."""
+    if raw.startswith("[") and raw.endswith("]"):
+        try:  # IPvFuture ("v1.x") is refused here
+            address = ipaddress.IPv6Address(raw[1:-1])
+        except ValueError:
+            raise _invalid("IPv6 address") from None
+        if address.scope_id is not None:  # a zone ("%25eth0") means nothing outside this machine
+            raise _invalid("IPv6 address")
+        return address.compressed, "ipv6"
+    host = raw.lower()
+    if _DOTTED_QUAD.match(host):
+        try:  # refuses octets above 255 and leading zeros (read as octal by some parsers)
+            return str(ipaddress.IPv4Address(host)), "ipv4"
+        except ValueError:
+            raise _invalid("IPv4 address") from None
+    labels = host.split(".")
+    if not host or len(host) > MAX_HOST or not all(_LABEL.match(label) for label in labels):
+        # Also refuses a trailing dot: "emc.example.fi." is another origin to a browser and to the allowlist.
+        raise _invalid("host name")
+    if _NUMERIC_LABEL.match(labels[-1]):
+        raise _invalid("host name")
+    try:
+        if idna.encode(idna.decode(host)).decode("ascii") != host:
+            raise _invalid("host name")
+    except (idna.IDNAError, UnicodeError):
+        raise _invalid("internationalized host name") from None
+    return host, "dns"
+
+
+def parse_origin(url: str) -> Origin:
+    """The origin of an absolute URL whose authority is only host[:port]; EntryError otherwise."""
+    if not _URL_CHARS.match(url):
+        raise EntryError("return_url_invalid", "returnUrl contains characters not allowed in a URL")
+    scheme_match = _SCHEME.match(url)
+    if scheme_match is None and url.startswith("//"):
+        raise EntryError("return_url_not_https", "returnUrl must use https")  # scheme-relative
+    rest = url[scheme_match.end():] if scheme_match else ""
+    if scheme_match is None or not rest.startswith("//"):
+        raise EntryError("return_url_not_absolute", "returnUrl must be an absolute URL")
+    scheme = scheme_match.group(1).lower()
+    authority = re.split(r"[/?#]", rest[2:], maxsplit=1)[0]
+    if "@" in authority:
+        raise EntryError("return_url_credentials", "returnUrl must not contain credentials")
+    if not authority:
+        raise EntryError("return_url_not_absolute", "returnUrl must be an absolute URL")
+    if authority.startswith("["):
+        close = authority.find("]")
+        host_part, port_part = (authority[:close + 1], authority[close + 1:]) if close > 0 else (authority, "")
+    else:
+        host_part, colon, port = authority.partition(":")
+        port_part = colon + port
+    port_number: int | None = None
+    if port_part:
+        digits = port_part[1:]
+        if not port_part.startswith(":") or not _PORT.match(digits) or not 0 < int(digits) <= 65535:
+            raise _invalid("port")
+        port_number = int(digits)
+    host, kind = check_host(host_part)
+    if port_number == _DEFAULT_PORTS.get(scheme):
+        port_number = None
+    return Origin(scheme=scheme, host=host, port=port_number, kind=kind)
+
+
 def origin_of(url: str) -> str:
     """scheme://host[:port], lowercase, default ports dropped (the allowlist and audit key)."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    port = parts.port
-    default = {"https": 443, "http": 80}.get(scheme)
-    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
+    return str(parse_origin(url))
 
 
 def normalize_origin(origin: str) -> str:
     return origin_of(origin.strip().rstrip("/"))
 
 
-def check_return_url(url: str | None, policy: EntryPolicy) -> tuple[str, str]:
-    """The receiver origin and host of a usable returnUrl, or EntryError."""
+def csp_source_of(origin: str) -> str:
+    """The CSP source expression for a stored origin, re-validated; `'none'` if it is not one."""
+    try:
+        parsed = parse_origin(origin)
+    except EntryError:
+        return "'none'"
+    return parsed.csp_source
+
+
+def check_return_url(url: str | None, policy: EntryPolicy) -> Origin:
+    """The receiver origin of a usable returnUrl, or EntryError."""
     if url is None or url == "":
         raise EntryError("return_url_missing", "returnUrl is missing")
     if len(url) > MAX_RETURN_URL:
         raise EntryError("return_url_too_long", f"returnUrl is longer than {MAX_RETURN_URL} characters")
-    if not _URL_CHARS.match(url):
-        raise EntryError("return_url_invalid", "returnUrl contains characters not allowed in a URL")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise EntryError("return_url_invalid", "returnUrl is not a valid URL") from None
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if not parts.netloc or not host:
-        raise EntryError("return_url_not_absolute", "returnUrl must be an absolute URL")
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise EntryError("return_url_credentials", "returnUrl must not contain credentials")
-    if port == 0:
-        raise EntryError("return_url_invalid", "returnUrl has an invalid port")
-    if scheme == "http":
-        if not (policy.allow_http_loopback and is_loopback(host)):
+    origin = parse_origin(url)
+    if origin.scheme == "http":
+        if not (policy.allow_http_loopback and is_loopback(origin.host)):
             raise EntryError("return_url_not_https", "returnUrl must use https")
-    elif scheme != "https":
+    elif origin.scheme != "https":
         raise EntryError("return_url_not_https", "returnUrl must use https")
-    origin = origin_of(url)
     allowed = {normalize_origin(o) for o in policy.allowed_origins}
-    if allowed and origin not in allowed:
+    if allowed and str(origin) not in allowed:
         raise EntryError("return_url_not_allowed", "returnUrl is not a registered receiver of this service")
-    return origin, host
+    return origin
 
 
 def parse_entry(params: Mapping[str, Sequence[str]], policy: EntryPolicy) -> EntryRequest:
     """Validate an entry request (query or form parameters, case-sensitive names)."""
     return_url = _single(params, "returnUrl")
-    origin, host = check_return_url(return_url, policy)
+    origin = check_return_url(return_url, policy)
     assert return_url is not None
     session_id = _single(params, "sessionId")
     if session_id is None or session_id == "":
@@ -146,8 +233,8 @@ def parse_entry(params: Mapping[str, Sequence[str]], policy: EntryPolicy) -> Ent
     return EntryRequest(
         session_id=session_id,
         return_url=return_url,
-        receiver_origin=origin,
-        receiver_host=host,
+        receiver_origin=str(origin),
+        receiver_host=origin.host,
         allow_to_pick_courses=_flag(_single(params, "allowToPickCourses"), True),
         allow_not_passed_courses=_flag(_single(params, "allowNotPassedCourses"), False),
         hei_id=hei_id,

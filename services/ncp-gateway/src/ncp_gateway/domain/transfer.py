@@ -27,6 +27,7 @@ class OidcRequest(BaseModel):
 
 
 class Transfer(BaseModel):
+    tid: str = ""  # the public id in this transfer's URLs and cookie name (several may run in one browser)
     session_id: str  # the EMC's sessionId, echoed byte for byte
     return_url: str
     receiver_origin: str

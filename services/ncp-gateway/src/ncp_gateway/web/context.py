@@ -8,16 +8,18 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from emrex_elmo import format_decimal
+from emrex_elmo import format_decimal, load_certificates
 from ncp_contracts.registry import RegistryClient
 from ncp_contracts.signer import SignerClient
 from ncp_contracts.sis import SisClient
@@ -37,6 +39,7 @@ from .security import handoff_csp
 log = logging.getLogger("ncp_gateway.flow")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANG_COOKIE = "ncp_lang"
+_CERTIFICATES_TTL = 300.0
 
 
 def utcnow() -> dt.datetime:
@@ -57,6 +60,17 @@ class Gateway:
     templates: Jinja2Templates
     return_prefix_by_origin: dict[str, str]
     entries: int = 0  # entries served by this process, for the occasional purge of old records
+    _active_certificates: tuple[float, list[x509.Certificate]] | None = None
+
+    async def active_certificates(self, *, refresh: bool = False) -> list[x509.Certificate]:
+        """The signer's active certificates, cached for a few minutes (refreshed once when a check fails)."""
+        cached = self._active_certificates
+        if refresh or cached is None or time.monotonic() - cached[0] > _CERTIFICATES_TTL:
+            listing = await self.signer.certificates()
+            certificates = [c for info in listing.certificates if info.active
+                            for c in load_certificates(info.pem.encode())[:1]]
+            self._active_certificates = cached = (time.monotonic(), certificates)
+        return cached[1]
 
     # ---- language and pages -------------------------------------------------------------
 
@@ -77,6 +91,7 @@ class Gateway:
             "lang": lang, "_": translator(lang), "languages": LANGUAGE_NAMES, "transfer": transfer,
             "seconds_left": left, "minutes_left": None if left is None else left // 60,
             "csrf": transfer.csrf if transfer is not None else "", "path": request.url.path,
+            "tid": transfer.tid if transfer is not None else "",
             "fmt_decimal": _fmt_decimal, "known_keys": CATALOG,
             # The language links must lead to a page that answers GET.
             "lang_path": {"/send": "/preview", "/cancel": "/select"}.get(request.url.path, request.url.path),
@@ -91,48 +106,67 @@ class Gateway:
         return response
 
     def error_page(self, request: Request, message_key: str, *, status: int = 400, transfer: Transfer | None = None,
+                   headers: dict[str, str] | None = None, error_id: str | None = None,
                    **fields: object) -> HTMLResponse:
         """An error page; with the transfer known it keeps the way back (Cancel) and a link to go on."""
-        error_id = secrets.token_hex(6)
+        error_id = error_id or secrets.token_hex(6)
         log.info("error page", extra={"error_code": message_key, "error_id": error_id, "status": status})
         return self.page(request, "error.html", {"message_key": message_key, "fields": fields,
-                                                 "error_id": error_id}, status=status, transfer=transfer)
+                                                 "error_id": error_id}, status=status, transfer=transfer,
+                         headers=headers)
 
     # ---- the hand-off -------------------------------------------------------------------
 
     async def handoff(
-        self, request: Request, transfer: Transfer, outcome: Outcome, *, message: str = "",
-        token: str | None = None, elmo_wire: str = "", summary: Summary | None = None,
-        signed_sha256: str | None = None,
+        self, request: Request, transfer: Transfer, outcome: Outcome, *, message_key: str | None = None,
+        message: str = "", token: str | None = None, elmo_wire: str = "", summary: Summary | None = None,
+        signed_sha256: str | None = None, error_id: str | None = None,
     ) -> HTMLResponse:
-        if token is not None:
-            await self.store.delete(token)
+        """The EMREX answer. `message_key` names a catalogue text (in the student's language); `message` is a
+        fixed text of ours. Nothing a request carried ends up in either."""
         code = return_code(outcome, transfer.receiver_origin, self.settings.return_code_prefix,
                            self.return_prefix_by_origin)
-        await self.store.add_audit(AuditRow(
+        row = AuditRow(
             created_at=utcnow(), receiver_origin=transfer.receiver_origin, return_code=code,
             institutions=" ".join(summary.institutions) if summary else "",
             learning_opportunities=summary.learning_opportunities if summary else 0,
             credits=format_decimal(summary.credits) if summary else "0",
             elmo_sha256=signed_sha256, login_pseudonym=transfer.pseudonym,
-        ))
+        )
+        if error_id is None:
+            if token is not None:
+                await self.store.delete(token)
+            await self.store.add_audit(row)
+        else:
+            # The unexpected-error path: the database may be what failed; the client still gets its answer.
+            try:
+                if token is not None:
+                    await self.store.delete(token)
+                await self.store.add_audit(row)
+            except Exception as exc:  # logged with the error id; the hand-off goes out regardless
+                log.error("hand-off not recorded",
+                          extra={"error_id": error_id, "error_type": type(exc).__name__})
         log.info("hand-off", extra={"return_code": code, "receiver": transfer.receiver_origin})
         nonce = secrets.token_urlsafe(16)
+        translate = translator(self.language(request))
+        fields = {"error_id": error_id} if error_id else {}
+        text = translate(message_key, **fields) if message_key else message
         response = self.page(
             request, "handoff.html",
             {"action": transfer.return_url, "fields": {
                 "sessionId": transfer.session_id, "returnCode": code,
-                "returnMessage": message, "elmo": elmo_wire if outcome is Outcome.OK else "",
-            }, "script_nonce": nonce, "host": transfer.receiver_host},
+                "returnMessage": text, "elmo": elmo_wire if outcome is Outcome.OK else "",
+            }, "script_nonce": nonce, "host": transfer.receiver_host, "error_id": error_id},
             headers={"content-security-policy": handoff_csp(transfer.receiver_origin, nonce)},
         )
-        self.cookie.clear(response)
+        self.cookie.clear(response, transfer.tid)
         return response
 
     async def error_handoff(self, request: Request, transfer: Transfer, token: str | None, code: str,
-                            message: str) -> HTMLResponse:
+                            message: str = "", *, message_key: str | None = None) -> HTMLResponse:
         log.warning("transfer failed", extra={"error_code": code})
-        return await self.handoff(request, transfer, Outcome.ERROR, message=message, token=token)
+        return await self.handoff(request, transfer, Outcome.ERROR, message=message, message_key=message_key,
+                                  token=token)
 
 
 def _fmt_decimal(value: Decimal | None) -> str:

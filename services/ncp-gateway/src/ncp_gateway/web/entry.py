@@ -1,4 +1,8 @@
-"""`GET|POST /emrex`: the EMC's request. A bad returnUrl or sessionId gets an error page, never a redirect."""
+"""`GET|POST /emrex`: the EMC's request. A bad returnUrl or sessionId gets an error page, never a redirect.
+
+Each entry is a transfer of its own with its own cookie, so a second entry in the same browser (another tab,
+another client) never replaces the first. Limits: transfers per browser, and live transfers overall.
+"""
 
 import datetime as dt
 import secrets
@@ -11,20 +15,24 @@ from ncp_gateway.domain.entry import EntryError, EntryPolicy, parse_entry
 from ncp_gateway.domain.transfer import Transfer
 
 from .context import redirect, utcnow
+from .forms import read_form
+from .loading import browser_transfers
 
 router = APIRouter()
 _PURGE_EVERY = 50
+# Expired records stay an hour so a late click still gets NCP_ERROR back to the client.
+EXPIRED_GRACE = dt.timedelta(hours=1)
 
 
 async def _params(request: Request) -> dict[str, list[str]]:
     params: dict[str, list[str]] = {}
     if request.method == "POST":
-        form = await request.form(max_files=0, max_fields=100)
-        items = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+        items = list((await read_form(request, max_fields=100)).multi_items())
     else:
         items = list(request.query_params.multi_items())
     for key, value in items:
-        params.setdefault(key, []).append(value)
+        if isinstance(value, str):
+            params.setdefault(key, []).append(value)
     return params
 
 
@@ -37,9 +45,17 @@ async def start_transfer(request: Request, gw: GatewayDep) -> Response:
     except EntryError as exc:
         return gw.error_page(request, "error.bad_request", detail=exc.message)
     now = utcnow()
+    open_here = await browser_transfers(gw, request)
+    stale = set(gw.cookie.transfers(request.cookies)) - {loaded.transfer.tid for loaded in open_here}
+    if len(open_here) >= settings.max_transfers_per_browser:
+        # Asked, not dropped: the student finishes or cancels one of the open transfers first.
+        return gw.error_page(request, "error.too_many_here", status=429, count=len(open_here))
+    if await gw.store.count_live(now) >= settings.max_live_transfers:
+        return gw.error_page(request, "error.busy", status=503, headers={"retry-after": "60"})
     transfer = Transfer(
-        session_id=entry.session_id, return_url=entry.return_url, receiver_origin=entry.receiver_origin,
-        receiver_host=entry.receiver_host, allow_to_pick_courses=entry.allow_to_pick_courses,
+        tid=gw.cookie.new_tid(), session_id=entry.session_id, return_url=entry.return_url,
+        receiver_origin=entry.receiver_origin, receiver_host=entry.receiver_host,
+        allow_to_pick_courses=entry.allow_to_pick_courses,
         allow_not_passed_courses=entry.allow_not_passed_courses, hei_id=entry.hei_id,
         created_at=now, expires_at=now + dt.timedelta(seconds=settings.session_ttl_seconds),
         csrf=secrets.token_urlsafe(24),
@@ -48,9 +64,10 @@ async def start_transfer(request: Request, gw: GatewayDep) -> Response:
     await gw.store.put(token, transfer)
     gw.entries += 1
     if gw.entries % _PURGE_EVERY == 0:
-        # Expired records stay an hour so a late click still gets NCP_ERROR back to the client.
-        await gw.store.purge(now - dt.timedelta(hours=1))
+        await gw.store.purge(now - EXPIRED_GRACE)
     # Relative: right behind any proxy, whatever scheme or host it terminates.
-    response = redirect("/login")
-    gw.cookie.set(response, token)
+    response = redirect(f"/login?t={transfer.tid}")
+    gw.cookie.set(response, transfer.tid, token)
+    for tid in stale:  # cookies of transfers that have ended or been purged
+        gw.cookie.clear(response, tid)
     return response

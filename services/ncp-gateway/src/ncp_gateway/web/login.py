@@ -12,14 +12,14 @@ from ncp_contracts import ServiceError, ServiceUnavailable
 from ncp_contracts.sis import LearnerIdentity, QueryOptions, ResultsQuery
 from ncp_gateway.deps import GatewayDep
 from ncp_gateway.domain.outgoing import has_results, pseudonym, restrict_to_institution
+from ncp_gateway.domain.provider_errors import provider_error
 from ncp_gateway.domain.return_codes import Outcome
 from ncp_gateway.domain.transfer import OidcRequest, Stage
 from ncp_gateway.errors import LoginError
-from ncp_gateway.messages import RETURN_MESSAGES
 from ncp_gateway.settings import Settings
 
 from .context import Gateway, redirect, utcnow
-from .loading import Loaded, load
+from .loading import Loaded, browser_transfers, load, remember
 
 router = APIRouter()
 
@@ -71,33 +71,36 @@ def identity_from_claims(settings: Settings, claims: dict[str, Any]) -> LearnerI
 
 @router.get("/login/callback", name="login_callback")
 async def finish_login(request: Request, gw: GatewayDep) -> Response:
-    loaded = await load(gw, request, {Stage.LOGIN})
-    if not isinstance(loaded, Loaded):
-        return loaded
-    transfer, token = loaded.transfer, loaded.token
     params = request.query_params
-    expected = transfer.oidc
     state = params.get("state")
-    # RFC 6749 §4.1.2.1 wants state on error answers too, but some providers drop it there (the development
-    # provider's Deny does): an error without state may only end this transfer, it cannot log anyone in.
-    state_optional = "error" in params and state is None
-    if expected is None or not (state_optional or (
-            state and secrets.compare_digest(state.encode(), expected.state.encode()))):
-        return await gw.error_handoff(request, transfer, token, "state_mismatch",
-                                      "Login failed: the login answer does not belong to this transfer (state).")
+    in_login = [found for found in await browser_transfers(gw, request)
+                if found.transfer.stage == Stage.LOGIN and found.transfer.oidc is not None]
+    loaded = next((found for found in in_login if state is not None and found.transfer.oidc is not None
+                   and secrets.compare_digest(state.encode(), found.transfer.oidc.state.encode())), None)
+    if loaded is None:
+        # Only `state` proves that an answer belongs to a login this browser started: SameSite=Lax cookies come
+        # along on any site's top-level GET to this URL. Without a match (missing, wrong, replayed) the answer
+        # ends nothing; the student may try again or cancel (a CSRF-protected POST).
+        if not in_login:
+            return gw.error_page(request, "error.no_session")
+        only = in_login[0].transfer if len(in_login) == 1 else None
+        return gw.error_page(request, "error.login_not_completed", transfer=only)
+    remember(request, loaded)
+    transfer, token = loaded.transfer, loaded.token
+    expected = transfer.oidc
+    assert expected is not None
+    if transfer.expired(utcnow()):
+        return await gw.handoff(request, transfer, Outcome.ERROR, message_key="return.session_expired", token=token)
     issuer = params.get("iss")
     if issuer is not None and issuer.rstrip("/") != gw.oidc.issuer:
         # RFC 9207: a provider that names itself must be the one we sent the student to (mix-up attacks).
         return await gw.error_handoff(request, transfer, token, "issuer_mismatch",
                                       "Login failed: the answer came from another identity provider (iss).")
-    if params.get("error") == "access_denied":
-        # The student declined at the provider (its Cancel/Deny): that is a cancel, not a failure.
-        return await gw.handoff(request, transfer, Outcome.CANCEL, message=RETURN_MESSAGES["login_cancel"],
-                                token=token)
     if "error" in params:
-        error = params.get("error", "")[:64]
-        return await gw.error_handoff(request, transfer, token, "provider_error",
-                                      f"Login failed at the identity provider ({error}).")
+        outcome, message_key, log_code = provider_error(params.get("error"))
+        if outcome is Outcome.CANCEL:
+            return await gw.handoff(request, transfer, outcome, message_key=message_key, token=token)
+        return await gw.error_handoff(request, transfer, token, log_code, message_key=message_key)
     code = params.get("code")
     if not code:
         return await gw.error_handoff(request, transfer, token, "code_missing", "Login failed: no code returned.")
@@ -129,7 +132,7 @@ async def finish_login(request: Request, gw: GatewayDep) -> Response:
             return await gw.error_handoff(request, transfer, token, "sis_partial",
                                           "No results could be fetched: the student information systems "
                                           "did not answer.")
-        return await gw.handoff(request, transfer, Outcome.NO_RESULTS, message=RETURN_MESSAGES["no_results"],
+        return await gw.handoff(request, transfer, Outcome.NO_RESULTS, message_key="return.no_results",
                                 token=token)
     transfer.results = results
     transfer.warnings = sorted({w.institution for w in answer.warnings})
@@ -140,6 +143,6 @@ async def finish_login(request: Request, gw: GatewayDep) -> Response:
     # Session fixation: the token used before login stops working now.
     new_token = gw.cookie.new_token()
     await gw.store.rotate(token, new_token, transfer)
-    response = redirect("/select")
-    gw.cookie.set(response, new_token)
+    response = redirect(f"/select?t={transfer.tid}")
+    gw.cookie.set(response, transfer.tid, new_token)
     return response

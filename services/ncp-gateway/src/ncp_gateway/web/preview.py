@@ -11,6 +11,7 @@ from ncp_gateway.domain.outgoing import summarize
 from ncp_gateway.domain.receiver import maybe_outside_eu_eea
 from ncp_gateway.domain.results_view import Filters, build_groups, pick_title
 from ncp_gateway.domain.return_codes import Outcome
+from ncp_gateway.domain.signed_check import SignedDocumentError, check_signed
 from ncp_gateway.domain.transfer import Stage, Transfer
 
 from .context import Gateway, sha256_hex
@@ -86,6 +87,17 @@ async def send_results(request: Request, gw: GatewayDep) -> Response:
     except ServiceError as exc:
         return await gw.error_handoff(request, transfer, None, "signer_rejected",
                                       f"The results could not be signed ({exc.code or exc.status}).")
+    try:
+        try:
+            check_signed(signed, document, await gw.active_certificates())
+        except SignedDocumentError:  # perhaps a key rotation since the certificates were cached
+            check_signed(signed, document, await gw.active_certificates(refresh=True))
+    except SignedDocumentError as exc:
+        return await gw.error_handoff(request, transfer, None, f"signed_{exc.code}",
+                                      "The results could not be signed correctly; try again later.")
+    except ServiceError:
+        return await gw.error_handoff(request, transfer, None, "signer_certificates_unavailable",
+                                      "The results could not be signed right now; try again later.")
     summary = summarize(from_xml(document))
     return await gw.handoff(request, transfer, Outcome.OK, elmo_wire=transport.encode(signed), summary=summary,
                             signed_sha256=sha256_hex(signed))

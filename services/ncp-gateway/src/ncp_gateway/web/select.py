@@ -12,7 +12,6 @@ from ncp_gateway.domain.outgoing import choose, summarize, with_transcript
 from ncp_gateway.domain.results_view import Filters, build_groups, filter_options
 from ncp_gateway.domain.return_codes import Outcome
 from ncp_gateway.domain.transfer import Stage, Transfer
-from ncp_gateway.messages import RETURN_MESSAGES
 
 from .context import Gateway, redirect, utcnow
 from .loading import Loaded, checked_form, load
@@ -83,8 +82,8 @@ async def submit_selection(request: Request, gw: GatewayDep) -> Response:
     filter_values = {k: v for k in _FILTERS if isinstance(v := form.get(k), str) and v}
     if action in ("filter", "reset"):
         await gw.store.put(loaded.token, transfer)
-        query = urlencode(filter_values) if action == "filter" else ""
-        return redirect("/select" + (f"?{query}" if query else ""))
+        query = urlencode({"t": transfer.tid, **(filter_values if action == "filter" else {})})
+        return redirect(f"/select?{query}")
     chosen = choose(transfer.results, transfer.selected, include_not_passed=transfer.allow_not_passed_courses,
                     now=utcnow())
     if not chosen.reports:
@@ -102,7 +101,7 @@ async def submit_selection(request: Request, gw: GatewayDep) -> Response:
     transfer.prepared_xml = document.decode("utf-8")
     transfer.stage = Stage.PREVIEWED
     await gw.store.put(loaded.token, transfer)
-    return redirect("/preview")
+    return redirect(f"/preview?t={transfer.tid}")
 
 
 @router.post("/cancel", name="cancel")
@@ -113,5 +112,5 @@ async def cancel_transfer(request: Request, gw: GatewayDep) -> Response:
     form = await checked_form(gw, request, loaded.transfer)
     if isinstance(form, Response):
         return form
-    return await gw.handoff(request, loaded.transfer, Outcome.CANCEL, message=RETURN_MESSAGES["cancel"],
+    return await gw.handoff(request, loaded.transfer, Outcome.CANCEL, message_key="return.cancel",
                             token=loaded.token)
