@@ -44,6 +44,9 @@ async def test_every_service_counts_a_flow_by_route_and_keeps_personal_data_out(
     assert sample(gateway, "ncp_http_requests_total", route="/emrex", method="POST") >= 1
     assert sample(gateway, "ncp_http_requests_total", route="/select", method="GET", status="200") >= 1
     assert sample(gateway, "ncp_http_request_duration_seconds_count", route="/select") >= 1
+    # The hand-off itself is counted, with the time from entry to hand-off.
+    assert sample(gateway, "ncp_transfers_total", return_code="NCP_OK", protocol="emrex1") >= 1
+    assert sample(gateway, "ncp_flow_duration_seconds_count", protocol="emrex1", return_code="NCP_OK") >= 1
     texts = [text]
 
     text, signer = await upstream_metrics(upstreams["signer"], "signer")

@@ -32,6 +32,7 @@ from ncp_gateway.domain.return_codes import Outcome, return_code
 from ncp_gateway.domain.transfer import Transfer
 from ncp_gateway.messages import CATALOG, LANGUAGE_NAMES, LANGUAGES, negotiate, translator
 from ncp_gateway.settings import Settings
+from ncp_gateway.telemetry import record_transfer
 
 from .cookies import SessionCookie
 from .security import handoff_csp
@@ -147,6 +148,7 @@ class Gateway:
                 log.error("hand-off not recorded",
                           extra={"error_id": error_id, "error_type": type(exc).__name__})
         log.info("hand-off", extra={"return_code": code, "receiver": transfer.receiver_origin})
+        record_transfer(request, code, entered_at=transfer.created_at, protocol="emrex1")
         nonce = secrets.token_urlsafe(16)
         translate = translator(self.language(request))
         fields = {"error_id": error_id} if error_id else {}
