@@ -1,7 +1,7 @@
 """The whole product on loopback as real processes (signer, sis-adapter, registry-cache, the development
 OIDC provider, the gateway), plus a student's browser walk through the EMREX flow over HTTP.
 
-Used by the e2e test (loaded by path) and by bench_flow.py. Keys, tokens and secrets are made here.
+Used by the gateway's e2e test and by the benchmarks (ncp_testkit.stack). Keys, tokens and secrets are made here.
 """
 
 import json
@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import lxml.html
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[4]
 PYTHON = sys.executable
 
 
@@ -88,7 +88,7 @@ def _wait(url: str, process: subprocess.Popen[bytes], name: str, timeout: float 
     raise RuntimeError(f"{name} not ready at {url} within {timeout}s")
 
 
-NODE_OP_SOURCE = Path(__file__).resolve().parents[1] / "tests" / "node_op"
+NODE_OP_SOURCE = REPO / "services" / "ncp-gateway" / "tests" / "node_op"
 
 
 def node_provider_dir(cache: Path = REPO / "var" / "cache" / "gateway-node-op") -> Path | None:
@@ -213,7 +213,7 @@ async def provider_login(provider: httpx.AsyncClient, authorization_url: str, su
         if "sub" in data:
             data["sub"] = sub
         if "login" in data:
-            data.update(login=sub, password="any")
+            data.update(login=sub, password="any")  # noqa: S106 - the dev provider accepts any password
         response = await provider.post(urljoin(str(response.url), form.get("action") or ""), data=data)
     raise AssertionError("the provider never sent the browser back")
 
