@@ -78,7 +78,9 @@ class _Template:
             if isinstance(font, TTFFont):
                 # The copy shares the template's font object, and fpdf2 subsets that object in place when it
                 # writes: each document gets its own (opening one from memory is cheap; the widths are copied).
-                font.ttfont = TTFont(io.BytesIO(self._font_bytes[key]), recalcTimestamp=False, lazy=True)
+                # The outlines are not changed, so their bounding boxes need not be decompiled and recomputed.
+                font.ttfont = TTFont(io.BytesIO(self._font_bytes[key]), recalcTimestamp=False, recalcBBoxes=False,
+                                     lazy=True)
         return pdf
 
 
