@@ -36,9 +36,10 @@ run: setup
 	@bash scripts/ensure-system-deps.sh runtime
 	@bash deploy/dev/run.sh
 
-# Benchmarks are commands, not tests; each prints its figures with ratios to a floor measured in the same run.
-bench: setup
-	$(BIN)/python packages/emrex-elmo/bench/bench_elmo.py
+# Benchmarks are commands, not tests: every benchmark, then one table of ratios to floors measured in the same
+# run (docs/performance.md). Non-zero when any request fails. BENCH_ARGS="--only elmo signer" or "--full".
+bench: setup system-deps
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 fmt: setup
 	$(BIN)/ruff check --fix . ; $(BIN)/ruff format .

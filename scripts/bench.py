@@ -69,7 +69,7 @@ def print_table(rows: list[dict[str, object]]) -> None:
         target = row.get("target")
         verdict = "" if target is None else ("ok" if ratio <= float(target) else "MISS")  # type: ignore[arg-type]
         target_text = "" if target is None else f"<={target}x"
-        print(f"{row['benchmark']!s:<15} {row['measure']!s:<52} {value:>9.3f} {floor:>9.3f} {ratio:>6.2f}x "
+        print(f"{row['benchmark']!s:<15} {row['measure']!s:<52} {value:>9.4g} {floor:>9.4g} {ratio:>6.2f}x "
               f"{target_text:>7} {verdict:<4} {row['floor']}" + (f"  [{row['note']}]" if row.get("note") else ""))
 
 

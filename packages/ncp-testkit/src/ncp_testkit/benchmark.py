@@ -53,7 +53,7 @@ def publish(rows: list[Ratio]) -> None:
     """Print the rows, and append them to the file `make bench` names (NCP_BENCH_RESULTS) for its table."""
     for row in rows:
         verdict = "" if row.met is None else f" (target <= {row.target:g}x: {'met' if row.met else 'NOT met'})"
-        print(f"ratio {row.benchmark}: {row.measure}: {row.value_ms:.3f} ms / {row.floor_ms:.3f} ms "
+        print(f"ratio {row.benchmark}: {row.measure}: {row.value_ms:.4g} ms / {row.floor_ms:.4g} ms "
               f"({row.floor}) = {row.ratio:.2f}x{verdict}{' - ' + row.note if row.note else ''}")
     target = os.environ.get(RESULTS_ENV)
     if target:
