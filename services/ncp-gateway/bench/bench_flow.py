@@ -44,7 +44,6 @@ from lxml import etree
 
 import emrex_elmo
 from emrex_elmo import transport
-from ncp_gateway.adapters.transcript_pdf import _cut as cut_font
 from ncp_testkit.benchmark import Ratio, cpu_seconds, publish
 from ncp_testkit.stack import PYTHON, free_port, running_stack, student_flow
 
@@ -117,6 +116,21 @@ async def flows(gateway: str, students: int, seconds: float) -> dict[str, Any]:
         "latency_p95_s": round(ordered[int(0.95 * (len(ordered) - 1))], 3),
         "failure_reasons": dict(reasons.most_common(5)),
     }
+
+
+def cut_font(font_file: Path) -> bytes:
+    """DejaVu Sans cut to Latin, Greek and Cyrillic (the floor's font: the least a subset font costs)."""
+    from fontTools import subset
+
+    options = subset.Options(glyph_names=True, layout_features=[])
+    options.drop_tables += ["GDEF", "GPOS", "GSUB", "kern", "FFTM"]
+    font = subset.load_font(str(font_file), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=[*range(0x20, 0x250), *range(0x370, 0x530), *range(0x2000, 0x2070)])
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
 
 
 def median_cpu_ms(fn: Callable[[], object], runs: int = 30) -> float:
