@@ -8,7 +8,7 @@ export NCP_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # Every import package of the workspace, for mypy --strict.
 PACKAGES := $(sort $(notdir $(wildcard packages/*/src/* services/*/src/*)))
 
-.PHONY: setup system-deps run test lint typecheck pytest bench fmt
+.PHONY: setup system-deps run test lint typecheck pytest bench load fmt
 
 setup:
 	@$(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install -q "uv==0.13.8"
@@ -40,6 +40,10 @@ run: setup
 # run (docs/performance.md). Non-zero when any request fails. BENCH_ARGS="--only elmo signer" or "--full".
 bench: setup system-deps
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+# The load test alone (make bench runs it too): locust, 200 students, one then two gateways, on PostgreSQL.
+load: setup
+	$(BIN)/python scripts/bench.py --only load
 
 fmt: setup
 	$(BIN)/ruff check --fix . ; $(BIN)/ruff format .

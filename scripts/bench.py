@@ -25,6 +25,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "registry-cache": ("services/registry-cache/bench/bench_lookup.py",
                        ["--lookups", "50000", "--http-requests", "1500"], []),
     "gateway": ("services/ncp-gateway/bench/bench_flow.py", ["--seconds", "20"], ["--seconds", "60"]),
+    # locust, 200 students for 60 s on PostgreSQL, then two gateways; RSS up to 1,000 flows (make load alone).
+    "load": ("services/ncp-gateway/bench/bench_load.py", [], []),
 }
 
 

@@ -46,6 +46,11 @@ class Stack:
     def gateway(self) -> str:
         return self.url("gateway")
 
+    @property
+    def gateways(self) -> list[str]:
+        """Every gateway process (more than one with running_stack(gateways=N)), all on one database."""
+        return [self.url(name) for name in self.ports if name.startswith("gateway")]
+
     def log(self, name: str) -> str:
         return (self.directory / f"{name}.log").read_text(errors="replace")
 
@@ -111,10 +116,17 @@ def node_provider_dir(cache: Path = REPO / "var" / "cache" / "gateway-node-op") 
 
 @contextmanager
 def running_stack(directory: Path, *, gateway_env: dict[str, str] | None = None, provider: str = "mock",
-                  node_dir: Path | None = None) -> Iterator[Stack]:
-    """provider: "mock" (PyPI oidc-provider-mock, deploy/dev/oidc_provider.py) or "node" (npm oidc-provider)."""
+                  node_dir: Path | None = None, gateways: int = 1,
+                  service_env: dict[str, dict[str, str]] | None = None) -> Iterator[Stack]:
+    """provider: "mock" (PyPI oidc-provider-mock, deploy/dev/oidc_provider.py) or "node" (npm oidc-provider).
+
+    gateways: how many gateway processes (ports "gateway", "gateway2", ...); give them a shared database
+    (NCP_GATEWAY_DATABASE_URL in gateway_env) when more than one. service_env: extra environment by
+    process name ("sis", "signer", ...), e.g. a PostgreSQL database for the sis-adapter.
+    """
     files = _write_secrets(directory / "secrets")
-    ports = {name: free_port() for name in ("signer", "sis", "registry", "oidc", "gateway")}
+    gateway_names = ["gateway", *(f"gateway{n}" for n in range(2, gateways + 1))]
+    ports = {name: free_port() for name in ("signer", "sis", "registry", "oidc", *gateway_names)}
     stack = Stack(directory=directory, ports=ports, signer_cert=files["signing.crt"])
     gateway = f"http://127.0.0.1:{ports['gateway']}"
     files["emreg.json"].write_text(json.dumps({"emps": [{
@@ -141,13 +153,16 @@ def running_stack(directory: Path, *, gateway_env: dict[str, str] | None = None,
         "oidc": (([PYTHON, str(REPO / "deploy" / "dev" / "oidc_provider.py"), "--port", str(ports["oidc"]),
                    "--client-id-file", str(files["oidc-client-id"]),
                    "--client-secret-file", str(files["oidc-client-secret"]),
-                   "--redirect-uri", f"{gateway}/login/callback"]
+                   *(arg for name in gateway_names
+                     for arg in ("--redirect-uri", f"http://127.0.0.1:{ports[name]}/login/callback"))]
                   if provider == "mock" else
                   ["node", str((node_dir or NODE_OP_SOURCE) / "provider.mjs"), str(ports["oidc"]),
                    files["oidc-client-id"].read_text().strip(), files["oidc-client-secret"].read_text().strip(),
                    f"{gateway}/login/callback"]), {}, "/.well-known/openid-configuration"),
-        "gateway": ([PYTHON, "-m", "ncp_gateway"], {
-            "NCP_GATEWAY_PORT": str(ports["gateway"]), "NCP_GATEWAY_LOG_LEVEL": "WARNING",
+    }
+    for name in gateway_names:
+        commands[name] = ([PYTHON, "-m", "ncp_gateway"], {
+            "NCP_GATEWAY_PORT": str(ports[name]), "NCP_GATEWAY_LOG_LEVEL": "WARNING",
             "NCP_GATEWAY_OIDC_ISSUER": f"http://127.0.0.1:{ports['oidc']}",
             "NCP_GATEWAY_OIDC_CLIENT_ID": files["oidc-client-id"].read_text().strip(),
             "NCP_GATEWAY_OIDC_CLIENT_SECRET_PATH": str(files["oidc-client-secret"]),
@@ -160,12 +175,12 @@ def running_stack(directory: Path, *, gateway_env: dict[str, str] | None = None,
             "NCP_GATEWAY_SIS_URL": f"http://127.0.0.1:{ports['sis']}",
             "NCP_GATEWAY_SIGNER_TOKEN_PATH": token, "NCP_GATEWAY_REGISTRY_TOKEN_PATH": token,
             "NCP_GATEWAY_SIS_TOKEN_PATH": token, **(gateway_env or {}),
-        }, "/readyz"),
-    }
+        }, "/readyz")
     try:
         for name, (argv, env, probe) in commands.items():
             log = (directory / f"{name}.log").open("wb")
-            stack.processes[name] = subprocess.Popen(argv, env={**base_env, **env}, stdout=log,
+            extra = (service_env or {}).get(name, {})
+            stack.processes[name] = subprocess.Popen(argv, env={**base_env, **env, **extra}, stdout=log,
                                                      stderr=subprocess.STDOUT, cwd=directory)
             log.close()
             _wait(stack.url(name) + probe, stack.processes[name], name)
