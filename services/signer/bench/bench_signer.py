@@ -220,6 +220,7 @@ def run(base: Path, scale: float) -> None:
           f"{'(parse+xsd':>10} {'verify)':>8} {'pkcs11 whole':>12}")
     in_process: dict[int, float] = {}
     floors: dict[int, float] = {}
+    in_process_cpu = float("nan")
     schema = emrex_elmo.bundled_schema("1.7.0")
     for n, doc in docs.items():
         # Every request canonicalizes a freshly parsed tree (slower than re-canonicalizing a warm one),
@@ -242,9 +243,24 @@ def run(base: Path, scale: float) -> None:
         signed = sign_document(doc, file_key, max_bytes=len(doc) * 2).xml
         verify = per_op_ms(lambda signed=signed: emrex_elmo.verify(signed, [signing.certificate]))
         in_process[n] = whole
-        parsed = emrex_elmo.parse_xml(doc)
-        # The floor of the target: what signing cannot avoid (RSA sign + C14N + XSD validation).
-        floors[n] = floor + c14n + per_op_ms(lambda parsed=parsed: schema.validate(parsed))
+        if n == 100:
+            # The target's ratio in CPU time (wall time on a shared machine measures the neighbours): the whole
+            # sign_document against what signing cannot avoid (RSA sign + C14N + XSD validation), alternated.
+            parsed = emrex_elmo.parse_xml(doc)
+            parts = {"rsa": [], "c14n": [], "xsd": [], "whole": []}
+            for _ in range(200):
+                for name, fn in (("rsa", lambda: signing.key.sign(signed_info, padding.PKCS1v15(), hashes.SHA256())),
+                                 ("c14n", lambda parsed=parsed: etree.tostring(parsed, method="c14n")),
+                                 ("xsd", lambda parsed=parsed: schema.validate(parsed)),
+                                 ("whole", lambda doc=doc: sign_document(doc, file_key, max_bytes=len(doc) * 2))):
+                    started = time.process_time()
+                    fn()
+                    parts[name].append(time.process_time() - started)
+            cpu = {name: statistics.median(values) * 1000 for name, values in parts.items()}
+            floors[n] = cpu["rsa"] + cpu["c14n"] + cpu["xsd"]
+            in_process_cpu = cpu["whole"]
+            print(f"  CPU ms, 100 courses: whole {cpu['whole']:.3f}; floor: RSA {cpu['rsa']:.3f} + C14N "
+                  f"{cpu['c14n']:.3f} + XSD {cpu['xsd']:.3f} = {floors[n]:.3f}")
         hsm_whole = (per_op_ms(lambda doc=doc: sign_document(doc, hsm_signer, max_bytes=len(doc) * 2))
                      if hsm_signer else float("nan"))
         print(f"{n:>7} {len(doc):>8} {c14n:>8.2f} {sign_step:>9.2f} {sign_step / (floor + c14n):>6.2f} "
@@ -268,7 +284,7 @@ def run(base: Path, scale: float) -> None:
           f" best of {ROUNDS} rounds")
     print(f"{'backend':>7} {'courses':>7} {'clients':>7} {'sig/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'xmlsec1/HTTP':>12}")
-    ratios = [Ratio("signer", "sign in process, 100 courses (parse..self-check)", in_process[100],
+    ratios = [Ratio("signer", "sign in process, 100 courses (parse..self-check)", in_process_cpu,
                     "RSA sign + C14N + XSD", floors[100], target=2.0)]
     for name, env in backends.items():
         port = free_port()
