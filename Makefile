@@ -8,7 +8,7 @@ export NCP_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # Every import package of the workspace, for mypy --strict.
 PACKAGES := $(sort $(notdir $(wildcard packages/*/src/* services/*/src/*)))
 
-.PHONY: setup system-deps run test lint typecheck pytest bench fmt images test-containers
+.PHONY: setup system-deps run test lint typecheck pytest bench load fmt images test-containers
 
 setup:
 	@$(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install -q "uv==0.13.8"
@@ -36,9 +36,14 @@ run: setup
 	@bash scripts/ensure-system-deps.sh runtime
 	@bash deploy/dev/run.sh
 
-# Benchmarks are commands, not tests; each prints its figures with ratios to a floor measured in the same run.
-bench: setup
-	$(BIN)/python packages/emrex-elmo/bench/bench_elmo.py
+# Benchmarks are commands, not tests: every benchmark, then one table of ratios to floors measured in the same
+# run (docs/performance.md). Non-zero when any request fails. BENCH_ARGS="--only elmo signer" or "--full".
+bench: setup system-deps
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+# The load test alone (make bench runs it too): locust, 200 students, one then two gateways, on PostgreSQL.
+load: setup
+	$(BIN)/python scripts/bench.py --only load
 
 fmt: setup
 	$(BIN)/ruff check --fix . ; $(BIN)/ruff format .

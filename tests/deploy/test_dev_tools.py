@@ -69,6 +69,12 @@ def test_oidc_provider_knows_only_the_registered_client(kit, monkeypatch):
                                 + base64.b64encode(b"ncp-gateway-dev:a-long-client-secret").decode()})
     assert good.status_code == 200, good.data
     assert "id_token" in good.get_json()
+    # Signed with the provider's key object (not re-imported per token): it verifies with the published JWKS.
+    from authlib.jose import JsonWebKey, jwt
+
+    claims = jwt.decode(good.get_json()["id_token"], JsonWebKey.import_key_set(client.get("/jwks").get_json()))
+    assert claims["sub"] == "demo-learner-1"
+    assert claims["nonce"] == "n"
     assert not app.debug
 
 

@@ -133,20 +133,38 @@ def test_elements_follow_xsd_order() -> None:
         grading_schemes=[GradingScheme(local_id="AF", descriptions=[LocalizedText(value="A-F", lang="en")])],
         attachments=[Attachment(type="Transcript of Records", titles=[LocalizedToken(value="ToR")])],
     )
-    elmo = elmo.model_copy(update={"attachments": [Attachment(type="EMREX transcript", contents=[
-        LocalizedToken(value="data:application/pdf;base64,JVBERi0=", lang="en")])]})
+    elmo = elmo.model_copy(
+        update={
+            "attachments": [
+                Attachment(
+                    type="EMREX transcript",
+                    contents=[LocalizedToken(value="data:application/pdf;base64,JVBERi0=", lang="en")],
+                )
+            ]
+        }
+    )
     root = etree.fromstring(emrex_elmo.to_xml(elmo))
     assert _child_names(root) == ["generatedDate", "learner", "report", "attachment"]
     report = root.find(f"{{{NS}}}report")
     assert report is not None
     assert _child_names(report) == [
-        "issuer", "learningOpportunitySpecification", "issueDate", "gradingScheme", "attachment"
+        "issuer",
+        "learningOpportunitySpecification",
+        "issueDate",
+        "gradingScheme",
+        "attachment",
     ]
     assert _child_names(report[0]) == ["country", "identifier", "title", "title", "url"]
     loi = report.find(f".//{{{NS}}}learningOpportunityInstance")
     assert loi is not None
     assert _child_names(loi) == [
-        "start", "date", "status", "gradingSchemeLocalId", "resultLabel", "credit", "languageOfInstruction",
+        "start",
+        "date",
+        "status",
+        "gradingSchemeLocalId",
+        "resultLabel",
+        "credit",
+        "languageOfInstruction",
         "engagementHours",
     ]
     assert emrex_elmo.schema_issues(root) == []
@@ -163,10 +181,15 @@ def test_elements_follow_xsd_order() -> None:
             "/elmo/report[1]/learningOpportunitySpecification[2]/title",
         ),
         (
-            document(LearningOpportunitySpecification(
-                titles=[LocalizedToken(value="Kurs")], type="Course",
-                has_part=[LearningOpportunitySpecification(titles=[LocalizedToken(value="Grad")],
-                                                           type="Degree Programme")])),
+            document(
+                LearningOpportunitySpecification(
+                    titles=[LocalizedToken(value="Kurs")],
+                    type="Course",
+                    has_part=[
+                        LearningOpportunitySpecification(titles=[LocalizedToken(value="Grad")], type="Degree Programme")
+                    ],
+                )
+            ),
             "/elmo/report[1]/learningOpportunitySpecification[1]/hasPart[1]/learningOpportunitySpecification/type",
         ),
         (
@@ -174,9 +197,12 @@ def test_elements_follow_xsd_order() -> None:
             "/elmo/report[1]/learningOpportunitySpecification[1]/type",
         ),
         (
-            document(LearningOpportunitySpecification(
-                titles=[LocalizedToken(value="X")],
-                specifies=LearningOpportunityInstance(credits=[Credit(scheme="ects", level="-", value=Decimal(5))]))),
+            document(
+                LearningOpportunitySpecification(
+                    titles=[LocalizedToken(value="X")],
+                    specifies=LearningOpportunityInstance(credits=[Credit(scheme="ects", level="-", value=Decimal(5))]),
+                )
+            ),
             "/elmo/report[1]/learningOpportunitySpecification[1]/specifies/learningOpportunityInstance/credit[1]/level",
         ),
         (
@@ -184,8 +210,16 @@ def test_elements_follow_xsd_order() -> None:
             "/elmo/report[1]/attachment[1]/type",
         ),
     ],
-    ids=["issuer-title", "issuer-url", "issuer-identifier", "los-title", "hierarchy", "los-type", "credit-level",
-         "attachment-type"],
+    ids=[
+        "issuer-title",
+        "issuer-url",
+        "issuer-identifier",
+        "los-title",
+        "hierarchy",
+        "los-type",
+        "credit-level",
+        "attachment-type",
+    ],
 )
 def test_incomplete_models_are_refused_with_the_path_of_the_gap(elmo: Elmo, path: str) -> None:
     with pytest.raises(emrex_elmo.ElmoSerializeError) as err:
@@ -212,8 +246,15 @@ def test_tokens_collapse_whitespace_as_the_xsd_does() -> None:
 
 
 def test_credit_level_is_dropped_from_2_0_output_and_bday_becomes_date_of_birth() -> None:
-    elmo = document(course().model_copy(update={"specifies": LearningOpportunityInstance(
-        credits=[Credit(scheme="ects", level="Master", value=Decimal(5))])}))
+    elmo = document(
+        course().model_copy(
+            update={
+                "specifies": LearningOpportunityInstance(
+                    credits=[Credit(scheme="ects", level="Master", value=Decimal(5))]
+                )
+            }
+        )
+    )
     xml = emrex_elmo.to_xml(elmo, version="2.0.0")
     assert b"<level>" not in xml
     assert b"<dateOfBirth>1999-05-17</dateOfBirth>" in xml
@@ -228,9 +269,16 @@ def test_profile_minimal_document_is_written_exactly() -> None:
     elmo = Elmo(
         generated_date=when,
         learner=Learner(given_names="Maria", family_name="Example"),
-        reports=[Report(issuer=Issuer(identifiers=[Identifier(type="schac", value="example.edu")],
-                                      titles=[LocalizedToken(value="Example University", lang="en")],
-                                      url="https://www.example.edu/"), issue_date=when)],
+        reports=[
+            Report(
+                issuer=Issuer(
+                    identifiers=[Identifier(type="schac", value="example.edu")],
+                    titles=[LocalizedToken(value="Example University", lang="en")],
+                    url="https://www.example.edu/",
+                ),
+                issue_date=when,
+            )
+        ],
     )
     assert emrex_elmo.to_xml(elmo) == (
         b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -258,3 +306,42 @@ def test_reference_attributes_refuse_characters_xml_cannot_carry(build: object) 
     assert callable(build)
     with pytest.raises(ValueError, match="cannot appear in XML"):
         build()
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        "<foo><bar>x</bar></foo>",
+        '<p:x xmlns:p="urn:p"><y a="1"/></p:x>',
+        f'<ext xmlns="{NS}"><inner/></ext>',
+        '<ext xmlns="urn:other"><inner/></ext>',
+    ],
+)
+def test_extension_fragments_keep_their_namespaces(fragment: str) -> None:
+    # Written inside the ELMO default namespace, an unqualified element must not fall into it.
+    elmo = Elmo(
+        generated_date=dt.datetime(2024, 5, 1, tzinfo=UTC),
+        learner=Learner(given_names="Ada", family_name="Lovelace"),
+        reports=[Report(issuer=issuer(), issue_date=dt.datetime(2024, 5, 1, tzinfo=UTC))],
+        extension=[fragment],
+    )
+    written = etree.fromstring(emrex_elmo.to_xml(elmo)).find(f"{{{NS}}}extension")
+    assert written is not None
+    expected = etree.fromstring(fragment)
+    assert [e.tag for e in written[0].iter()] == [e.tag for e in expected.iter()]
+    assert etree.tostring(written[0], method="c14n") == etree.tostring(expected, method="c14n")
+
+
+def test_text_and_attributes_are_escaped() -> None:
+    tricky = "a & b < c > d \"e\" 'f'"
+    elmo = Elmo(
+        generated_date=dt.datetime(2024, 5, 1, tzinfo=UTC),
+        learner=Learner(given_names=tricky, family_name="x", identifiers=[Identifier(type=tricky, value=tricky)]),
+        reports=[
+            Report(
+                issuer=issuer(titles=[LocalizedToken(value=tricky, lang="en")]),
+                issue_date=dt.datetime(2024, 5, 1, tzinfo=UTC),
+            )
+        ],
+    )
+    assert emrex_elmo.from_xml(emrex_elmo.to_xml(elmo)) == elmo

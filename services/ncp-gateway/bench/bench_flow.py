@@ -1,30 +1,54 @@
-"""Benchmark: completed EMREX flows per second at 20 concurrent students through the HTTP API with the real
-services, and the entry endpoint's throughput as a ratio to a bare uvicorn "hello" app in the same run.
+"""Benchmark: completed EMREX flows at 20 concurrent students through the HTTP API with the real services,
+and the entry endpoint against a bare uvicorn "hello" app in the same run.
 
     .venv/bin/python services/ncp-gateway/bench/bench_flow.py [--seconds 20] [--students 20]
+
+The client (httpx, 20 students, in this process) shares the two cores with the five services and is the
+bottleneck of throughput, so the ratios are server CPU (from /proc/<pid>/stat), not requests per second:
+  - entry: the gateway's CPU per POST /emrex against the hello app's CPU per request;
+  - flow: the gateway's CPU per completed flow against the work a flow cannot avoid (the floor), measured
+    here in the same run: one RSA-2048 signature with C14N and digest, one XSD validation, gzip and base64,
+    13 SQLite statements on sqlite3, three Jinja2 renders, one ID token check, one PDF with an embedded
+    DejaVu subset, and 11 HTTP exchanges at the hello app's CPU per request.
+Exits non-zero when any request fails.
 """
 
 import argparse
 import asyncio
+import base64
+import copy
+import hashlib
+import io
 import json
 import os
 import platform
+import sqlite3
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jinja2
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from fpdf import FPDF
+from joserfc import jwt
+from joserfc.jwk import KeySet, RSAKey
+from lxml import etree
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+import emrex_elmo
+from emrex_elmo import transport
+from ncp_testkit.benchmark import Ratio, cpu_seconds, publish
+from ncp_testkit.stack import PYTHON, free_port, running_stack, student_flow
 
-from stack import PYTHON, free_port, running_stack, student_flow  # noqa: E402
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+HTTP_EXCHANGES_PER_FLOW = 11
 
 RETURN_URL = "http://127.0.0.1:9/emrex/return"
 
@@ -94,19 +118,123 @@ async def flows(gateway: str, students: int, seconds: float) -> dict[str, Any]:
     }
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc), to show where a flow's work is done."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cut_font(font_file: Path) -> bytes:
+    """DejaVu Sans cut to Latin, Greek and Cyrillic (the floor's font: the least a subset font costs)."""
+    from fontTools import subset
+
+    options = subset.Options(glyph_names=True, layout_features=[])
+    options.drop_tables += ["GDEF", "GPOS", "GSUB", "kern", "FFTM"]
+    font = subset.load_font(str(font_file), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=[*range(0x20, 0x250), *range(0x370, 0x530), *range(0x2000, 0x2070)])
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def median_cpu_ms(fn: Callable[[], object], runs: int = 30) -> float:
+    fn()
+    samples = []
+    for _ in range(runs):
+        started = time.process_time()
+        fn()
+        samples.append(time.process_time() - started)
+    return statistics.median(samples) * 1000
+
+
+TEMPLATE = jinja2.Environment(autoescape=True).from_string("""<!doctype html><html lang="{{ lang }}"><head>
+<meta charset="utf-8"><title>{{ title }}</title><link rel="stylesheet" href="/static/app.css"></head><body>
+<header><h1>{{ title }}</h1><p>{{ intro }}</p></header><main><form method="post" action="/select">
+<input type="hidden" name="csrf" value="{{ csrf }}">{% for institution in institutions %}<section>
+<h2>{{ institution.name }}</h2><table><thead><tr><th>Code</th><th>Title</th><th>Grade</th><th>ECTS</th></tr></thead>
+<tbody>{% for row in institution.rows %}<tr><td><input type="checkbox" name="los" value="{{ row.key }}"
+{% if row.chosen %}checked{% endif %}> {{ row.code }}</td><td>{{ row.title }}</td><td>{{ row.grade }}</td>
+<td>{{ row.credits }}</td></tr>{% endfor %}</tbody></table></section>{% endfor %}
+<button name="action" value="preview">Preview</button></form></main></body></html>""")
+
+
+def unavoidable_work_ms(document: bytes) -> dict[str, float]:
+    """CPU ms of what one flow cannot avoid, measured in this process (the HTTP part is added from the run)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    schema = emrex_elmo.bundled_schema("1.7.0")
+
+    def sign() -> None:
+        root = etree.fromstring(document)
+        digest = hashlib.sha256(etree.tostring(root, method="c14n")).digest()
+        key.sign(b"<SignedInfo>" + base64.b64encode(digest) + b"x" * 600, padding.PKCS1v15(), hashes.SHA256())
+
+    root = etree.fromstring(document)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = sqlite3.connect(Path(tmp) / "floor.db", isolation_level=None)
+        db.execute("create table session (id text primary key, data text, updated real)")
+        blob = json.dumps({"transfer": base64.b64encode(document[:4000]).decode()})
+        counter = [0]
+
+        def statements() -> None:
+            # 13 statements, 4 of them writes (as a flow: create, login, selection, sent).
+            counter[0] += 1
+            sid = f"s{counter[0]}"
+            db.execute("insert into session values (?, ?, ?)", (sid, blob, time.time()))
+            for _ in range(3):
+                db.execute("select data from session where id = ?", (sid,)).fetchone()
+                db.execute("select data from session where id = ?", (sid,)).fetchone()
+                db.execute("select data from session where id = ?", (sid,)).fetchone()
+                db.execute("update session set data = ?, updated = ? where id = ?", (blob, time.time(), sid))
+
+        context = {"lang": "en", "title": "Choose results", "intro": "Pick what to send.", "csrf": "x" * 43,
+                   "institutions": [{"name": f"University {i}", "rows": [
+                       {"key": f"r{i}.{j}", "code": f"C{j:03d}", "title": f"Course {j}", "grade": "A",
+                        "credits": "5", "chosen": j < 3} for j in range(12)]} for i in range(3)]}
+        private = RSAKey.generate_key(2048)
+        token = jwt.encode({"alg": "RS256"}, {"iss": "http://op", "aud": "gw", "sub": "learner", "nonce": "n",
+                                              "exp": int(time.time()) + 600, "iat": int(time.time())}, private)
+        public = KeySet.import_key_set({"keys": [private.as_dict(private=False)]})
+
+        def check_token() -> None:
+            decoded = jwt.decode(token, public, algorithms=["RS256"])
+            jwt.JWTClaimsRegistry(iss={"essential": True, "value": "http://op"}).validate(decoded.claims)
+
+        # The cheapest embedded subset: the gateway's Latin/Greek/Cyrillic cut of the font, a few lines of text.
+        font_file = Path(tmp) / "cut.ttf"
+        font_file.write_bytes(cut_font(FONT))
+        template = FPDF(format="A4")
+        template.add_font("DejaVu", "", str(font_file))
+        font_bytes = font_file.read_bytes()
+
+        def pdf() -> None:
+            from fontTools.ttLib import TTFont
+            from fpdf.fonts import TTFFont
+
+            document_pdf = copy.deepcopy(template)
+            for font in document_pdf.fonts.values():
+                if isinstance(font, TTFFont):
+                    font.ttfont = TTFont(io.BytesIO(font_bytes), recalcTimestamp=False, lazy=True)
+            document_pdf.add_page()
+            document_pdf.set_font("DejaVu", "", 10)
+            for line in ("EMREX transcript", "Learner: Aino Demo", "C001 Course 1 A 5", "Total ECTS 15"):
+                document_pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+            bytes(document_pdf.output())
+
+        parts = {
+            "RSA sign + C14N + digest": median_cpu_ms(sign),
+            "XSD validation": median_cpu_ms(lambda: schema.validate(root)),
+            "gzip + base64": median_cpu_ms(lambda: transport.encode(document)),
+            "13 SQLite statements": median_cpu_ms(statements),
+            "3 template renders": median_cpu_ms(lambda: [TEMPLATE.render(context) for _ in range(3)]),
+            "ID token check": median_cpu_ms(check_token),
+            "PDF with embedded subset font": median_cpu_ms(pdf, runs=10),
+        }
+        db.close()
+
+    return parts
 
 
 def start_hello(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
-        [PYTHON, "-m", "uvicorn", "hello_app:app", "--app-dir", str(HERE), "--host", "127.0.0.1",
+        [PYTHON, "-m", "uvicorn", "ncp_testkit.hello_app:app", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning", "--no-access-log"],
         stdout=(directory / "hello.log").open("wb"), stderr=subprocess.STDOUT,
     )
@@ -132,28 +260,56 @@ def main() -> None:
         directory.mkdir(parents=True, exist_ok=True)
         with running_stack(directory) as stack:
             hello, hello_url = start_hello(directory)
+            gateway_pid = stack.processes["gateway"].pid
             try:
                 # Warm up both (first requests compile templates, open pools).
                 asyncio.run(hammer(hello_url, entry_body, 4, 1.0, 200))
                 asyncio.run(hammer(f"{stack.gateway}/emrex", entry_body, 4, 1.0, 303))
-                floor = asyncio.run(hammer(hello_url, entry_body, args.students, args.seconds / 2, 200))
-                entry = asyncio.run(hammer(f"{stack.gateway}/emrex", entry_body, args.students, args.seconds / 2, 303))
-                before = {name: cpu_seconds(p.pid) for name, p in stack.processes.items()}
+                before = cpu_seconds(hello.pid)
+                floor = asyncio.run(hammer(hello_url, entry_body, args.students, args.seconds / 4, 200))
+                hello_cpu = (cpu_seconds(hello.pid) - before) / max(floor["requests"], 1)
+                before = cpu_seconds(gateway_pid)
+                entry = asyncio.run(hammer(f"{stack.gateway}/emrex", entry_body, args.students, args.seconds / 4, 303))
+                entry_cpu = (cpu_seconds(gateway_pid) - before) / max(entry["requests"], 1)
+                # One flow first: the PDF font, templates and pools warm up outside the measurement.
+                asyncio.run(flows(stack.gateway, 1, 0.1))
+                before_all = {name: cpu_seconds(p.pid) for name, p in stack.processes.items()}
                 flow = asyncio.run(flows(stack.gateway, args.students, args.seconds))
-                used = {name: cpu_seconds(p.pid) - before[name] for name, p in stack.processes.items()}
+                used = {name: cpu_seconds(p.pid) - before_all[name] for name, p in stack.processes.items()}
             finally:
                 hello.terminate()
                 hello.wait(10)
+    from ncp_signer.domain.samples import sample_xml
+
+    floor_parts = unavoidable_work_ms(sample_xml(3))
+    floor_parts[f"{HTTP_EXCHANGES_PER_FLOW} HTTP exchanges at the hello app's CPU"] = (
+        HTTP_EXCHANGES_PER_FLOW * hello_cpu * 1000)
+    floor_ms = sum(floor_parts.values())
+    flows_done = max(flow["flows"], 1)
     result = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
         "students": args.students,
         "flows": {k: round(v, 3) if isinstance(v, float) else v for k, v in flow.items()},
         "entry": {k: round(v, 1) if isinstance(v, float) else v for k, v in entry.items()},
         "hello_floor": {k: round(v, 1) if isinstance(v, float) else v for k, v in floor.items()},
-        "entry_to_hello_ratio": round(entry["per_second"] / floor["per_second"], 3),
-        "cpu_ms_per_flow": {name: round(1000 * seconds / max(flow["flows"], 1)) for name, seconds in used.items()},
+        "entry_to_hello_throughput": round(entry["per_second"] / floor["per_second"], 3),
+        "server_cpu_ms_per_request": {"entry": round(entry_cpu * 1000, 3), "hello": round(hello_cpu * 1000, 3)},
+        "cpu_ms_per_flow": {name: round(1000 * seconds / flows_done, 1) for name, seconds in used.items()},
+        "floor_ms_per_flow": {name: round(ms, 2) for name, ms in floor_parts.items()},
     }
     print(json.dumps(result, indent=2))
+    note = "client-bound: server CPU, not throughput"
+    publish([
+        Ratio("gateway", "entry endpoint: server CPU per request", entry_cpu * 1000, "bare uvicorn app",
+              hello_cpu * 1000, target=5.0, note=note),
+        Ratio("gateway", "one full flow: gateway CPU per flow", 1000 * used["gateway"] / flows_done,
+              "unavoidable work of a flow", floor_ms, target=2.0, note=f"{flow['flows']} flows, {note}"),
+        Ratio("dev OIDC provider", "CPU per flow (development only)", 1000 * used["oidc"] / flows_done,
+              "unavoidable work of a flow", floor_ms, note="for scale; no target"),
+    ])
+    failures = flow["failures"] + entry["failures"] + floor["failures"]
+    if failures or not flow["flows"]:
+        raise SystemExit(f"{failures} requests or flows failed: {flow['failure_reasons']}")
 
 
 if __name__ == "__main__":

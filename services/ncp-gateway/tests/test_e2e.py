@@ -2,10 +2,8 @@
 oidc-provider-mock, and the npm oidc-provider when Node.js is present), and a test receiver (EMC) that gets
 the browser's POST; the ELMO is checked against the XSD and with xmlsec1."""
 
-import importlib.util
 import shutil
 import threading
-from pathlib import Path
 
 import anyio
 import httpx
@@ -21,14 +19,12 @@ from emrex_elmo import transport
 from ncp_gateway.domain.results_view import pick_title
 
 pytestmark = pytest.mark.e2e
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "stack.py"
 
 
 def load_stack_module():
-    spec = importlib.util.spec_from_file_location("ncp_gateway_bench_stack", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    import ncp_testkit.stack
+
+    return ncp_testkit.stack
 
 
 class Receiver:

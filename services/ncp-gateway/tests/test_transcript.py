@@ -76,3 +76,13 @@ def test_transcript_is_a_pdf_whose_fonts_map_greek_and_cyrillic_names():
     for char in set(elmo.learner.given_names + elmo.learner.family_name + "Άλγεβρα") - {" "}:
         assert f"{ord(char):04X}".encode() in unicode_maps, char
     assert len(renderer_.render(elmo)) == len(pdf)  # renders repeat from the same template
+
+
+def test_characters_outside_the_common_scripts_still_render_from_the_whole_font():
+    """The renderer keeps a cut of the font for Latin, Greek and Cyrillic; others fall back to the whole font."""
+    shared = renderer()
+    for given, family in [("ნინო", "Ωμέγα"), ("Zoë", "Жук"), ("אבי", "Łukasz")]:
+        pdf = shared.render(named(given, family))
+        maps = b"".join(s for s in streams(pdf) if b"beginbfchar" in s).upper()
+        for char in set(given + family):
+            assert f"{ord(char):04X}".encode() in maps, char

@@ -1,5 +1,9 @@
 """Benchmark: results query for a learner with 500 results, on PostgreSQL, against the bare SQL as floor.
 
+The ratio `make bench` reports: CPU time of the service plus the gateway's parse of its answer (SisClient over
+ASGITransport, one process, sequential queries) against the floor of the same two SQL statements with their
+rows turned into plain dicts and serialised with json.dumps. Exits non-zero when a query fails.
+
 Measures in one run:
   - latency p50/p99 of POST /v1/results/query (via SisClient over ASGITransport: routing, auth, fan-out,
     SQL, mapping to the ELMO model, JSON) for one learner with 500 results at one institution;
@@ -13,6 +17,7 @@ created and dropped.
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
 import statistics
@@ -40,6 +45,7 @@ from ncp_sis_adapter.adapters.sql.tables import (
 )
 from ncp_sis_adapter.app import create_app
 from ncp_sis_adapter.settings import Settings
+from ncp_testkit.benchmark import Ratio, publish
 
 PG = os.environ.get("NCP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 LEARNER = "bench-learner-500"
@@ -109,6 +115,20 @@ async def timed(fn, n: int) -> list[float]:
     return out
 
 
+async def cpu_per_call(fn, n: int) -> list[float]:
+    """CPU seconds of this process per call (client and service share it: sequential calls, one process)."""
+    out = []
+    for _ in range(n):
+        started = time.process_time()
+        await fn()
+        out.append(time.process_time() - started)
+    return out
+
+
+def _plain(value: object) -> object:
+    return value if value is None or isinstance(value, (str, int, float, bool, dict, list)) else str(value)
+
+
 async def throughput(fn, concurrency: int, total: int) -> float:
     remaining = total
 
@@ -128,6 +148,7 @@ async def main() -> None:
     parser.add_argument("--results", type=int, default=500)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--profile", type=Path, help="write a cProfile of 30 service+parse calls here")
     args = parser.parse_args()
 
     schema = f"sis_bench_{uuid.uuid4().hex[:10]}"
@@ -181,8 +202,27 @@ async def main() -> None:
                     found = (await conn.execute(lookup, {"value": LEARNER})).first()
                     (await conn.execute(RESULTS_QUERY, {"learner_pk": found.id})).all()
 
-            for fn in (service, service_bytes, bare_sql):
+            async def sql_to_json() -> None:
+                # The floor of the ratio: the same rows as plain dicts, serialised.
+                async with engine.connect() as conn:
+                    found = (await conn.execute(lookup, {"value": LEARNER})).first()
+                    rows = (await conn.execute(RESULTS_QUERY, {"learner_pk": found.id})).all()
+                json.dumps({"learner": {k: _plain(v) for k, v in found._mapping.items()},
+                            "results": [{k: _plain(v) for k, v in row._mapping.items()} for row in rows]})
+
+            for fn in (service, service_bytes, bare_sql, sql_to_json):
                 await timed(fn, 20)  # warm-up: connections, statement caches
+            if args.profile:
+                import cProfile
+
+                with cProfile.Profile() as profile:
+                    await timed(service, 30)
+                profile.dump_stats(args.profile)
+            cpu_service: list[float] = []
+            cpu_floor: list[float] = []
+            for _ in range(max(1, args.queries // 10)):  # alternated, so load elsewhere hits both alike
+                cpu_floor += await cpu_per_call(sql_to_json, 10)
+                cpu_service += await cpu_per_call(service, 10)
             svc = await timed(service, args.queries)
             raw = await timed(service_bytes, args.queries)
             floor = await timed(bare_sql, args.queries)
@@ -198,6 +238,9 @@ async def main() -> None:
             print(f"{name:28}{pct(samples, 50):10.2f}{pct(samples, 99):10.2f}{statistics.mean(samples) * 1000:10.2f}")
         print(f"latency ratio service/floor (bytes): p50 {pct(raw, 50) / pct(floor, 50):.1f}x, "
               f"p99 {pct(raw, 99) / pct(floor, 99):.1f}x")
+        publish([Ratio("sis-adapter", f"{args.results}-result learner: service + gateway parse",
+                       statistics.median(cpu_service) * 1000, "SQL + plain-dict JSON of the rows",
+                       statistics.median(cpu_floor) * 1000, target=2.0, note="CPU of one process, sequential")])
         print(f"throughput at {args.concurrency} concurrent: service {raw_tp:.1f} q/s (bytes), "
               f"{svc_tp:.1f} q/s (with SisClient parse), bare SQL {floor_tp:.1f} q/s "
               f"(floor/service {floor_tp / raw_tp:.1f}x)")

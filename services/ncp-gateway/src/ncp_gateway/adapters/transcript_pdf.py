@@ -2,15 +2,23 @@
 
 fpdf2 with a subset of DejaVu Sans embedded, so Greek, Cyrillic and accented names render while
 the file stays small (emrex.md §2.4: keep the attachment light).
+
+fpdf2 subsets the font again for every document, and the cost grows with the font: DejaVu Sans has
+about 6,000 glyphs and OpenType layout tables that fpdf2 drops from its output anyway. So the renderer
+first cuts the font, once, down to the scripts that names and course titles use (Latin, Greek,
+Cyrillic and their punctuation, with the same outlines and metrics) and renders from that; a document
+with a character outside it is rendered again from the whole font, exactly as before.
 """
 
 import copy
 import datetime as dt
 import io
+import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+from fontTools import subset as ftsubset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import TextEmphasis, XPos, YPos
@@ -20,15 +28,38 @@ from emrex_elmo import Elmo, LearningOpportunitySpecification, format_decimal
 from ncp_gateway.domain.outgoing import institution_code, summarize
 from ncp_gateway.domain.results_view import pick_title
 
+# Latin (with its extensions), Greek, Cyrillic, and the punctuation, currency and letter-like signs
+# around them: what learners' names and course titles in European SIS data are written in.
+REPERTOIRE = (
+    *range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x2B0, 0x370), *range(0x370, 0x400),
+    *range(0x400, 0x530), *range(0x1E00, 0x1F00), *range(0x2000, 0x2070), *range(0x20A0, 0x20C0),
+    *range(0x2100, 0x2150),
+)
+# fpdf2 drops these from every embedded subset; without them the per-document subsetting is cheaper.
+_UNUSED_TABLES = ["FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "kern", "morx", "feat"]
 
-class TranscriptRenderer:
-    def __init__(self, regular_font: Path) -> None:
-        if not regular_font.is_file():
-            raise FileNotFoundError(f"PDF font {regular_font} is missing (Debian package fonts-dejavu-core)")
-        # Parsing a TTF costs ~30 ms; a deep copy of a document that has the fonts costs ~6 ms.
+
+def _cut(font_file: Path) -> bytes:
+    """The font restricted to REPERTOIRE: same outlines, metrics, hinting and glyph names."""
+    options = ftsubset.Options(notdef_outline=True, recommended_glyphs=True, glyph_names=True,
+                               name_IDs=["*"], name_languages=["*"], hinting=True, layout_features=[])
+    options.drop_tables += _UNUSED_TABLES
+    font = TTFont(str(font_file), recalcTimestamp=False)
+    subsetter = ftsubset.Subsetter(options)
+    subsetter.populate(unicodes=REPERTOIRE)
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+class _Template:
+    """An FPDF document with the font added; deep-copied per document (parsing a TTF costs far more)."""
+
+    def __init__(self, font_file: Path) -> None:
         template = FPDF(format="A4")
         # One font: every font embedded is subset again for each document (~50 ms); headings use size.
-        template.add_font("DejaVu", "", str(regular_font))
+        template.add_font("DejaVu", "", str(font_file))
         self._font_bytes: dict[str, bytes] = {}
         for key, font in template.fonts.items():
             if not isinstance(font, TTFFont):
@@ -41,13 +72,42 @@ class TranscriptRenderer:
                 reader.file = io.BytesIO(self._font_bytes[key])
         self._template = template
 
-    def render(self, elmo: Elmo) -> bytes:
+    def new_document(self) -> FPDF:
         pdf = copy.deepcopy(self._template)
         for key, font in pdf.fonts.items():
             if isinstance(font, TTFFont):
                 # The copy shares the template's font object, and fpdf2 subsets that object in place when it
                 # writes: each document gets its own (opening one from memory is cheap; the widths are copied).
-                font.ttfont = TTFont(io.BytesIO(self._font_bytes[key]), recalcTimestamp=False, lazy=True)
+                # The outlines are not changed, so their bounding boxes need not be decompiled and recomputed.
+                font.ttfont = TTFont(io.BytesIO(self._font_bytes[key]), recalcTimestamp=False, recalcBBoxes=False,
+                                     lazy=True)
+        return pdf
+
+
+def _missing_glyphs(pdf: FPDF) -> bool:
+    return any(isinstance(font, TTFFont) and font.missing_glyphs for font in pdf.fonts.values())
+
+
+class TranscriptRenderer:
+    def __init__(self, regular_font: Path) -> None:
+        if not regular_font.is_file():
+            raise FileNotFoundError(f"PDF font {regular_font} is missing (Debian package fonts-dejavu-core)")
+        self._whole = _Template(regular_font)
+        with tempfile.TemporaryDirectory(prefix="ncp-pdf-font-") as directory:
+            # fpdf2 adds fonts from files only; the template keeps the bytes, so the file can go.
+            cut = Path(directory) / regular_font.name
+            cut.write_bytes(_cut(regular_font))
+            self._common = _Template(cut)
+
+    def render(self, elmo: Elmo) -> bytes:
+        pdf = self._common.new_document()
+        document = self._draw(pdf, elmo)
+        if _missing_glyphs(pdf):
+            # A character outside REPERTOIRE: the whole font may have it.
+            document = self._draw(self._whole.new_document(), elmo)
+        return document
+
+    def _draw(self, pdf: FPDF, elmo: Elmo) -> bytes:
         pdf.set_title("EMREX transcript")
         pdf.set_creator("EMREX NCP gateway")
         pdf.set_creation_date(elmo.generated_date if elmo.generated_date.tzinfo else

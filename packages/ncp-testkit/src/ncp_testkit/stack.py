@@ -1,7 +1,7 @@
 """The whole product on loopback as real processes (signer, sis-adapter, registry-cache, the development
 OIDC provider, the gateway), plus a student's browser walk through the EMREX flow over HTTP.
 
-Used by the e2e test (loaded by path) and by bench_flow.py. Keys, tokens and secrets are made here.
+Used by the gateway's e2e test and by the benchmarks (ncp_testkit.stack). Keys, tokens and secrets are made here.
 """
 
 import json
@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import lxml.html
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[4]
 PYTHON = sys.executable
 
 
@@ -45,6 +45,11 @@ class Stack:
     @property
     def gateway(self) -> str:
         return self.url("gateway")
+
+    @property
+    def gateways(self) -> list[str]:
+        """Every gateway process (more than one with running_stack(gateways=N)), all on one database."""
+        return [self.url(name) for name in self.ports if name.startswith("gateway")]
 
     def log(self, name: str) -> str:
         return (self.directory / f"{name}.log").read_text(errors="replace")
@@ -88,7 +93,7 @@ def _wait(url: str, process: subprocess.Popen[bytes], name: str, timeout: float 
     raise RuntimeError(f"{name} not ready at {url} within {timeout}s")
 
 
-NODE_OP_SOURCE = Path(__file__).resolve().parents[1] / "tests" / "node_op"
+NODE_OP_SOURCE = REPO / "services" / "ncp-gateway" / "tests" / "node_op"
 
 
 def node_provider_dir(cache: Path = REPO / "var" / "cache" / "gateway-node-op") -> Path | None:
@@ -111,10 +116,17 @@ def node_provider_dir(cache: Path = REPO / "var" / "cache" / "gateway-node-op") 
 
 @contextmanager
 def running_stack(directory: Path, *, gateway_env: dict[str, str] | None = None, provider: str = "mock",
-                  node_dir: Path | None = None) -> Iterator[Stack]:
-    """provider: "mock" (PyPI oidc-provider-mock, deploy/dev/oidc_provider.py) or "node" (npm oidc-provider)."""
+                  node_dir: Path | None = None, gateways: int = 1,
+                  service_env: dict[str, dict[str, str]] | None = None) -> Iterator[Stack]:
+    """provider: "mock" (PyPI oidc-provider-mock, deploy/dev/oidc_provider.py) or "node" (npm oidc-provider).
+
+    gateways: how many gateway processes (ports "gateway", "gateway2", ...); give them a shared database
+    (NCP_GATEWAY_DATABASE_URL in gateway_env) when more than one. service_env: extra environment by
+    process name ("sis", "signer", ...), e.g. a PostgreSQL database for the sis-adapter.
+    """
     files = _write_secrets(directory / "secrets")
-    ports = {name: free_port() for name in ("signer", "sis", "registry", "oidc", "gateway")}
+    gateway_names = ["gateway", *(f"gateway{n}" for n in range(2, gateways + 1))]
+    ports = {name: free_port() for name in ("signer", "sis", "registry", "oidc", *gateway_names)}
     stack = Stack(directory=directory, ports=ports, signer_cert=files["signing.crt"])
     gateway = f"http://127.0.0.1:{ports['gateway']}"
     files["emreg.json"].write_text(json.dumps({"emps": [{
@@ -141,13 +153,16 @@ def running_stack(directory: Path, *, gateway_env: dict[str, str] | None = None,
         "oidc": (([PYTHON, str(REPO / "deploy" / "dev" / "oidc_provider.py"), "--port", str(ports["oidc"]),
                    "--client-id-file", str(files["oidc-client-id"]),
                    "--client-secret-file", str(files["oidc-client-secret"]),
-                   "--redirect-uri", f"{gateway}/login/callback"]
+                   *(arg for name in gateway_names
+                     for arg in ("--redirect-uri", f"http://127.0.0.1:{ports[name]}/login/callback"))]
                   if provider == "mock" else
                   ["node", str((node_dir or NODE_OP_SOURCE) / "provider.mjs"), str(ports["oidc"]),
                    files["oidc-client-id"].read_text().strip(), files["oidc-client-secret"].read_text().strip(),
                    f"{gateway}/login/callback"]), {}, "/.well-known/openid-configuration"),
-        "gateway": ([PYTHON, "-m", "ncp_gateway"], {
-            "NCP_GATEWAY_ENV": "dev", "NCP_GATEWAY_PORT": str(ports["gateway"]), "NCP_GATEWAY_LOG_LEVEL": "WARNING",
+    }
+    for name in gateway_names:
+        commands[name] = ([PYTHON, "-m", "ncp_gateway"], {
+            "NCP_GATEWAY_ENV": "dev", "NCP_GATEWAY_PORT": str(ports[name]), "NCP_GATEWAY_LOG_LEVEL": "WARNING",
             "NCP_GATEWAY_OIDC_ISSUER": f"http://127.0.0.1:{ports['oidc']}",
             "NCP_GATEWAY_OIDC_CLIENT_ID": files["oidc-client-id"].read_text().strip(),
             "NCP_GATEWAY_OIDC_CLIENT_SECRET_PATH": str(files["oidc-client-secret"]),
@@ -158,14 +173,14 @@ def running_stack(directory: Path, *, gateway_env: dict[str, str] | None = None,
             "NCP_GATEWAY_SIGNER_URL": f"http://127.0.0.1:{ports['signer']}",
             "NCP_GATEWAY_REGISTRY_URL": f"http://127.0.0.1:{ports['registry']}",
             "NCP_GATEWAY_SIS_URL": f"http://127.0.0.1:{ports['sis']}",
-            "NCP_GATEWAY_SIGNER_TOKEN_PATH": token, "NCP_GATEWAY_REGISTRY_TOKEN_PATH": token,
+            "NCP_GATEWAY_SIGNER_TOKEN_PATH": token,
             "NCP_GATEWAY_SIS_TOKEN_PATH": token, **(gateway_env or {}),
-        }, "/readyz"),
-    }
+        }, "/readyz")
     try:
         for name, (argv, env, probe) in commands.items():
             log = (directory / f"{name}.log").open("wb")
-            stack.processes[name] = subprocess.Popen(argv, env={**base_env, **env}, stdout=log,
+            extra = (service_env or {}).get(name, {})
+            stack.processes[name] = subprocess.Popen(argv, env={**base_env, **env, **extra}, stdout=log,
                                                      stderr=subprocess.STDOUT, cwd=directory)
             log.close()
             _wait(stack.url(name) + probe, stack.processes[name], name)
@@ -213,7 +228,7 @@ async def provider_login(provider: httpx.AsyncClient, authorization_url: str, su
         if "sub" in data:
             data["sub"] = sub
         if "login" in data:
-            data.update(login=sub, password="any")
+            data.update(login=sub, password="any")  # noqa: S106 - the dev provider accepts any password
         response = await provider.post(urljoin(str(response.url), form.get("action") or ""), data=data)
     raise AssertionError("the provider never sent the browser back")
 
