@@ -19,7 +19,7 @@ from urllib.parse import urljoin  # noqa: E402
 
 import gevent  # noqa: E402
 import lxml.html  # noqa: E402
-import requests  # noqa: E402, TID251 - locust's HttpUser speaks requests; the provider session too
+import requests  # noqa: E402 - locust's HttpUser speaks requests; the provider session too
 from locust import HttpUser, constant, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
