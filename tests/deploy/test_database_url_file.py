@@ -15,6 +15,8 @@ def database_service(request, kit):
 def clean_env(database_service, monkeypatch):
     for name in database_service.env_names():
         monkeypatch.delenv(name, raising=False)
+    # What is tested is the file setting; the gateway fails closed without its production secrets otherwise.
+    monkeypatch.setenv(database_service.prefix + "ENV", "test")
     return monkeypatch
 
 
