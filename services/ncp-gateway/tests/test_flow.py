@@ -1,6 +1,7 @@
 """Every return path in-process: OK, NO_RESULTS, CANCEL (each page), ERROR (each failing dependency)."""
 
 import base64
+import datetime as dt
 import hashlib
 
 import httpx
@@ -179,13 +180,13 @@ async def test_registry_down_still_names_the_receiver_host(make_browser, kit):
 
 
 @pytest.mark.parametrize("stage", ["select", "preview", "send"])
-async def test_session_expiry_returns_ncp_error(browser, kit, gateway_settings, stage):
+async def test_session_expiry_returns_ncp_error(browser, kit, clock, stage):
     await browser.login("demo-learner-1")
     if stage != "select":
         await browser.submit(keys=["r2.0"])
     csrf = kit.form_fields((await browser.http.get("/preview" if stage == "send" else "/select")).text,
                            "//form")["csrf"][0]
-    await kit.expire_sessions(gateway_settings.database_path)
+    clock.advance(dt.timedelta(minutes=20))  # the session's lifetime (setting), on the gateway's clock
     if stage == "send":
         response = await browser.http.post("/send", data={"csrf": csrf, "consent": "yes"})
     else:
