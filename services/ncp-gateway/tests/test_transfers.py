@@ -113,10 +113,10 @@ async def test_live_transfers_are_capped_with_a_503_page(make_browser, kit):
 async def test_expired_transfers_and_old_audit_rows_are_purged(gateway_settings, kit):
     engine = make_engine(gateway_settings.sqlalchemy_url)
     try:
-        from ncp_gateway.adapters.store import create_tables
+        from ncp_gateway.adapters.store import migrate
         from ncp_gateway.domain.transfer import Transfer
 
-        await create_tables(engine)
+        await migrate(engine)
         store = SessionStore(engine)
         now = dt.datetime.now(dt.UTC)
 
