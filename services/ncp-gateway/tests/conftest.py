@@ -23,7 +23,6 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -344,7 +343,26 @@ def handoff_of(response: httpx.Response) -> Handoff:
 GatewayFactory = Callable[..., Any]
 
 
-def browser_factory(upstreams: dict[str, httpx.AsyncBaseTransport], gateway_settings: Settings):
+class MovableClock:
+    """The gateway's clock in tests: starts at the real time and moves only when told (expiry without sleeping)."""
+
+    def __init__(self) -> None:
+        self.at = dt.datetime.now(dt.UTC)
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+    def advance(self, by: dt.timedelta) -> None:
+        self.at += by
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+def browser_factory(upstreams: dict[str, httpx.AsyncBaseTransport], gateway_settings: Settings,
+                    clock: MovableClock | None = None):
 
     @asynccontextmanager
     async def make(transports: dict[str, httpx.AsyncBaseTransport] | None = None, op: HandmadeOp | None = None,
@@ -355,7 +373,7 @@ def browser_factory(upstreams: dict[str, httpx.AsyncBaseTransport], gateway_sett
             merged["oidc"] = httpx.ASGITransport(app=op.app())
             overrides.setdefault("oidc_issuer", op.issuer)
         base = settings or gateway_settings
-        app = create_app(base.model_copy(update=overrides), transports=merged)
+        app = create_app(base.model_copy(update=overrides), transports=merged, clock=clock)
         async with LifespanManager(app) as manager, httpx.AsyncClient(
             transport=httpx.ASGITransport(app=manager.app, raise_app_exceptions=raise_app_exceptions),
             base_url=GATEWAY_URL, timeout=30,
@@ -366,9 +384,9 @@ def browser_factory(upstreams: dict[str, httpx.AsyncBaseTransport], gateway_sett
 
 
 @pytest.fixture
-def make_browser(upstreams: dict[str, httpx.AsyncBaseTransport], gateway_settings: Settings):
-    """`async with make_browser(**setting_overrides, transports=..., op=...) as browser:`"""
-    return browser_factory(upstreams, gateway_settings)
+def make_browser(upstreams: dict[str, httpx.AsyncBaseTransport], gateway_settings: Settings, clock: MovableClock):
+    """`async with make_browser(**setting_overrides, transports=..., op=...) as browser:` on the test's clock."""
+    return browser_factory(upstreams, gateway_settings, clock)
 
 
 @pytest.fixture
@@ -385,22 +403,6 @@ async def browser(make_browser) -> AsyncIterator[Browser]:
         yield b
 
 
-async def expire_sessions(database_path: Path, ago: dt.timedelta = dt.timedelta(seconds=1)) -> None:
-    """Moves every stored session's expiry into the past, as if 20 minutes had gone by."""
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(f"sqlite+aiosqlite:///{database_path}")
-    past = dt.datetime.now(dt.UTC) - ago
-    async with engine.begin() as conn:
-        rows = (await conn.execute(text("SELECT id, data FROM gateway_session"))).all()
-        for row_id, data in rows:
-            record = json.loads(data)
-            record["expires_at"] = past.isoformat()
-            await conn.execute(text("UPDATE gateway_session SET data = :d, expires_at = :e WHERE id = :i"),
-                               {"d": json.dumps(record), "e": past, "i": row_id})
-    await engine.dispose()
-
-
 def unique_schema() -> str:
     return f"gw_test_{uuid.uuid4().hex[:12]}"
 
@@ -415,7 +417,6 @@ class Kit:
     PG_URL = PG_URL
     handoff_of = staticmethod(handoff_of)
     form_fields = staticmethod(form_fields)
-    expire_sessions = staticmethod(expire_sessions)
     unique_schema = staticmethod(unique_schema)
     FailingTransport = FailingTransport
     running = staticmethod(running)

@@ -146,8 +146,8 @@ def test_pseudonym_is_keyed_and_stable():
 
 
 def test_identity_from_claims_maps_configured_claims():
+    from ncp_gateway.adapters.upstreams import identity_from_claims
     from ncp_gateway.settings import Settings
-    from ncp_gateway.web.login import identity_from_claims
 
     settings = Settings(env="test", oidc_subject_claims=["uid", "sub"], oidc_national_id_claim="nin",
                         oidc_esi_claim="esi", oidc_birthdate_claim="birthdate")

@@ -1,6 +1,7 @@
 """Every return path in-process: OK, NO_RESULTS, CANCEL (each page), ERROR (each failing dependency)."""
 
 import base64
+import datetime as dt
 import hashlib
 
 import httpx
@@ -179,13 +180,13 @@ async def test_registry_down_still_names_the_receiver_host(make_browser, kit):
 
 
 @pytest.mark.parametrize("stage", ["select", "preview", "send"])
-async def test_session_expiry_returns_ncp_error(browser, kit, gateway_settings, stage):
+async def test_session_expiry_returns_ncp_error(browser, kit, clock, stage):
     await browser.login("demo-learner-1")
     if stage != "select":
         await browser.submit(keys=["r2.0"])
     csrf = kit.form_fields((await browser.http.get("/preview" if stage == "send" else "/select")).text,
                            "//form")["csrf"][0]
-    await kit.expire_sessions(gateway_settings.database_path)
+    clock.advance(dt.timedelta(minutes=20))  # the session's lifetime (setting), on the gateway's clock
     if stage == "send":
         response = await browser.http.post("/send", data={"csrf": csrf, "consent": "yes"})
     else:
@@ -312,3 +313,28 @@ async def test_sending_twice_is_refused(browser, kit):
     second = await browser.http.post("/send", data={"csrf": csrf, "consent": "yes"})
     assert second.status_code == 400
     assert 'id="emrex"' not in second.text
+
+
+@pytest.mark.parametrize("step", ["login", "callback"])
+async def test_session_expiry_before_the_login_ends_returns_ncp_error(browser, kit, clock, step):
+    """The lifetime runs from the entry on the gateway's clock, also while the student is at the provider."""
+    entry = await browser.enter()
+    if step == "login":
+        clock.advance(dt.timedelta(minutes=20))
+        response = await browser.http.get(entry.headers["location"])
+    else:
+        browser.authorization_url = (await browser.http.get(entry.headers["location"])).headers["location"]
+        callback = await browser.provider_login("demo-learner-1")
+        clock.advance(dt.timedelta(minutes=20))
+        response = await browser.callback(callback)
+    handoff = kit.handoff_of(response)
+    assert handoff.fields["sessionId"] == "emc-session-1"
+    assert handoff.fields["returnCode"] == "NCP_ERROR"
+    assert "expired" in handoff.fields["returnMessage"]
+
+
+async def test_a_transfer_shortly_before_expiry_still_works_and_shows_the_time_left(browser, clock):
+    await browser.login("demo-learner-1")
+    clock.advance(dt.timedelta(minutes=20) - dt.timedelta(seconds=30))
+    page = await browser.selection()
+    assert "0 min 30 s" in page.text

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from ncp_gateway.adapters.store import SessionStore, create_tables, make_engine
+from ncp_gateway.adapters.store import SessionStore, make_engine, migrate
 from ncp_gateway.adapters.tables import AuditRow
 from ncp_gateway.domain.transfer import Transfer
 
@@ -37,8 +37,8 @@ async def test_store_round_trip_rotation_purge_and_audit(kit, pg_schema):
     url = kit.PG_URL.replace("postgresql://", "postgresql+asyncpg://", 1)
     engines = [make_engine(url, pg_schema) for _ in range(2)]  # two replicas
     try:
-        await create_tables(engines[0], pg_schema)
-        await create_tables(engines[1], pg_schema)  # idempotent
+        await migrate(engines[0], pg_schema)
+        await migrate(engines[1], pg_schema)  # idempotent
         one, two = SessionStore(engines[0]), SessionStore(engines[1])
         now = dt.datetime.now(dt.UTC)
         await one.put("t1", transfer(now))

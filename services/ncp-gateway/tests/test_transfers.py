@@ -113,10 +113,10 @@ async def test_live_transfers_are_capped_with_a_503_page(make_browser, kit):
 async def test_expired_transfers_and_old_audit_rows_are_purged(gateway_settings, kit):
     engine = make_engine(gateway_settings.sqlalchemy_url)
     try:
-        from ncp_gateway.adapters.store import create_tables
+        from ncp_gateway.adapters.store import migrate
         from ncp_gateway.domain.transfer import Transfer
 
-        await create_tables(engine)
+        await migrate(engine)
         store = SessionStore(engine)
         now = dt.datetime.now(dt.UTC)
 
@@ -138,7 +138,7 @@ async def test_expired_transfers_and_old_audit_rows_are_purged(gateway_settings,
         await engine.dispose()
 
 
-async def test_the_background_task_purges_while_the_app_runs(make_browser, gateway_settings, kit):
+async def test_the_background_task_purges_while_the_app_runs(make_browser, gateway_settings, clock):
     from sqlalchemy import text
 
     async with make_browser(purge_interval_seconds=0.05, audit_retention_days=1) as b:
@@ -147,7 +147,7 @@ async def test_the_background_task_purges_while_the_app_runs(make_browser, gatew
         store = SessionStore(engine)
         await store.add_audit(AuditRow(created_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=3),
                                        receiver_origin="x", return_code="NCP_OK"))
-        await kit.expire_sessions(gateway_settings.database_path, dt.timedelta(hours=2))
+        clock.advance(dt.timedelta(hours=2))  # past the 20-minute lifetime and the hour of grace
 
         async def rows() -> int:
             async with engine.connect() as conn:

@@ -22,15 +22,18 @@ from ncp_contracts.sis import SisClient
 from ncp_runtime import RequestIdMiddleware, configure_logging, health_router, install_problem_handlers, read_secret
 
 from .adapters.oidc import OidcClient
-from .adapters.store import SessionStore, create_tables, make_engine
+from .adapters.store import SessionStore, make_engine, migrate
 from .adapters.transcript_pdf import TranscriptRenderer
+from .adapters.upstreams import CheckedSigner, SisResults
 from .deps import State
+from .domain.clock import Clock, SystemClock
 from .domain.entry import normalize_origin
-from .domain.return_codes import Outcome
+from .domain.errors import TransferError, Unexpected
+from .domain.flow import TransferService
 from .settings import Settings
 from .telemetry import install as install_telemetry
 from .web import entry, login, preview, select
-from .web.context import TEMPLATES, Gateway, utcnow
+from .web.context import TEMPLATES, Gateway
 from .web.cookies import SessionCookie
 from .web.entry import EXPIRED_GRACE
 from .web.forms import BadForm, BodyLimitMiddleware
@@ -70,17 +73,17 @@ def signer_tls(settings: Settings) -> ssl.SSLContext | bool:
     return context
 
 
-async def purge_once(store: SessionStore, settings: Settings) -> None:
-    now = utcnow()
+async def purge_once(store: SessionStore, settings: Settings, clock: Clock | None = None) -> None:
+    now = (clock or SystemClock()).now()
     await store.purge(now - EXPIRED_GRACE)
     await store.purge_audit(now - dt.timedelta(days=settings.audit_retention_days))
 
 
-async def _purge_forever(store: SessionStore, settings: Settings) -> None:
+async def _purge_forever(store: SessionStore, settings: Settings, clock: Clock) -> None:
     # Every replica runs it; the deletes are idempotent, so no coordination is needed.
     while True:
         try:
-            await purge_once(store, settings)
+            await purge_once(store, settings, clock)
         except Exception as exc:  # a database hiccup must not end the loop
             log.warning("purge failed (%s)", type(exc).__name__)
         await asyncio.sleep(settings.purge_interval_seconds)
@@ -93,10 +96,13 @@ async def _stop(task: "asyncio.Task[None]") -> None:
 
 
 def create_app(
-    settings: Settings | None = None, *, transports: Mapping[str, httpx.AsyncBaseTransport] | None = None
+    settings: Settings | None = None, *, transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
-    """The gateway app. `transports` replaces the network for named upstreams (signer, registry, sis, oidc)."""
+    """The gateway app. `transports` replaces the network for named upstreams (signer, registry, sis, oidc);
+    `clock` the time (tests move it to expire transfers)."""
     settings = settings or Settings()
+    clock = clock or SystemClock()
     transports = dict(transports or {})
     unknown = set(transports) - set(UPSTREAMS)
     if unknown:
@@ -129,17 +135,23 @@ def create_app(
             stack.push_async_callback(oidc.aclose)
             engine = make_engine(settings.sqlalchemy_url, settings.database_schema)
             stack.push_async_callback(engine.dispose)
-            await create_tables(engine, settings.database_schema)
+            await migrate(engine, settings.database_schema)
             store = SessionStore(engine)
-            purger = asyncio.create_task(_purge_forever(store, settings))
+            purger = asyncio.create_task(_purge_forever(store, settings, clock))
             stack.push_async_callback(_stop, purger)  # before the engine is disposed (LIFO)
+            signer, sis = SignerClient(signer_http), SisClient(sis_http)
+            transcript = TranscriptRenderer(settings.pdf_font_path)
+            cookie = SessionCookie(_secret(settings.session_secret_path, "session secret", settings),
+                                   secure=settings.cookie_secure, max_age=settings.session_ttl_seconds + 3600)
+            pseudonym_key = _secret(settings.pseudonym_key_path, "pseudonym key", settings)
+            flow = TransferService(
+                idp=oidc, results=SisResults(sis, settings), signer=CheckedSigner(signer), records=store,
+                clock=clock, pseudonym_key=pseudonym_key, render_transcript=transcript.render,
+                new_token=cookie.new_token,
+            )
             gateway = Gateway(
-                settings=settings, store=store, oidc=oidc,
-                signer=SignerClient(signer_http), registry=RegistryClient(registry_http), sis=SisClient(sis_http),
-                transcript=TranscriptRenderer(settings.pdf_font_path),
-                cookie=SessionCookie(_secret(settings.session_secret_path, "session secret", settings),
-                                     secure=settings.cookie_secure, max_age=settings.session_ttl_seconds + 3600),
-                pseudonym_key=_secret(settings.pseudonym_key_path, "pseudonym key", settings),
+                settings=settings, store=store, oidc=oidc, signer=signer, registry=RegistryClient(registry_http),
+                sis=sis, transcript=transcript, cookie=cookie, pseudonym_key=pseudonym_key, flow=flow, clock=clock,
                 templates=Jinja2Templates(directory=str(TEMPLATES)),
                 return_prefix_by_origin={normalize_origin(o): p
                                          for o, p in settings.return_code_prefix_by_origin.items()},
@@ -150,6 +162,7 @@ def create_app(
                   openapi_url=None)
     install_problem_handlers(app)
     app.add_exception_handler(BadForm, _bad_form)
+    app.add_exception_handler(TransferError, _transfer_error)
     app.add_exception_handler(Exception, _unexpected)  # replaces ncp_runtime's JSON 500: this app speaks HTML
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_form_bytes)
     app.add_middleware(SecurityHeadersMiddleware, hsts=hsts_header(settings.hsts_max_age_seconds,
@@ -178,6 +191,15 @@ _LAST_RESORT = ("<!doctype html><html lang=en><meta charset=utf-8><title>Error â
                 "<h1>An unexpected error occurred</h1><p>Reference: {error_id}</p></html>")
 
 
+async def _transfer_error(request: Request, exc: Exception) -> Response:
+    """Every typed error of the flow, answered by the table (domain/answers.py) through Gateway.answer."""
+    assert isinstance(exc, TransferError)
+    gw: Gateway = request.state.gateway
+    found = getattr(request.state, "transfer", None)
+    return await gw.answer(request, exc, transfer=found.transfer if found else None,
+                           token=found.token if found else None)
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     """The one place an unexpected failure is turned into an answer: after a valid entry, the client's NCP_ERROR
     hand-off; before one, the HTML error page. The error id is logged and shown, the same one."""
@@ -187,11 +209,9 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     gw: Gateway | None = getattr(request.state, "gateway", None)
     found = getattr(request.state, "transfer", None)
     try:
-        if gw is not None and found is not None:
-            return await gw.handoff(request, found.transfer, Outcome.ERROR, message_key="return.unexpected",
-                                    token=found.token, error_id=error_id)
         if gw is not None:
-            return gw.error_page(request, "error.unexpected", status=500, error_id=error_id)
+            return await gw.answer(request, Unexpected(type(exc).__name__), error_id=error_id,
+                                   transfer=found.transfer if found else None, token=found.token if found else None)
     except Exception as again:  # a template or the language cookie failing too: the plain page below
         log.error("error page failed", extra={"error_id": error_id, "error_type": type(again).__name__})
     return HTMLResponse(_LAST_RESORT.format(error_id=error_id), status_code=500)

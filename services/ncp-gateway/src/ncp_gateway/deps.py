@@ -2,7 +2,9 @@ from typing import Annotated, TypedDict
 
 from fastapi import Depends, Request
 
+from .domain.transfer import Stage
 from .web.context import Gateway
+from .web.loading import Loaded, transfer_at
 
 
 class State(TypedDict):
@@ -15,3 +17,8 @@ async def get_gateway(request: Request) -> Gateway:
 
 
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+# The caller's transfer at the steps a route serves; otherwise a typed error that the app answers.
+StartingDep = Annotated[Loaded, transfer_at(Stage.ENTERED, Stage.LOGIN)]
+SelectingDep = Annotated[Loaded, transfer_at(Stage.SELECTING, Stage.PREVIEWED)]
+PreviewedDep = Annotated[Loaded, transfer_at(Stage.PREVIEWED)]
+OpenTransferDep = Annotated[Loaded, transfer_at(Stage.ENTERED, Stage.LOGIN, Stage.SELECTING, Stage.PREVIEWED)]

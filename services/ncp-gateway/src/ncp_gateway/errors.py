@@ -1,15 +1,9 @@
-"""The gateway's error vocabulary. Adapters raise these (or ncp_contracts' ServiceError); the web layer turns
-each into NCP_ERROR with a safe message through Gateway.error_handoff, the one translation point."""
+"""The gateway's error vocabulary lives in the domain (`domain/errors.py`); `domain/answers.py` maps each type to
+the client's return code and catalogue text. Kept here: the name the OIDC adapter has always raised."""
 
+from .domain.errors import LoginFailed, LoginUnavailable, TransferError
 
-class GatewayError(Exception):
-    code = "gateway_error"
+LoginError = LoginFailed
+GatewayError = TransferError
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-class LoginError(GatewayError):
-    """The OIDC login failed: provider down, bad state or nonce, invalid ID token."""
+__all__ = ["GatewayError", "LoginError", "LoginFailed", "LoginUnavailable", "TransferError"]

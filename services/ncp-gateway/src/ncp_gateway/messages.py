@@ -212,6 +212,31 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Login failed at the identity provider.",
         "de": "Die Anmeldung beim Identitätsanbieter ist fehlgeschlagen.",
     },
+    "return.login_failed": {
+        "en": "Login failed: the identity provider's answer was not accepted ({reason}).",
+        "de": "Anmeldung fehlgeschlagen: Die Antwort des Identitätsanbieters wurde nicht angenommen ({reason}).",
+    },
+    "return.login_unavailable": {
+        "en": "Login is not possible right now: the identity provider did not answer ({reason}); try again later.",
+        "de": "Anmeldung derzeit nicht möglich: Der Identitätsanbieter hat nicht geantwortet ({reason}); "
+              "bitte später erneut versuchen.",
+    },
+    "return.results_unavailable": {
+        "en": "The student information systems could not be reached; try again later.",
+        "de": "Die Studierendenverwaltungssysteme waren nicht erreichbar; bitte später erneut versuchen.",
+    },
+    "return.results_refused": {
+        "en": "The results could not be fetched ({reason}).",
+        "de": "Die Leistungen konnten nicht abgerufen werden ({reason}).",
+    },
+    "return.document_invalid": {
+        "en": "The results could not be converted into a valid ELMO document ({reason}).",
+        "de": "Die Leistungen konnten nicht in ein gültiges ELMO-Dokument umgewandelt werden ({reason}).",
+    },
+    "return.signing_failed": {
+        "en": "The results could not be signed right now ({reason}); try again later.",
+        "de": "Die Leistungen konnten gerade nicht signiert werden ({reason}); bitte später erneut versuchen.",
+    },
     "error.wrong_step": {
         "en": "This step is not available now. Use the buttons on the page.",
         "de": "Dieser Schritt ist jetzt nicht verfügbar. Bitte nutzen Sie die Schaltflächen der Seite.",

@@ -16,7 +16,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from ncp_gateway.errors import LoginError
+from ncp_gateway.domain.errors import LoginFailed, LoginUnavailable
 
 _METADATA_TTL = 3600.0
 _TOKEN_ERRORS = frozenset({"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
@@ -53,11 +53,11 @@ class OidcClient:
                 response = await self._client.request("GET", url, withhold_token=True)
                 response.raise_for_status()
                 metadata = response.json()
-            except (httpx.HTTPError, ValueError) as exc:
-                raise LoginError("provider_unavailable", f"OIDC discovery failed ({type(exc).__name__})") from None
+            except (httpx.HTTPError, ValueError):
+                raise LoginUnavailable("provider_unavailable", "discovery") from None
             # OIDC Discovery §4.3: the issuer in the document must be the one we asked.
             if not isinstance(metadata, dict) or metadata.get("issuer", "").rstrip("/") != self.issuer:
-                raise LoginError("issuer_mismatch", "the provider's discovery document names another issuer")
+                raise LoginFailed("issuer_mismatch", "discovery names another issuer")
             self._metadata, self._metadata_at = metadata, time.monotonic()
             self._jwks = None
         return self._metadata
@@ -69,10 +69,8 @@ class OidcClient:
                 response = await self._client.request("GET", metadata["jwks_uri"], withhold_token=True)
                 response.raise_for_status()
                 self._jwks = KeySet.import_key_set(response.json())
-            except (httpx.HTTPError, ValueError, KeyError, JoseError) as exc:
-                raise LoginError(
-                    "provider_unavailable", f"fetching the provider keys failed ({type(exc).__name__})"
-                ) from None
+            except (httpx.HTTPError, ValueError, KeyError, JoseError):
+                raise LoginUnavailable("provider_unavailable", "keys") from None
         return self._jwks
 
     @staticmethod
@@ -100,16 +98,16 @@ class OidcClient:
                 metadata["token_endpoint"], grant_type="authorization_code", code=code,
                 redirect_uri=redirect_uri, code_verifier=code_verifier,
             )
-        except httpx.HTTPError as exc:
-            raise LoginError("provider_unavailable", f"token request failed ({type(exc).__name__})") from None
+        except httpx.HTTPError:
+            raise LoginUnavailable("provider_unavailable", "token request") from None
         except Exception as exc:  # authlib raises OAuthError and friends for error answers
             # Only the RFC 6749 §5.2 codes are named: no text of the provider's reaches the client.
             error = getattr(exc, "error", None)
-            named = f" ({error})" if error in _TOKEN_ERRORS else ""
-            raise LoginError("token_rejected", f"the provider refused the code{named}") from None
+            named = f": {error}" if error in _TOKEN_ERRORS else ""
+            raise LoginFailed("token_rejected", f"code refused{named}") from None
         id_token = token.get("id_token") if isinstance(token, dict) else None
         if not isinstance(id_token, str):
-            raise LoginError("id_token_missing", "the provider sent no ID token")
+            raise LoginFailed("id_token_missing", "no ID token")
         return await self.validate_id_token(id_token, nonce=nonce)
 
     async def validate_id_token(self, id_token: str, *, nonce: str) -> dict[str, Any]:
@@ -122,8 +120,8 @@ class OidcClient:
                     raise
                 # The provider may have rotated its keys: fetch them once more.
                 decoded = jwt.decode(id_token, await self._keys(refresh=True), algorithms=self.algorithms)
-        except (JoseError, ValueError) as exc:
-            raise LoginError("id_token_invalid", f"ID token signature check failed ({type(exc).__name__})") from None
+        except (JoseError, ValueError):
+            raise LoginFailed("id_token_invalid", "ID token signature") from None
         claims = decoded.claims
         registry = jwt.JWTClaimsRegistry(
             leeway=self.leeway,
@@ -138,19 +136,19 @@ class OidcClient:
             registry.validate(claims)
         except JoseError as exc:
             claim = getattr(exc, "claim", None)
-            reason = f"{exc.description or exc.error}" + (f" ({claim})" if claim and claim not in str(exc) else "")
-            raise LoginError(f"id_token_{exc.error}", f"ID token rejected: {reason}") from None
+            reason = f"ID token {exc.error}" + (f": {claim}" if claim else "")
+            raise LoginFailed(f"id_token_{exc.error}", reason) from None
         aud = claims.get("aud")
         # OIDC Core §3.1.3.7: with several audiences azp must be present and be us.
         if isinstance(aud, list) and len(aud) > 1 and claims.get("azp") != self.client_id:
-            raise LoginError("id_token_invalid_claim", "ID token rejected: azp does not name this client")
+            raise LoginFailed("id_token_invalid_claim", "ID token azp")
         if "azp" in claims and claims["azp"] != self.client_id:
-            raise LoginError("id_token_invalid_claim", "ID token rejected: azp does not name this client")
+            raise LoginFailed("id_token_invalid_claim", "ID token azp")
         return claims
 
     async def reachable(self) -> bool:
         try:
             await self.metadata()
-        except LoginError:
+        except LoginFailed:
             return False
         return True

@@ -1,14 +1,18 @@
-"""Server-side session store and audit log on SQLAlchemy async (SQLite or PostgreSQL via asyncpg)."""
+"""Server-side session store and audit log on SQLAlchemy async (SQLite or PostgreSQL via asyncpg); the schema
+is Alembic's (`ncp_gateway/alembic`), migrated at start-up."""
 
 import datetime as dt
 import hashlib
+from importlib import resources
 from typing import Any
 
-from sqlalchemy import delete, event, func, select, text, update
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, delete, event, func, inspect, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlmodel import SQLModel, col
+from sqlmodel import col
 
 from ncp_gateway.domain.transfer import Transfer
 
@@ -36,13 +40,38 @@ def make_engine(url: str, schema: str | None = None) -> AsyncEngine:
     return engine
 
 
-async def create_tables(engine: AsyncEngine, schema: str | None = None) -> None:
+# Any constant will do; it only has to be the same for every replica.
+_MIGRATION_LOCK = 0x4E4350_4757  # "NCPGW"
+_BASELINE = "0001"  # the tables as create_all made them before migrations
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("ncp_gateway").joinpath("alembic")))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    config = _alembic_config(connection)
+    tables = set(inspect(connection).get_table_names())
+    if "alembic_version" not in tables and {"gateway_session", "gateway_audit"} <= tables:
+        # A database from before migrations (create_all at start-up) holds exactly the baseline's tables.
+        command.stamp(config, _BASELINE)
+    command.upgrade(config, "head")
+
+
+async def migrate(engine: AsyncEngine, schema: str | None = None) -> None:
+    """Upgrade to head; replicas starting together on PostgreSQL take turns on an advisory lock."""
     async with engine.begin() as conn:
-        if schema and engine.dialect.name == "postgresql":
-            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-        await conn.run_sync(SQLModel.metadata.create_all, tables=[
-            SessionRow.__table__, AuditRow.__table__,  # type: ignore[attr-defined]
-        ])
+        if engine.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+            if schema:
+                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        await conn.run_sync(_upgrade)
+
+
+create_tables = migrate  # the name tests and tools used before migrations
 
 
 class SessionStore:

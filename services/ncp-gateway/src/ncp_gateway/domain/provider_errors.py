@@ -6,7 +6,7 @@ of our texts: `error_description`, `error_uri` and unknown codes never reach a p
 
 from typing import Final
 
-from .return_codes import Outcome
+from .errors import LoginCancelled, ProviderReportedError, TransferError
 
 _REJECTED = "return.login_rejected"  # our request was refused: a configuration matter for the operator
 _NOT_COMPLETED = "return.login_not_completed"  # the provider needed the student and could not ask
@@ -33,10 +33,11 @@ PROVIDER_ERRORS: Final[dict[str, str]] = {
 UNKNOWN_PROVIDER_ERROR: Final = "return.login_provider_error"
 
 
-def provider_error(code: str | None) -> tuple[Outcome, str, str]:
-    """The outcome, the catalogue key and a log code (ours, never the provider's text) for an error answer."""
+def provider_error(code: str | None) -> TransferError:
+    """The error a provider's error answer ends the transfer with: its catalogue text and a log code of ours
+    (never the provider's text)."""
     if code == "access_denied":  # the student declined at the provider: a cancel, not a failure
-        return Outcome.CANCEL, "return.login_cancel", "provider_access_denied"
+        return LoginCancelled()
     if code in PROVIDER_ERRORS:
-        return Outcome.ERROR, PROVIDER_ERRORS[code], f"provider_{code}"
-    return Outcome.ERROR, UNKNOWN_PROVIDER_ERROR, "provider_unknown_error"
+        return ProviderReportedError(f"provider_{code}", message_key=PROVIDER_ERRORS[code])
+    return ProviderReportedError("provider_unknown_error", message_key=UNKNOWN_PROVIDER_ERROR)

@@ -1,14 +1,14 @@
-"""The gateway's wiring as one object (built in the lifespan): clients, store, templates, and the hand-off.
+"""The gateway's wiring as one object (built in the lifespan): the transfer service, clients, store, templates,
+and the hand-off.
 
-`handoff` is the single translation point from an outcome to the EMREX answer: it deletes the
-session, writes the audit record and renders the auto-submitting form.
+`handoff` is the single exit to the client: it deletes the session, writes the audit record and renders the
+auto-submitting form. `answer` is the one translation point from a transfer error to what the client and the
+student receive (through the table in `domain/answers.py`).
 """
 
-import datetime as dt
 import hashlib
 import logging
 import secrets
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +19,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from emrex_elmo import format_decimal, load_certificates
+from emrex_elmo import format_decimal
 from ncp_contracts.registry import RegistryClient
 from ncp_contracts.signer import SignerClient
 from ncp_contracts.sis import SisClient
@@ -27,6 +27,10 @@ from ncp_gateway.adapters.oidc import OidcClient
 from ncp_gateway.adapters.store import SessionStore
 from ncp_gateway.adapters.tables import AuditRow
 from ncp_gateway.adapters.transcript_pdf import TranscriptRenderer
+from ncp_gateway.domain.answers import HandOff, answer_for
+from ncp_gateway.domain.clock import Clock
+from ncp_gateway.domain.errors import TransferError
+from ncp_gateway.domain.flow import Ending, TransferService
 from ncp_gateway.domain.outgoing import Summary
 from ncp_gateway.domain.return_codes import Outcome, return_code
 from ncp_gateway.domain.transfer import Transfer
@@ -40,11 +44,6 @@ from .security import handoff_csp
 log = logging.getLogger("ncp_gateway.flow")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANG_COOKIE = "ncp_lang"
-_CERTIFICATES_TTL = 300.0
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
@@ -60,18 +59,13 @@ class Gateway:
     pseudonym_key: bytes
     templates: Jinja2Templates
     return_prefix_by_origin: dict[str, str]
+    flow: TransferService
+    clock: Clock
     entries: int = 0  # entries served by this process, for the occasional purge of old records
-    _active_certificates: tuple[float, list[x509.Certificate]] | None = None
 
     async def active_certificates(self, *, refresh: bool = False) -> list[x509.Certificate]:
         """The signer's active certificates, cached for a few minutes (refreshed once when a check fails)."""
-        cached = self._active_certificates
-        if refresh or cached is None or time.monotonic() - cached[0] > _CERTIFICATES_TTL:
-            listing = await self.signer.certificates()
-            certificates = [c for info in listing.certificates if info.active
-                            for c in load_certificates(info.pem.encode())[:1]]
-            self._active_certificates = cached = (time.monotonic(), certificates)
-        return cached[1]
+        return await self.flow.signer.active_certificates(refresh=refresh)
 
     # ---- language and pages -------------------------------------------------------------
 
@@ -86,7 +80,7 @@ class Gateway:
         transfer: Transfer | None = None, headers: dict[str, str] | None = None,
     ) -> HTMLResponse:
         lang = self.language(request)
-        now = utcnow()
+        now = self.clock.now()
         left = transfer.seconds_left(now) if transfer is not None else None
         base = {
             "lang": lang, "_": translator(lang), "languages": LANGUAGE_NAMES, "transfer": transfer,
@@ -121,14 +115,14 @@ class Gateway:
     async def handoff(
         self, request: Request, transfer: Transfer, outcome: Outcome, *, message_key: str | None = None,
         message: str = "", token: str | None = None, elmo_wire: str = "", summary: Summary | None = None,
-        signed_sha256: str | None = None, error_id: str | None = None,
+        signed_sha256: str | None = None, error_id: str | None = None, reason: str = "",
     ) -> HTMLResponse:
         """The EMREX answer. `message_key` names a catalogue text (in the student's language); `message` is a
         fixed text of ours. Nothing a request carried ends up in either."""
         code = return_code(outcome, transfer.receiver_origin, self.settings.return_code_prefix,
                            self.return_prefix_by_origin)
         row = AuditRow(
-            created_at=utcnow(), receiver_origin=transfer.receiver_origin, return_code=code,
+            created_at=self.clock.now(), receiver_origin=transfer.receiver_origin, return_code=code,
             institutions=" ".join(summary.institutions) if summary else "",
             learning_opportunities=summary.learning_opportunities if summary else 0,
             credits=format_decimal(summary.credits) if summary else "0",
@@ -148,10 +142,10 @@ class Gateway:
                 log.error("hand-off not recorded",
                           extra={"error_id": error_id, "error_type": type(exc).__name__})
         log.info("hand-off", extra={"return_code": code, "receiver": transfer.receiver_origin})
-        record_transfer(request, code, entered_at=transfer.created_at, protocol="emrex1")
+        record_transfer(request, code, entered_at=transfer.created_at, protocol="emrex1", now=self.clock.now())
         nonce = secrets.token_urlsafe(16)
         translate = translator(self.language(request))
-        fields = {"error_id": error_id} if error_id else {}
+        fields = {"error_id": error_id or "", "reason": reason}
         text = translate(message_key, **fields) if message_key else message
         response = self.page(
             request, "handoff.html",
@@ -164,11 +158,24 @@ class Gateway:
         self.cookie.clear(response, transfer.tid)
         return response
 
-    async def error_handoff(self, request: Request, transfer: Transfer, token: str | None, code: str,
-                            message: str = "", *, message_key: str | None = None) -> HTMLResponse:
-        log.warning("transfer failed", extra={"error_code": code})
-        return await self.handoff(request, transfer, Outcome.ERROR, message=message, message_key=message_key,
-                                  token=token)
+    async def end(self, request: Request, transfer: Transfer, token: str, ending: Ending) -> HTMLResponse:
+        """A transfer's normal end, as the transfer service decided it."""
+        return await self.handoff(request, transfer, ending.outcome, message_key=ending.message_key,
+                                  token=None if ending.claimed else token, elmo_wire=ending.elmo_wire,
+                                  summary=ending.summary, signed_sha256=ending.signed_sha256)
+
+    async def answer(self, request: Request, error: TransferError, *, transfer: Transfer | None,
+                     token: str | None, error_id: str | None = None) -> HTMLResponse:
+        """The one translation point: the table's hand-off (the transfer known) or error page for `error`."""
+        answer, message_key = answer_for(error)
+        if isinstance(answer, HandOff) and transfer is not None:
+            log.warning("transfer ended", extra={"error_code": error.log_code, "error_id": error_id})
+            return await self.handoff(request, transfer, answer.outcome, message_key=message_key, token=token,
+                                      error_id=error_id, reason=error.reason)
+        if isinstance(answer, HandOff):  # an ending without a transfer to end: nothing to hand off to
+            return self.error_page(request, "error.unexpected", status=500, error_id=error_id)
+        return self.error_page(request, message_key, status=answer.status, error_id=error_id,
+                               transfer=transfer if answer.keeps_transfer else None)
 
 
 def _fmt_decimal(value: Decimal | None) -> str:

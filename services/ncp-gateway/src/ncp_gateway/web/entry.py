@@ -14,7 +14,7 @@ from ncp_gateway.deps import GatewayDep
 from ncp_gateway.domain.entry import EntryError, EntryPolicy, parse_entry
 from ncp_gateway.domain.transfer import Transfer
 
-from .context import redirect, utcnow
+from .context import redirect
 from .forms import read_form
 from .loading import browser_transfers
 
@@ -44,7 +44,7 @@ async def start_transfer(request: Request, gw: GatewayDep) -> Response:
         entry = parse_entry(await _params(request), policy)
     except EntryError as exc:
         return gw.error_page(request, "error.bad_request", detail=exc.message)
-    now = utcnow()
+    now = gw.clock.now()
     open_here = await browser_transfers(gw, request)
     stale = set(gw.cookie.transfers(request.cookies)) - {loaded.transfer.tid for loaded in open_here}
     if len(open_here) >= settings.max_transfers_per_browser:

@@ -1,22 +1,21 @@
-"""Finding the caller's transfer: `t` (URL or form) -> that transfer's cookie -> record; expiry turns into
-NCP_ERROR; CSRF on every form.
+"""Finding the caller's transfer: `t` (URL or form) -> that transfer's cookie -> record; then the transfer
+service's checks (expiry, step, CSRF), whose typed errors the app's one handler answers.
 
 Without `t`, a browser holding exactly one transfer gets that one; with several it is asked to use the page of
 the one it means (none is dropped or picked at random).
 """
 
-import hmac
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
-from fastapi import Request
-from fastapi.responses import Response
+from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
-from ncp_gateway.domain.return_codes import Outcome
+from ncp_gateway.domain.errors import TransferAmbiguous, TransferNotFound
 from ncp_gateway.domain.transfer import Stage, Transfer
 
-from .context import Gateway, utcnow
+from .context import Gateway
 from .forms import read_form
 
 MAX_FIELDS = 10_000  # the selection form: one field per result shown
@@ -26,10 +25,6 @@ MAX_FIELDS = 10_000  # the selection form: one field per result shown
 class Loaded:
     token: str
     transfer: Transfer
-
-
-class Ambiguous(Exception):
-    """Several transfers in this browser and the request does not say which."""
 
 
 async def requested_tid(request: Request) -> str | None:
@@ -55,35 +50,34 @@ async def find(gw: Gateway, request: Request) -> Loaded | None:
         return Loaded(token, transfer) if token and transfer is not None and transfer.tid == tid else None
     mine = await browser_transfers(gw, request)
     if len(mine) > 1:
-        raise Ambiguous
+        raise TransferAmbiguous
     return mine[0] if mine else None
 
 
 def remember(request: Request, found: Loaded) -> None:
-    """From here on the request belongs to a valid transfer: any failure ends in its NCP_ERROR hand-off."""
+    """From here on the request belongs to a valid transfer: any failure ends in its hand-off."""
     request.state.transfer = found
 
 
-async def load(gw: Gateway, request: Request, stages: Collection[Stage]) -> Loaded | Response:
-    try:
-        found = await find(gw, request)
-    except Ambiguous:
-        return gw.error_page(request, "error.which_transfer", status=409)
+async def load(gw: Gateway, request: Request, stages: Collection[Stage]) -> Loaded:
+    found = await find(gw, request)
     if found is None:
-        return gw.error_page(request, "error.no_session")
+        raise TransferNotFound
     remember(request, found)
-    if found.transfer.expired(utcnow()):
-        # emrex.md §7: on expiry, tell the client (NCP_ERROR) instead of stranding the student.
-        return await gw.handoff(request, found.transfer, Outcome.ERROR, message_key="return.session_expired",
-                                token=found.token)
-    if found.transfer.stage not in stages:
-        return gw.error_page(request, "error.wrong_step", status=409, transfer=found.transfer)
+    gw.flow.check(found.transfer, stages)
     return found
 
 
-async def checked_form(gw: Gateway, request: Request, transfer: Transfer) -> FormData | Response:
+def transfer_at(*stages: Stage) -> Any:
+    """A dependency: the caller's transfer at one of `stages`, or a typed error (answered by the app)."""
+
+    async def dependency(request: Request) -> Loaded:
+        return await load(request.state.gateway, request, stages)
+
+    return Depends(dependency)
+
+
+async def checked_form(gw: Gateway, request: Request, transfer: Transfer) -> FormData:
     form = await read_form(request, max_fields=MAX_FIELDS)
-    sent = form.get("csrf")
-    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), transfer.csrf.encode()):
-        return gw.error_page(request, "error.csrf", status=403, transfer=transfer)
+    gw.flow.check_csrf(transfer, form.get("csrf"))
     return form

@@ -1,0 +1,114 @@
+"""The flow's ports over the internal services' typed clients: transport failures become the domain's errors."""
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography import x509
+from pydantic import ValidationError
+
+from emrex_elmo import Learner, load_certificates
+from ncp_contracts import ServiceError, ServiceUnavailable
+from ncp_contracts.registry import EmpEntry, RegistryClient
+from ncp_contracts.signer import SignerClient
+from ncp_contracts.sis import LearnerIdentity, QueryOptions, ResultsQuery, SisClient
+from ncp_gateway.domain.errors import ResultsRefused, ResultsUnavailable, SigningFailed
+from ncp_gateway.domain.flow import FetchedResults
+from ncp_gateway.settings import Settings
+
+log = logging.getLogger("ncp_gateway.upstreams")
+_CERTIFICATES_TTL = 300.0
+
+
+def identity_from_claims(settings: Settings, claims: Mapping[str, Any]) -> LearnerIdentity:
+    def claim(name: str | None) -> str | None:
+        value = claims.get(name) if name else None
+        return str(value) if isinstance(value, str | int) and str(value).strip() else None
+
+    learner_id = next((v for n in settings.oidc_subject_claims if (v := claim(n))), None) or str(claims["sub"])
+    bday: dt.date | None = None
+    if (raw := claim(settings.oidc_birthdate_claim)) is not None:
+        try:
+            bday = dt.date.fromisoformat(raw)
+        except ValueError:
+            bday = None
+    return LearnerIdentity(
+        learner_id=learner_id,
+        subject=learner_id,
+        national_id=claim(settings.oidc_national_id_claim),
+        esi=claim(settings.oidc_esi_claim),
+        given_names=claim(settings.oidc_given_name_claim),
+        family_name=claim(settings.oidc_family_name_claim),
+        bday=bday,
+    )
+
+
+class SisResults:
+    def __init__(self, sis: SisClient, settings: Settings) -> None:
+        self.sis = sis
+        self.settings = settings
+
+    async def fetch(self, claims: Mapping[str, Any], *, include_not_passed: bool) -> FetchedResults:
+        identity = identity_from_claims(self.settings, claims)
+        try:
+            answer = await self.sis.query(
+                ResultsQuery(
+                    tenant=self.settings.sis_tenant,
+                    identity=identity,
+                    options=QueryOptions(include_not_passed=include_not_passed),
+                )
+            )
+        except ServiceUnavailable:
+            raise ResultsUnavailable("sis_unavailable") from None
+        except ServiceError as exc:
+            raise ResultsRefused("sis_rejected", str(exc.code or exc.status)) from None
+        learner = answer.learner or Learner(
+            given_names=identity.given_names or "", family_name=identity.family_name or "", bday=identity.bday
+        )
+        return FetchedResults(
+            learner=learner,
+            reports=answer.reports,
+            no_results=answer.status == "no_results",
+            unreachable_institutions=[w.institution for w in answer.warnings],
+        )
+
+
+class CheckedSigner:
+    """Signs, and lists the signer's active certificates (cached a few minutes; re-read on request)."""
+
+    def __init__(self, signer: SignerClient) -> None:
+        self.client = signer
+        self._active: tuple[float, list[x509.Certificate]] | None = None
+
+    async def sign(self, document: bytes) -> bytes:
+        try:
+            return await self.client.sign(document)
+        except ServiceUnavailable:
+            raise SigningFailed("signer_unavailable") from None
+        except ServiceError as exc:
+            raise SigningFailed("signer_rejected", str(exc.code or exc.status)) from None
+
+    async def active_certificates(self, *, refresh: bool = False) -> list[x509.Certificate]:
+        cached = self._active
+        if refresh or cached is None or time.monotonic() - cached[0] > _CERTIFICATES_TTL:
+            try:
+                listing = await self.client.certificates()
+            except ServiceError:
+                raise SigningFailed("signer_certificates_unavailable") from None
+            certificates = [
+                c for info in listing.certificates if info.active for c in load_certificates(info.pem.encode())[:1]
+            ]
+            self._active = cached = (time.monotonic(), certificates)
+        return cached[1]
+
+
+async def receiver_entry(registry: RegistryClient, return_url: str) -> EmpEntry | None:
+    """The registry's entry for the receiver, if it answers sensibly: it only adds a name, so anything else
+    (down, 5xx, a body that breaks the contract) leaves consent naming the host alone."""
+    try:
+        return await registry.lookup(return_url)
+    except (ServiceError, ValidationError, ValueError) as exc:
+        log.warning("receiver lookup failed", extra={"error_type": type(exc).__name__})
+        return None
