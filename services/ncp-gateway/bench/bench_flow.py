@@ -63,6 +63,7 @@ async def hammer(url: str, data: dict[str, str], concurrency: int, seconds: floa
             nonlocal done, failures
             while time.perf_counter() < deadline:
                 response = await client.post(url, data=data)
+                client.cookies.clear()  # each entry a new browser (one browser may hold only a few transfers)
                 if response.status_code == expect:
                     done += 1
                 else:
