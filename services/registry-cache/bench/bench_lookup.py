@@ -70,7 +70,7 @@ def measure_in_process(fn: Any, urls: list[str]) -> tuple[float, float]:
 def floor_app(path: str) -> Any:
     from fastapi import FastAPI, HTTPException
 
-    from ncp_contracts.registry import EmpEntry
+    from ncp_contracts.registry_models import EmpEntry
 
     doc = json.loads(Path(path).read_text())
     table = {e["url"]: EmpEntry(url=e["url"], acronym=e["acronym"], country_code=e["countryCode"],
