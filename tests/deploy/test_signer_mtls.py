@@ -18,8 +18,8 @@ import emrex_elmo
 from ncp_contracts.signer import SignerClient
 from ncp_gateway.app import _upstream, signer_tls
 from ncp_gateway.settings import Settings as GatewaySettings
-from ncp_signer.domain.samples import sample_xml
 from ncp_testkit import dev_ca, free_port, signing_key, write_caller_tokens, write_key_files
+from ncp_testkit.elmo import sample_xml
 from ncp_testkit.stack import start_process
 
 

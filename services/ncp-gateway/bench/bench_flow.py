@@ -261,7 +261,7 @@ def main() -> None:
             before_all = {name: cpu_seconds(p.pid) for name, p in stack.processes.items()}
             flow = asyncio.run(flows(stack.gateway, args.students, args.seconds))
             used = {name: cpu_seconds(p.pid) - before_all[name] for name, p in stack.processes.items()}
-    from ncp_signer.domain.samples import sample_xml
+    from ncp_testkit.elmo import sample_xml
 
     floor_parts = unavoidable_work_ms(sample_xml(3))
     floor_parts[f"{HTTP_EXCHANGES_PER_FLOW} HTTP exchanges at the hello app's CPU"] = (

@@ -29,10 +29,10 @@ import emrex_elmo
 from emrex_cli.devpki import issue_signing_cert, make_ca, make_signing_key
 from ncp_signer.adapters.file_key import FileKey
 from ncp_signer.adapters.pkcs11_key import Pkcs11Key
-from ncp_signer.domain.samples import sample_xml
 from ncp_signer.domain.signing import prepare, sign_document, sign_element
 from ncp_signer.settings import KeyConfig
 from ncp_testkit.benchmark import Ratio, cpu_seconds, publish
+from ncp_testkit.elmo import sample_xml
 from ncp_testkit.stack import free_port, start_process
 
 SIZES = (10, 100, 1000)

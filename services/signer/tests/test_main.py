@@ -19,8 +19,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 import emrex_elmo
 from ncp_contracts import BearerAuth
 from ncp_contracts.signer import SignerClient
-from ncp_signer.domain.samples import sample_xml
 from ncp_testkit import free_port
+from ncp_testkit.elmo import sample_xml
 from ncp_testkit.stack import start_process
 
 
