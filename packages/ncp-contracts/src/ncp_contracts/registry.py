@@ -29,25 +29,22 @@ class RegistryClient:
 
     async def lookup(self, url: str) -> EmpEntry | None:
         """The node whose entry URL (or origin) matches `url`, if any."""
-        request = self.http.build_request("GET", "/v1/emps/lookup", params={"url": url})
-        try:
-            response = await send(self.http, self.service, request)
-        except RequestRejected as exc:
-            if exc.status == 404:
-                return None
-            raise
-        return EmpEntry.model_validate_json(response.content)
+        found = await self._unless_404(self.http.build_request("GET", "/v1/emps/lookup", params={"url": url}))
+        return None if found is None else EmpEntry.model_validate_json(found)
 
     async def client(self, client_id: str) -> RegisteredClient | None:
         """The registered EMREX 2.0 client, or None if no such client is registered (404)."""
-        request = self.http.build_request("GET", f"/v1/clients/{quote(client_id, safe='')}")
+        found = await self._unless_404(self.http.build_request("GET", f"/v1/clients/{quote(client_id, safe='')}"))
+        return None if found is None else RegisteredClient.model_validate_json(found)
+
+    async def _unless_404(self, request: httpx.Request) -> bytes | None:
+        """The answer's body, or None when the registry knows no such entry (404)."""
         try:
-            response = await send(self.http, self.service, request)
+            return (await send(self.http, self.service, request)).content
         except RequestRejected as exc:
             if exc.status == 404:
                 return None
             raise
-        return RegisteredClient.model_validate_json(response.content)
 
     async def emps(self, **filters: str) -> EmpList:
         request = self.http.build_request("GET", "/v1/emps", params=filters)
