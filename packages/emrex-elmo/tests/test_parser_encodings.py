@@ -6,6 +6,7 @@ gets in, the path was opened (and its close lets a parser on today's main go on 
 A regular file shows it through /proc/self/io: reading an 8 MiB DTD would add 8 MiB to this process's `rchar`.
 """
 
+import errno
 import os
 import threading
 import time
@@ -18,7 +19,6 @@ from cryptography import x509
 import emrex_elmo
 from emrex_elmo import TransportError, XmlSecurityError, XmlSyntaxError, parse_xml, transport
 from ncp_testkit import signing_key
-from ncp_testkit.fifo import FifoWatch
 
 ELMO = '<elmo xmlns="https://github.com/emrex-eu/elmo-schemas/tree/v1"><generatedDate>x</generatedDate></elmo>'
 
@@ -91,6 +91,34 @@ def _entry_points(cert: x509.Certificate) -> dict[str, Callable[[bytes], object]
 
 
 ENTRY_POINTS = ("parse_xml", "from_xml", "verify", "validate", "schema_issues", "wire-decode")
+
+
+class FifoWatch:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.opened = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError as exc:
+                if exc.errno != errno.ENXIO:  # ENXIO: no reader, nobody opened it (yet)
+                    raise
+                time.sleep(0.001)
+                continue
+            self.opened = True
+            os.close(fd)  # EOF for the reader: a parser that opened it goes on instead of hanging
+
+    def __enter__(self) -> "FifoWatch":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
 
 
 @pytest.fixture

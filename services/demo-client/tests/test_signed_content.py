@@ -1,11 +1,12 @@
 """The demo client shows what the signature covers and nothing else (issue 11 §1, §2)."""
 
 import os
+import threading
+import time
 
 from lxml import html
 
 from emrex_elmo import transport
-from ncp_testkit.fifo import FifoWatch
 
 
 async def start_session(http) -> str:
@@ -55,7 +56,21 @@ async def test_a_ds_object_in_the_signature_never_reaches_the_page(offline_clien
 async def test_a_utf16_answer_naming_a_fifo_is_refused_without_opening_it(offline_client, tmp_path):
     fifo = tmp_path / "x.dtd"
     os.mkfifo(fifo)
-    with FifoWatch(fifo) as watch:
+    opened, stop = threading.Event(), threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            try:
+                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                time.sleep(0.001)
+                continue
+            opened.set()
+            os.close(fd)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
         doc = f'<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE elmo SYSTEM "{fifo}"><elmo/>'.encode("utf-16")
         session_id = await start_session(offline_client)
         response = await offline_client.post("/return", data={
@@ -63,4 +78,7 @@ async def test_a_utf16_answer_naming_a_fifo_is_refused_without_opening_it(offlin
         })
         assert response.status_code == 400
         assert "UTF-8" in response.text
-    assert not watch.opened
+    finally:
+        stop.set()
+        watcher.join(5)
+    assert not opened.is_set()

@@ -1,6 +1,7 @@
 """An ELMO upstream cannot make the adapter open local files, and its values are read whole (issue 11 §1, §2)."""
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,6 @@ from ncp_sis_adapter.config import ElmoAdapterConfig
 from ncp_sis_adapter.domain.mapping import build_issuer
 from ncp_sis_adapter.domain.sources import SourceBadData
 from ncp_testkit import learner, make_elmo, serve_on_loopback
-from ncp_testkit.fifo import FifoWatch
 
 ISSUER = build_issuer(schac="register.example.fi", titles={"en": "Study register"},
                       url="https://register.example.fi/", country="FI")
@@ -56,14 +56,31 @@ def source(register: str) -> ElmoSource:
 
 @pytest.mark.parametrize("who", ["utf16-dtd", "utf32-pe"])
 async def test_a_document_in_another_encoding_never_opens_the_path_it_names(register: str, fifo: Path, who: str):
+    opened, stop = threading.Event(), threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            try:
+                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                time.sleep(0.001)
+                continue
+            opened.set()
+            os.close(fd)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     src = source(register)
-    with FifoWatch(fifo) as watch:
+    try:
         started = time.monotonic()
         with pytest.raises(SourceBadData, match="xml_forbidden"):
             await src.lookup("learner_id", who)
         assert time.monotonic() - started < 3
-    await src.aclose()
-    assert not watch.opened
+    finally:
+        await src.aclose()
+        stop.set()
+        watcher.join(5)
+    assert not opened.is_set()
 
 
 async def test_a_comment_does_not_cut_a_name(register: str):
