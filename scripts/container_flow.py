@@ -16,6 +16,8 @@ from urllib.parse import urljoin
 import httpx
 import lxml.html
 
+from ncp_testkit.stack import hidden_fields
+
 
 class LocalhostTransport(httpx.HTTPTransport):
     """Sends requests for *.localhost to 127.0.0.1 with the original Host header, as browsers do."""
@@ -25,17 +27,6 @@ class LocalhostTransport(httpx.HTTPTransport):
             request = httpx.Request(request.method, request.url.copy_with(host="127.0.0.1"),
                                     headers=request.headers, stream=request.stream)
         return super().handle_request(request)
-
-
-def form(html: str, xpath: str) -> tuple[str, dict[str, list[str]]]:
-    """A form's action and its fields as a browser would submit them (unchecked boxes left out)."""
-    element = lxml.html.fromstring(html).xpath(xpath)[0]
-    fields: dict[str, list[str]] = {}
-    for field in element.xpath(".//input[@name]"):
-        if field.get("type") == "checkbox" and field.get("checked") is None:
-            continue
-        fields.setdefault(field.get("name"), []).append(field.get("value") or "")
-    return element.get("action") or "", fields
 
 
 def expect(response: httpx.Response, status: int, step: str) -> httpx.Response:
@@ -48,22 +39,22 @@ def import_results(demo: str, learner: str) -> dict[str, str]:
     with httpx.Client(transport=LocalhostTransport(), timeout=30, follow_redirects=False) as browser:
         expect(browser.get(demo + "/"), 200, "demo client home")
         start = expect(browser.post(demo + "/start"), 200, "demo client start")
-        gateway_entry, handoff = form(start.text, "//form[@id='emrex-handoff']")
+        gateway_entry, handoff = hidden_fields(start.text, "//form[@id='emrex-handoff']")
         entry = expect(browser.post(gateway_entry, data=handoff), 303, "gateway entry")
         gateway = gateway_entry.rsplit("/emrex", 1)[0]
         login = expect(browser.get(urljoin(gateway_entry, entry.headers["location"])), 302, "gateway login")
         provider = expect(browser.post(login.headers["location"], data={"sub": learner}), 302, "OIDC provider login")
         expect(browser.get(provider.headers["location"]), 303, "gateway login callback")
         selection = expect(browser.get(gateway + "/select"), 200, "selection page")
-        _, fields = form(selection.text, "//form[@id='selection']")
+        _, fields = hidden_fields(selection.text, "//form[@id='selection']")
         expect(browser.post(gateway + "/select", data={
             "csrf": fields["csrf"][0], "shown": fields.get("shown", []), "los": fields.get("shown", []),
             "action": "preview"}), 303, "selection")
         preview = expect(browser.get(gateway + "/preview"), 200, "preview")
-        _, consent = form(preview.text, "//form[@action='/send']")
+        _, consent = hidden_fields(preview.text, "//form[@action='/send']")
         sent = expect(browser.post(gateway + "/send", data={"csrf": consent["csrf"][0], "consent": "yes"}), 200,
                       "consent")
-        return_url, answer = form(sent.text, "//form[@id='emrex']")
+        return_url, answer = hidden_fields(sent.text, "//form[@id='emrex']")
         result = expect(browser.post(return_url, data=answer), 200, "demo client return")
         page = lxml.html.fromstring(result.text)
         signature = page.xpath("//*[@id='signature']")

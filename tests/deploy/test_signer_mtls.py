@@ -3,10 +3,7 @@ real signer process, and the plain health listener the kubelet probes, which ser
 
 import datetime as dt
 import ipaddress
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -21,8 +18,9 @@ import emrex_elmo
 from ncp_contracts.signer import SignerClient
 from ncp_gateway.app import _upstream, signer_tls
 from ncp_gateway.settings import Settings as GatewaySettings
-from ncp_signer.domain.samples import sample_xml
 from ncp_testkit import dev_ca, free_port, signing_key, write_caller_tokens, write_key_files
+from ncp_testkit.elmo import sample_xml
+from ncp_testkit.stack import start_process
 
 
 def _tls_pair(ca, directory: Path, name: str, usage) -> tuple[Path, Path]:
@@ -55,33 +53,17 @@ def signer(tmp_path_factory):
     (tmp / "ca.crt").write_bytes(ca.cert_pem())
     tokens = write_caller_tokens(tmp / "callers", "gateway")
     port, health = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NCP_")} | {
+    env = {
         "NCP_SIGNER_PORT": str(port), "NCP_SIGNER_HEALTH_PORT": str(health), "NCP_SIGNER_SIGN_CONCURRENCY": "1",
         "NCP_SIGNER_KEY_FILE": str(key_file), "NCP_SIGNER_CERT_FILE": str(cert_file),
         "NCP_SIGNER_CALLER_TOKENS_PATH": str(tmp / "callers"), "NCP_SIGNER_TLS_CERT_FILE": str(server[0]),
         "NCP_SIGNER_TLS_KEY_FILE": str(server[1]), "NCP_SIGNER_TLS_CLIENT_CA_FILE": str(tmp / "ca.crt")}
-    proc = subprocess.Popen([sys.executable, "-m", "ncp_signer"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{health}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        try:
-            proc.wait(timeout=0.1)  # the pause between polls, and the exit of a process that failed to start
-        except subprocess.TimeoutExpired:
-            if time.monotonic() < deadline:
-                continue
-        proc.kill()
-        pytest.fail(f"signer did not start: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
     token_file = tmp / "gateway-signer-token"
     token_file.write_text(tokens["gateway"] + "\n")
-    yield {"port": port, "health": health, "ca": tmp / "ca.crt", "client": client, "token": token_file,
-           "document_cert": document_key.certificate}
-    proc.terminate()
-    proc.communicate(timeout=10)
+    with start_process("signer", [sys.executable, "-m", "ncp_signer"], env, f"http://127.0.0.1:{health}/readyz",
+                       tmp / "signer.log", timeout=60):
+        yield {"port": port, "health": health, "ca": tmp / "ca.crt", "client": client, "token": token_file,
+               "document_cert": document_key.certificate}
 
 
 def _gateway_settings(signer, *, client: bool = True) -> GatewaySettings:

@@ -78,8 +78,8 @@ def settings() -> Settings:
 @pytest.fixture
 async def registry_app(tmp_path, node_key: IssuedKey) -> AsyncIterator[object]:
     """The real registry-cache, in process, with an EMREG file that lists our node and its certificate."""
-    registry = pytest.importorskip("ncp_registry_cache.app", reason="registry-cache service not built yet")
-    settings_module = pytest.importorskip("ncp_registry_cache.settings")
+    from ncp_registry_cache import app as registry, settings as settings_module
+
     emreg = tmp_path / "emreg.json"
     emreg.write_text(json.dumps({
         "emps": [{"url": GATEWAY, "acronym": "DEV-NCP", "countryCode": "FI",

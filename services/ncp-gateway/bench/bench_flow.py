@@ -24,9 +24,7 @@ import os
 import platform
 import sqlite3
 import statistics
-import subprocess
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -45,7 +43,7 @@ from lxml import etree
 import emrex_elmo
 from emrex_elmo import transport
 from ncp_testkit.benchmark import Ratio, cpu_seconds, publish
-from ncp_testkit.stack import PYTHON, free_port, running_stack, student_flow
+from ncp_testkit.stack import PYTHON, free_port, running_stack, start_process, student_flow
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 HTTP_EXCHANGES_PER_FLOW = 11
@@ -65,6 +63,7 @@ async def hammer(url: str, data: dict[str, str], concurrency: int, seconds: floa
             nonlocal done, failures
             while time.perf_counter() < deadline:
                 response = await client.post(url, data=data)
+                client.cookies.clear()  # each entry a new browser (one browser may hold only a few transfers)
                 if response.status_code == expect:
                     done += 1
                 else:
@@ -231,23 +230,6 @@ def unavoidable_work_ms(document: bytes) -> dict[str, float]:
     return parts
 
 
-def start_hello(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [PYTHON, "-m", "uvicorn", "ncp_testkit.hello_app:app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        stdout=(directory / "hello.log").open("wb"), stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(200):
-        try:
-            if httpx.post(url).status_code == 200:
-                break
-        except httpx.HTTPError:
-            threading.Event().wait(0.05)
-    return process, url
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
@@ -258,28 +240,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ncp-gateway-bench-") as tmp:
         directory = args.keep or Path(tmp)
         directory.mkdir(parents=True, exist_ok=True)
-        with running_stack(directory) as stack:
-            hello, hello_url = start_hello(directory)
+        port = free_port()
+        hello_url = f"http://127.0.0.1:{port}/"
+        with running_stack(directory, gateway_env={"NCP_GATEWAY_LOG_LEVEL": "WARNING"}) as stack, \
+                start_process("hello", [PYTHON, "-m", "uvicorn", "ncp_testkit.hello_app:app", "--host", "127.0.0.1",
+                                        "--port", str(port), "--log-level", "warning", "--no-access-log"],
+                              {}, hello_url, directory / "logs" / "hello.log") as hello:
             gateway_pid = stack.processes["gateway"].pid
-            try:
-                # Warm up both (first requests compile templates, open pools).
-                asyncio.run(hammer(hello_url, entry_body, 4, 1.0, 200))
-                asyncio.run(hammer(f"{stack.gateway}/emrex", entry_body, 4, 1.0, 303))
-                before = cpu_seconds(hello.pid)
-                floor = asyncio.run(hammer(hello_url, entry_body, args.students, args.seconds / 4, 200))
-                hello_cpu = (cpu_seconds(hello.pid) - before) / max(floor["requests"], 1)
-                before = cpu_seconds(gateway_pid)
-                entry = asyncio.run(hammer(f"{stack.gateway}/emrex", entry_body, args.students, args.seconds / 4, 303))
-                entry_cpu = (cpu_seconds(gateway_pid) - before) / max(entry["requests"], 1)
-                # One flow first: the PDF font, templates and pools warm up outside the measurement.
-                asyncio.run(flows(stack.gateway, 1, 0.1))
-                before_all = {name: cpu_seconds(p.pid) for name, p in stack.processes.items()}
-                flow = asyncio.run(flows(stack.gateway, args.students, args.seconds))
-                used = {name: cpu_seconds(p.pid) - before_all[name] for name, p in stack.processes.items()}
-            finally:
-                hello.terminate()
-                hello.wait(10)
-    from ncp_signer.domain.samples import sample_xml
+            # Warm up both (first requests compile templates, open pools).
+            asyncio.run(hammer(hello_url, entry_body, 4, 1.0, 200))
+            asyncio.run(hammer(f"{stack.gateway}/emrex", entry_body, 4, 1.0, 303))
+            before = cpu_seconds(hello.pid)
+            floor = asyncio.run(hammer(hello_url, entry_body, args.students, args.seconds / 4, 200))
+            hello_cpu = (cpu_seconds(hello.pid) - before) / max(floor["requests"], 1)
+            before = cpu_seconds(gateway_pid)
+            entry = asyncio.run(hammer(f"{stack.gateway}/emrex", entry_body, args.students, args.seconds / 4, 303))
+            entry_cpu = (cpu_seconds(gateway_pid) - before) / max(entry["requests"], 1)
+            # One flow first: the PDF font, templates and pools warm up outside the measurement.
+            asyncio.run(flows(stack.gateway, 1, 0.1))
+            before_all = {name: cpu_seconds(p.pid) for name, p in stack.processes.items()}
+            flow = asyncio.run(flows(stack.gateway, args.students, args.seconds))
+            used = {name: cpu_seconds(p.pid) - before_all[name] for name, p in stack.processes.items()}
+    from ncp_testkit.elmo import sample_xml
 
     floor_parts = unavoidable_work_ms(sample_xml(3))
     floor_parts[f"{HTTP_EXCHANGES_PER_FLOW} HTTP exchanges at the hello app's CPU"] = (

@@ -64,7 +64,8 @@ def run(directory: Path, gateways: int, users: int, seconds: float, memory_flows
     suffix = uuid.uuid4().hex[:8]
     schemas = [f"load_gw_{suffix}", f"load_sis_{suffix}"]
     url = PG.replace("postgresql://", "postgresql+asyncpg://", 1)
-    gateway_env = {"NCP_GATEWAY_DATABASE_URL": url, "NCP_GATEWAY_DATABASE_SCHEMA": schemas[0]}
+    gateway_env = {"NCP_GATEWAY_DATABASE_URL": url, "NCP_GATEWAY_DATABASE_SCHEMA": schemas[0],
+                   "NCP_GATEWAY_LOG_LEVEL": "WARNING"}
     sis_env = {"NCP_SIS_DATABASE_URL": url, "NCP_SIS_DATABASE_SCHEMA": schemas[1]}
     try:
         with running_stack(directory, gateway_env=gateway_env, gateways=gateways,

@@ -3,34 +3,30 @@ oidc-provider-mock, and the npm oidc-provider when Node.js is present), and a te
 the browser's POST; the ELMO is checked against the XSD and with xmlsec1."""
 
 import shutil
-import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import anyio
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 import emrex_elmo
+import ncp_testkit.stack
 from emrex_elmo import transport
 from ncp_gateway.domain.results_view import pick_title
+from ncp_testkit import serve_on_loopback
 
 pytestmark = pytest.mark.e2e
-
-
-def load_stack_module():
-    import ncp_testkit.stack
-
-    return ncp_testkit.stack
 
 
 class Receiver:
     """A minimal EMC: records what the student's browser posts to the returnUrl."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self) -> None:
         self.received: list[dict[str, str]] = []
         self.content_types: list[str] = []
 
@@ -40,27 +36,18 @@ class Receiver:
             self.received.append({k: str(v) for k, v in form.items()})
             return PlainTextResponse("thanks")
 
-        app = Starlette(routes=[Route("/emrex/return", receive, methods=["POST"])])
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                                    access_log=False, lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.url = f"http://127.0.0.1:{port}/emrex/return"
+        self.app = Starlette(routes=[Route("/emrex/return", receive, methods=["POST"])])
 
-    def __enter__(self) -> "Receiver":
-        self.thread.start()
-        while not self.server.started:
-            threading.Event().wait(0.02)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(5)
+    @contextmanager
+    def serving(self) -> Iterator[str]:
+        with serve_on_loopback(self.app, lifespan="off") as base:
+            yield f"{base}/emrex/return"
 
 
 @pytest.fixture(scope="module", params=["oidc-provider-mock", "npm-oidc-provider"])
 def stack(request, tmp_path_factory):
     """The stack with the PyPI provider, and again with the npm oidc-provider when Node.js is present."""
-    module = load_stack_module()
+    module = ncp_testkit.stack
     if request.param == "npm-oidc-provider":
         node_dir = module.node_provider_dir()
         if node_dir is None:
@@ -78,13 +65,14 @@ def leaf_titles(elmo) -> set[str]:
 
 async def test_two_institutions_arrive_signed_valid_and_exactly_as_chosen(stack, tmp_path):
     module, running, kind = stack
-    with Receiver(module.free_port()) as receiver:
+    receiver = Receiver()
+    with receiver.serving() as receiver_url:
         async with httpx.AsyncClient(timeout=30) as browser, httpx.AsyncClient(timeout=30) as provider:
             # Two courses of two institutions (Aurora: Linear Algebra; Rheinau: German A2).
-            action, fields = await module.student_flow(browser, provider, running.gateway, receiver.url,
+            action, fields = await module.student_flow(browser, provider, running.gateway, receiver_url,
                                                        keys=["r0.1", "r2.1"], session_id="e2e-session-7",
                                                        provider_kind=kind)
-            assert action == receiver.url
+            assert action == receiver_url
             delivered = await browser.post(action, data=fields)  # what the auto-submitting form does
             assert delivered.status_code == 200
     [posted] = receiver.received

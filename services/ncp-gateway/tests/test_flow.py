@@ -9,7 +9,7 @@ import lxml.html
 import pytest
 
 import emrex_elmo
-from emrex_elmo import transport
+from emrex_elmo import transport, vocabulary
 from ncp_gateway.domain.results_view import pick_title
 
 
@@ -20,18 +20,8 @@ def labels(page: httpx.Response) -> dict[str, str]:
 
 
 def leaves(elmo: emrex_elmo.Elmo) -> set[str]:
-    found: set[str] = set()
-
-    def walk(items):
-        for los in items:
-            if los.has_part:
-                walk(los.has_part)
-            else:
-                found.add(pick_title(los.titles, "en"))
-
-    for report in elmo.reports:
-        walk(report.learning_opportunity_specifications)
-    return found
+    return {pick_title(los.titles, "en") for report in elmo.reports
+            for los in vocabulary.leaves(report.learning_opportunity_specifications)}
 
 
 async def audit(settings):

@@ -13,11 +13,8 @@ import asyncio
 import json
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +25,7 @@ from emrex_cli.devpki import make_ca, make_signing_key
 from ncp_registry_cache.domain.emreg import parse_emreg
 from ncp_registry_cache.domain.index import RegistryIndex
 from ncp_testkit.benchmark import Ratio, cpu_seconds, publish
+from ncp_testkit.stack import free_port, start_process
 
 COUNTRIES = ["FI", "SE", "NO", "DK", "IT", "PL", "DE", "NL", "HR", "PT"]
 
@@ -69,22 +67,19 @@ def measure_in_process(fn: Any, urls: list[str]) -> tuple[float, float]:
     return rate, percentile(samples, 99)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def floor_app(path: str) -> Any:
     from fastapi import FastAPI, HTTPException
 
-    from ncp_contracts.registry import EmpEntry
+    from ncp_contracts.registry_models import EmpEntry
 
     doc = json.loads(Path(path).read_text())
     table = {e["url"]: EmpEntry(url=e["url"], acronym=e["acronym"], country_code=e["countryCode"],
                                 institutions=e["institutions"], certificates=[e["pubKey"]]) for e in doc["emps"]}
     app = FastAPI()
+
+    @app.get("/readyz")
+    async def ready() -> dict[str, str]:
+        return {"status": "ok"}
 
     @app.get("/v1/emps/lookup")
     async def lookup(url: str) -> EmpEntry:
@@ -119,20 +114,6 @@ async def measure_http(bases: dict[str, str], urls: list[str], rounds: int) -> d
         for client in clients.values():
             await client.aclose()
     return {name: (len(samples[name]) / elapsed[name], percentile(samples[name], 99)) for name in bases}
-
-
-def wait_ready(base: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        except httpx.HTTPError:
-            pass
-        threading.Event().wait(0.2)
-    raise SystemExit(f"{base} did not become ready")
 
 
 def main() -> None:
@@ -181,39 +162,23 @@ def main() -> None:
         source = Path(tmp) / "emreg.json"
         source.write_bytes(body)
         service_port, floor_port = free_port(), free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NCP_REGISTRY_")}
-        env.update(NCP_REGISTRY_DEV_MODE="true")
-        env.update(NCP_REGISTRY_ENV="dev", NCP_REGISTRY_PORT=str(service_port), NCP_REGISTRY_SOURCE=str(source),
-                   NCP_REGISTRY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/registry.db",
-                   NCP_REGISTRY_LOG_LEVEL="WARNING", NCP_REGISTRY_REFRESH_INTERVAL="3600")
-        procs = [
-            subprocess.Popen([sys.executable, "-m", "ncp_registry_cache"], env=env),
-            subprocess.Popen([sys.executable, __file__, "--serve-floor", str(source), str(floor_port)]),
-        ]
-        try:
-            wait_ready(f"http://127.0.0.1:{service_port}")
-            wait_ready_floor = f"http://127.0.0.1:{floor_port}"
+        service_url, floor_url = f"http://127.0.0.1:{service_port}", f"http://127.0.0.1:{floor_port}"
+        env = {"NCP_REGISTRY_DEV_MODE": "true", "NCP_REGISTRY_ENV": "dev", "NCP_REGISTRY_PORT": str(service_port),
+               "NCP_REGISTRY_SOURCE": str(source), "NCP_REGISTRY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/registry.db",
+               "NCP_REGISTRY_LOG_LEVEL": "WARNING", "NCP_REGISTRY_REFRESH_INTERVAL": "3600"}
+        logs = Path(tmp) / "logs"
+        with start_process("registry-cache", [sys.executable, "-m", "ncp_registry_cache"], env,
+                           f"{service_url}/readyz", logs / "registry.log", timeout=120) as service, \
+                start_process("floor", [sys.executable, __file__, "--serve-floor", str(source), str(floor_port)], {},
+                              f"{floor_url}/readyz", logs / "floor.log") as floor:
+            procs = [floor, service]
             http_urls = urls[: args.http_requests]
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(wait_ready_floor + "/v1/emps/lookup", params={"url": http_urls[0]}).raise_for_status()
-                    break
-                except httpx.HTTPError:
-                    if time.monotonic() > deadline:
-                        raise
-                    threading.Event().wait(0.2)
             cpu_before = [cpu_seconds(proc.pid) for proc in procs]
-            results = asyncio.run(measure_http(
-                {"floor": wait_ready_floor, "service": f"http://127.0.0.1:{service_port}"}, http_urls, rounds=10))
+            results = asyncio.run(measure_http({"floor": floor_url, "service": service_url}, http_urls, rounds=10))
             # One sequential client is the bottleneck here: compare the servers' own CPU per request.
-            service_cpu, floor_cpu = ((cpu_seconds(proc.pid) - before) * 1000 / (len(http_urls) + 200)
+            floor_cpu, service_cpu = ((cpu_seconds(proc.pid) - before) * 1000 / (len(http_urls) + 200)
                                       for proc, before in zip(procs, cpu_before, strict=True))
             (f_rate, f_p99), (s_rate, s_p99) = results["floor"], results["service"]
-        finally:
-            for proc in procs:
-                proc.terminate()
-                proc.wait(timeout=30)
     print(f"http        FastAPI+dict (floor)  {f_rate:12,.0f} lookups/s  p99 {f_p99 / 1000:8.2f} ms")
     print(f"http        registry-cache        {s_rate:12,.0f} lookups/s  p99 {s_p99 / 1000:8.2f} ms")
     print(f"http        ratio service/floor: throughput x{s_rate / f_rate:.3f}, p99 x{s_p99 / f_p99:.2f}")

@@ -4,13 +4,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import httpx
 
 from ncp_testkit import free_port
+from ncp_testkit.stack import start_process
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 
@@ -22,20 +21,6 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _wait(url: str, status: int, timeout: float = 30) -> httpx.Response:
-    deadline = time.monotonic() + timeout
-    last: httpx.Response | None = None
-    while time.monotonic() < deadline:
-        try:
-            last = httpx.get(url, timeout=2)
-            if last.status_code == status:
-                return last
-        except httpx.TransportError:
-            pass
-        threading.Event().wait(0.2)
-    raise AssertionError(f"{url} did not answer {status} (last: {last.status_code if last else None})")
-
-
 def test_dev_procfile_starts_not_ready_then_picks_up_the_file(tmp_path, pki, kit):
     name, command = (SERVICE_DIR / "dev.procfile").read_text().strip().split(": ", 1)
     assert name == "registry-cache"
@@ -44,21 +29,17 @@ def test_dev_procfile_starts_not_ready_then_picks_up_the_file(tmp_path, pki, kit
     (dev / "callers" / "registry-cache").mkdir(parents=True)
     (dev / "callers" / "registry-cache" / "admin").write_text("a" * 32 + "\n")
     port = free_port()
-    proc = subprocess.Popen(["bash", "-c", command], env=_env(NCP_DEV_DIR=str(dev), NCP_REGISTRY_PORT=str(port),
-                                                             NCP_REGISTRY_RETRY_INTERVAL="0.2"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait(base + "/healthz", 200)
+    base = f"http://127.0.0.1:{port}"
+    env = {"PATH": _env()["PATH"], "NCP_DEV_DIR": str(dev), "NCP_REGISTRY_PORT": str(port),
+           "NCP_REGISTRY_RETRY_INTERVAL": "0.2"}
+    with start_process("registry-cache", ["bash", "-c", command], env, base + "/healthz", tmp_path / "registry.log",
+                       timeout=30, cwd=SERVICE_DIR.parents[1]) as process:
         assert httpx.get(base + "/readyz").status_code == 503
         (dev / "emreg.json").write_bytes(kit.dumps(kit.registry_doc(pki)))
-        ready = _wait(base + "/readyz", 200)
+        ready = process.wait_ready(30, url=base + "/readyz")
         assert ready.json()["emps"] == 4
         assert (dev / "data" / "registry.db").is_file()
-    finally:
-        proc.terminate()
-        _, err = proc.communicate(timeout=20)
-    lines = [json.loads(line) for line in err.decode().splitlines() if line.startswith("{")]
+    lines = [json.loads(line) for line in process.log.read_text().splitlines() if line.startswith("{")]
     assert any(line["msg"] == "registry version accepted" for line in lines)
     assert all(line["service"] == "registry-cache" for line in lines)
 

@@ -11,7 +11,6 @@ import os
 import platform
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,10 +29,11 @@ import emrex_elmo
 from emrex_cli.devpki import issue_signing_cert, make_ca, make_signing_key
 from ncp_signer.adapters.file_key import FileKey
 from ncp_signer.adapters.pkcs11_key import Pkcs11Key
-from ncp_signer.domain.samples import sample_xml
 from ncp_signer.domain.signing import prepare, sign_document, sign_element
 from ncp_signer.settings import KeyConfig
 from ncp_testkit.benchmark import Ratio, cpu_seconds, publish
+from ncp_testkit.elmo import sample_xml
+from ncp_testkit.stack import free_port, start_process
 
 SIZES = (10, 100, 1000)
 ROUNDS = 3  # the machine is shared: every figure is the best of ROUNDS rounds
@@ -73,12 +73,6 @@ def per_op_ms(fn: Callable[[], object], *, min_runs: int = 20, min_seconds: floa
             runs += 1
         best = min(best, (time.perf_counter() - started) / runs * 1000)
     return best
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def make_hsm(base: Path, ca) -> tuple[Path, Path, Path]:  # type: ignore[no-untyped-def]
@@ -131,24 +125,6 @@ async def http_run(port: int, token: str, doc: bytes, clients: int, total: int) 
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     return len(latencies) / elapsed, statistics.median(latencies), p99
-
-
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, "-m", "ncp_signer"], env={**os.environ, **env, "NCP_SIGNER_PORT":
-                            str(port), "NCP_SIGNER_LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError(f"signer exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("signer did not become ready")
 
 
 def xmlsec_loop(base: Path, doc: bytes, key: Path, cert: Path, runs: int) -> float:
@@ -288,9 +264,10 @@ def run(base: Path, scale: float) -> None:
                     "RSA sign + C14N + XSD", floors[100], target=2.0)]
     for name, env in backends.items():
         port = free_port()
-        server = start_server({**env, "NCP_SIGNER_CALLER_TOKENS_PATH": str(tokens),
-                               "NCP_SIGNER_SIGN_CONCURRENCY": "8"}, port)
-        try:
+        server_env = {**env, "NCP_SIGNER_CALLER_TOKENS_PATH": str(tokens), "NCP_SIGNER_SIGN_CONCURRENCY": "8",
+                      "NCP_SIGNER_PORT": str(port), "NCP_SIGNER_LOG_LEVEL": "WARNING"}
+        with start_process(f"signer-{name}", [sys.executable, "-m", "ncp_signer"], server_env,
+                           f"http://127.0.0.1:{port}/readyz", base / f"signer-{name}.log") as server:
             for n, doc in docs.items():
                 for clients in (1, 8):
                     total = max(20, int({10: 400, 100: 300, 1000: 60}[n] * scale))
@@ -305,9 +282,6 @@ def run(base: Path, scale: float) -> None:
                     rate, p50, p99 = max(rounds)
                     print(f"{name:>7} {n:>7} {clients:>7} {rate:>8.1f} {p50:>8.2f} {p99:>8.2f} "
                           f"{xmlsec[n] / (1000 / rate):>11.1f}x")
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
     publish(ratios)
     print("  xmlsec1/HTTP: time per document of the xmlsec1 process loop divided by the HTTP time per "

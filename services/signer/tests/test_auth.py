@@ -2,7 +2,7 @@
 
 import pytest
 
-from ncp_signer.domain.samples import sample_xml
+from ncp_testkit.elmo import sample_xml
 
 ENDPOINTS = [("POST", "/v1/sign"), ("GET", "/v1/certificates"), ("GET", "/v1/emreg-entry")]
 

@@ -5,7 +5,7 @@ import pytest
 from ncp_contracts import RequestRejected
 from ncp_contracts.signer import SignerClient
 from ncp_signer import Settings
-from ncp_signer.domain.samples import sample_xml
+from ncp_testkit.elmo import sample_xml
 
 XML = {"Content-Type": "application/xml"}
 

@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from ncp_signer.domain.samples import sample_xml
+from ncp_testkit.elmo import sample_xml
 
 XML = {"Content-Type": "application/xml"}
 DOC = sample_xml(1)

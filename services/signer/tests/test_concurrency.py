@@ -5,7 +5,7 @@ import threading
 import anyio
 
 import emrex_elmo
-from ncp_signer.domain.samples import sample_xml
+from ncp_testkit.elmo import sample_xml
 
 
 class BlockingKey:

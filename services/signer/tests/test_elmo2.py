@@ -6,7 +6,7 @@ from lxml import etree
 import emrex_elmo
 from ncp_contracts.errors import RequestRejected
 from ncp_contracts.signer import SignerClient
-from ncp_signer.domain.samples import sample_xml
+from ncp_testkit.elmo import sample_xml
 
 XML = {"Content-Type": "application/xml"}
 ELMO = f"{{{emrex_elmo.ELMO_NS}}}"

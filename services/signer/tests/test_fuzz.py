@@ -6,9 +6,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import emrex_elmo
 from ncp_signer.adapters.file_key import FileKey
-from ncp_signer.domain.samples import sample_xml
 from ncp_signer.domain.signing import DocumentRejected, sign_document
 from ncp_signer.settings import KeyConfig
+from ncp_testkit.elmo import sample_xml
 
 BASE = sample_xml(2)
 

@@ -5,8 +5,8 @@ import pytest
 from cryptography import x509
 
 from ncp_signer import Settings
-from ncp_signer.domain.samples import sample_xml
 from ncp_testkit import signing_key
+from ncp_testkit.elmo import sample_xml
 
 XML = {"Content-Type": "application/xml"}
 pytestmark = pytest.mark.interop

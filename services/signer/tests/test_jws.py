@@ -13,8 +13,8 @@ from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from ncp_contracts.signer import SignerClient
 from ncp_signer import KeyConfig, Settings
-from ncp_signer.domain.samples import sample_xml
 from ncp_testkit import signing_key
+from ncp_testkit.elmo import sample_xml
 
 PDF_LIKE = b"%PDF-1.7\n\x00\xff\xfe binary \r\n bytes \x00" * 50
 

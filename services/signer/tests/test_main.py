@@ -2,12 +2,11 @@
 
 import datetime as dt
 import ipaddress
-import os
 import ssl
-import subprocess
 import sys
-import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,40 +19,26 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 import emrex_elmo
 from ncp_contracts import BearerAuth
 from ncp_contracts.signer import SignerClient
-from ncp_signer.domain.samples import sample_xml
 from ncp_testkit import free_port
+from ncp_testkit.elmo import sample_xml
+from ncp_testkit.stack import start_process
 
 
-def _start(env_extra: dict[str, str], *, ready: Callable[[str], bool]) -> tuple[subprocess.Popen[bytes], int]:
+@contextmanager
+def _running(tmp_path: Path, env: dict[str, str], scheme: str = "http",
+             verify: ssl.SSLContext | bool = True) -> Iterator[str]:
     port = free_port()
-    env = {**os.environ, "NCP_SIGNER_PORT": str(port), **env_extra}
-    proc = subprocess.Popen([sys.executable, "-m", "ncp_signer"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if ready(f"127.0.0.1:{port}"):
-                return proc, port
-        except (httpx.TransportError, ssl.SSLError):
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"signer did not start: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
-        time.sleep(0.1)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    proc.communicate(timeout=10)
+    with start_process("signer", [sys.executable, "-m", "ncp_signer"], {**env, "NCP_SIGNER_PORT": str(port)},
+                       f"{scheme}://127.0.0.1:{port}/readyz", tmp_path / "signer.log", timeout=30, verify=verify):
+        yield f"{scheme}://127.0.0.1:{port}"
 
 
 @pytest.fixture
-def server(key_files, tokens):
+def server(tmp_path, key_files, tokens):
     env = {"NCP_SIGNER_KEY_FILE": str(key_files[0]), "NCP_SIGNER_CERT_FILE": str(key_files[1]),
            "NCP_SIGNER_CALLER_TOKENS_PATH": str(tokens.path)}
-    proc, port = _start(env, ready=lambda host: httpx.get(f"http://{host}/readyz", timeout=1).status_code == 200)
-    yield f"http://127.0.0.1:{port}"
-    _stop(proc)
+    with _running(tmp_path, env) as base:
+        yield base
 
 
 def _tls_cert(ca, common_name: str, usage, *, ip: bool) -> tuple[bytes, bytes]:
@@ -91,23 +76,17 @@ async def test_mutual_tls(tmp_path, ca, key_files, tokens, rsa_key):
     context = ssl.create_default_context(cafile=str(ca_file))
     context.load_cert_chain(str(files["client"][0]), str(files["client"][1]))
 
-    def ready(host: str) -> bool:
-        return httpx.get(f"https://{host}/readyz", verify=context, timeout=1).status_code == 200
-
-    proc, port = _start(env, ready=ready)
-    try:
-        async with httpx.AsyncClient(base_url=f"https://127.0.0.1:{port}", verify=context,
+    with _running(tmp_path, env, "https", context) as base:
+        async with httpx.AsyncClient(base_url=base, verify=context,
                                      auth=BearerAuth(tokens.gateway), timeout=30) as http:
             signed = await SignerClient(http).sign(sample_xml(2))
         emrex_elmo.verify(signed, [rsa_key.certificate])
         # Without a client certificate the TLS handshake is refused, before any HTTP.
         anonymous = ssl.create_default_context(cafile=str(ca_file))
-        async with httpx.AsyncClient(base_url=f"https://127.0.0.1:{port}", verify=anonymous,
+        async with httpx.AsyncClient(base_url=base, verify=anonymous,
                                      auth=BearerAuth(tokens.gateway), timeout=30) as http:
             with pytest.raises((httpx.TransportError, ssl.SSLError)):
                 await http.get("/v1/certificates")
-    finally:
-        _stop(proc)
 
 
 def test_tls_settings_go_together(tmp_path):

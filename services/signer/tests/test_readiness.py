@@ -11,7 +11,7 @@ from emrex_cli.devpki import IssuedKey, issue_signing_cert
 from ncp_runtime.logging import JsonFormatter
 from ncp_signer import Settings, create_app
 from ncp_signer.app import check_expiry
-from ncp_signer.domain.samples import sample_xml
+from ncp_testkit.elmo import sample_xml
 
 XML = {"Content-Type": "application/xml"}
 

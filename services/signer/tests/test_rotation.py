@@ -7,8 +7,8 @@ from cryptography import x509
 import emrex_elmo
 from ncp_contracts.signer import SignerClient
 from ncp_signer import KeyConfig, Settings
-from ncp_signer.domain.samples import sample_xml
 from ncp_testkit import signing_key
+from ncp_testkit.elmo import sample_xml
 
 XML = {"Content-Type": "application/xml"}
 

@@ -12,8 +12,8 @@ from lxml import etree
 import emrex_elmo
 from ncp_contracts.signer import SignerClient
 from ncp_signer import Settings
-from ncp_signer.domain.samples import sample_elmo, sample_xml
 from ncp_testkit import signing_key
+from ncp_testkit.elmo import sample_elmo, sample_xml
 
 
 async def _sign(client: httpx.AsyncClient, xml: bytes) -> httpx.Response:

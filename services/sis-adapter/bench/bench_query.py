@@ -32,6 +32,7 @@ import asyncpg
 import httpx
 from asgi_lifespan import LifespanManager
 
+from emrex_elmo.vocabulary import walk
 from ncp_contracts import BearerAuth
 from ncp_contracts.sis import LearnerIdentity, ResultsQuery, SisClient
 from ncp_sis_adapter.adapters.sql.db import make_engine, migrate
@@ -180,7 +181,7 @@ async def main() -> None:
             client = SisClient(http)
             query = ResultsQuery(identity=LearnerIdentity(learner_id=LEARNER, subject=LEARNER))
             answer = await client.query(query)
-            count = sum(1 for _ in _walk(answer.reports[0].learning_opportunity_specifications))
+            count = sum(1 for _ in walk(answer.reports[0].learning_opportunity_specifications))
             assert count == args.results, count
 
             async def service() -> None:
@@ -247,12 +248,6 @@ async def main() -> None:
     finally:
         await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await admin.close()
-
-
-def _walk(items):
-    for los in items:
-        yield los
-        yield from _walk(los.has_part)
 
 
 if __name__ == "__main__":

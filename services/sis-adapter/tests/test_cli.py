@@ -1,7 +1,6 @@
 """`emrex demo seed` / `emrex demo logins`, and the service as a real process (the dev.procfile command)."""
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from emrex_cli.main import main
 from ncp_contracts import BearerAuth
 from ncp_contracts.sis import LearnerIdentity, ResultsQuery, SisClient
 from ncp_testkit import free_port, write_caller_tokens
+from ncp_testkit.stack import start_process
 
 
 def test_demo_seed_is_idempotent(tmp_path: Path, capsys):
@@ -49,29 +49,16 @@ async def test_demo_seed_on_postgres(pg_url, pg_schema, capsys):
 async def test_service_process_with_the_dev_settings(tmp_path: Path):
     token = write_caller_tokens(tmp_path / "tokens", "gateway")["gateway"]
     port = free_port()
-    env = {**os.environ, "NCP_SIS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/data/sis.db",
+    env = {"NCP_SIS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/data/sis.db",
            "NCP_SIS_SEED_DEMO": "true", "NCP_SIS_CALLER_TOKENS_PATH": str(tmp_path / "tokens"),
            "NCP_SIS_PORT": str(port)}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ncp_sis_adapter", env=env, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE)
-    try:
+    with start_process("sis-adapter", [sys.executable, "-m", "ncp_sis_adapter"], env,
+                       f"http://127.0.0.1:{port}/readyz", tmp_path / "sis.log", timeout=30) as process:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", auth=BearerAuth(token)) as http:
-            for _ in range(200):
-                try:
-                    if (await http.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
-            else:
-                pytest.fail("the service did not become ready")
             answer = await SisClient(http).query(ResultsQuery(identity=LearnerIdentity(
                 learner_id="demo-learner-1", subject="demo-learner-1")))
             assert answer.status == "ok"
             assert len(answer.reports) >= 2
-    finally:
-        process.terminate()
-        _, err = await asyncio.wait_for(process.communicate(), 10)
+    err = process.log.read_bytes()
     assert b"Traceback" not in err
     assert b"demo-learner-1" not in err

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emrex_elmo import Elmo, to_xml, validate
+from emrex_elmo.vocabulary import walk
 from ncp_contracts import BearerAuth
 from ncp_contracts.sis import LearnerIdentity, QueryOptions, ResultsQuery, SisClient
 from ncp_sis_adapter.adapters.rest_source import RestSource
@@ -139,12 +140,6 @@ async def lookup(fake_sis, who, kind="learner_id", **kwargs):
         return await source.lookup(kind, who)
     finally:
         await source.aclose()
-
-
-def walk(items):
-    for los in items:
-        yield los
-        yield from walk(los.has_part)
 
 
 async def test_maps_a_good_answer_to_an_xsd_valid_report(fake_sis):

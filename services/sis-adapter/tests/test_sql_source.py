@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from emrex_elmo import Elmo, LearningOpportunitySpecification, to_xml, validate
+from emrex_elmo.vocabulary import walk_with_depth
 from ncp_contracts.sis import LearnerIdentity, QueryOptions
 from ncp_sis_adapter.adapters.build import build_tenants
 from ncp_sis_adapter.adapters.sql import demo
@@ -68,10 +69,8 @@ def demo_query(engine: AsyncEngine):
     return query
 
 
-def walk(items: list[LearningOpportunitySpecification], depth: int = 1):
-    for los in items:
-        yield los, depth
-        yield from walk(los.has_part, depth + 1)
+def walk(items: list[LearningOpportunitySpecification]):
+    return walk_with_depth(items, 1)
 
 
 async def test_migrations_and_ping(engine):

@@ -15,6 +15,7 @@ from cryptography import x509
 import emrex_elmo
 from emrex_elmo import Elmo, LearningOpportunitySpecification, transport
 from emrex_elmo.errors import ElmoError, ElmoSchemaError, SignatureError
+from emrex_elmo.vocabulary import walk
 
 from .errors import CliError
 
@@ -248,7 +249,7 @@ def _summary(elmo: Elmo, signature: str) -> Iterator[str]:
         yield from _los_lines(items, "  ")
         total = _counted_ects(items)
         total_all += total
-        count = sum(1 for _ in _walk(items))
+        count = sum(1 for _ in walk(items))
         yield f"  Total: {emrex_elmo.format_decimal(total)} ECTS passed, {count} learning opportunities"
     attachments = elmo.attachments + [a for r in elmo.reports for a in r.attachments]
     if attachments:
@@ -270,12 +271,6 @@ def _contents(attachment: emrex_elmo.Attachment) -> str:
         else:
             parts.append(f"{len(content.value)} characters")
     return f" ({'; '.join(parts)})" if parts else ""
-
-
-def _walk(items: list[LearningOpportunitySpecification]) -> Iterator[LearningOpportunitySpecification]:
-    for los in items:
-        yield los
-        yield from _walk(los.has_part)
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """ELMO for EMREX: the model, XML reader and writer, XSD validation, wire codec, selection, XMLDSig."""
 
-from . import dsig, transport
+from . import dsig, transport, vocabulary
 from ._parser import DEFAULT_MAX_BYTES, parse_xml, whole_text
 from .dsig import VerifiedSignature, load_certificates, signed_content, verify, verify_element
 from .errors import (
@@ -104,5 +104,6 @@ __all__ = [
     "validate",
     "verify",
     "verify_element",
+    "vocabulary",
     "whole_text",
 ]

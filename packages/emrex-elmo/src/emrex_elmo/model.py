@@ -259,14 +259,7 @@ class Elmo(_Node):
 
     def iter_los(self) -> "list[tuple[str, LearningOpportunitySpecification, int]]":
         """Every LOS with its selection key and depth, in document order."""
-        out: list[tuple[str, LearningOpportunitySpecification, int]] = []
+        from .vocabulary import walk_keyed  # the one tree walk; it imports this module
 
-        def walk(prefix: str, items: list[LearningOpportunitySpecification], depth: int) -> None:
-            for i, los in enumerate(items):
-                key = f"{prefix}.{i}"
-                out.append((key, los, depth))
-                walk(key, los.has_part, depth + 1)
-
-        for r, report in enumerate(self.reports):
-            walk(f"r{r}", report.learning_opportunity_specifications, 0)
-        return out
+        return [item for r, report in enumerate(self.reports)
+                for item in walk_keyed(f"r{r}", report.learning_opportunity_specifications)]

@@ -1,13 +1,17 @@
 """Models of the sis-adapter contract, free of any HTTP client so pure domain code can use them."""
 
 from datetime import date
-from typing import Literal
+from typing import Final, Literal, get_args
 
 from pydantic import BaseModel, Field
 
 from emrex_elmo import Learner, Report
 
 from .text import RequestModel
+
+# The kinds of learner identifier login may hand over: LearnerIdentity's fields, and what a SIS is matched on.
+IdentifierKind = Literal["national_id", "learner_id", "esi", "subject"]
+IDENTIFIER_KINDS: Final[tuple[IdentifierKind, ...]] = get_args(IdentifierKind)
 
 
 class LearnerIdentity(RequestModel):

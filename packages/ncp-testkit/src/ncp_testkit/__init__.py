@@ -2,7 +2,17 @@
 
 from .asgi import asgi_client
 from .conformance import conformance_schema, error_media_types, secured_operations
-from .elmo import WHEN, course, golden_elmo, institution, learner, make_elmo, numbered_courses
+from .elmo import (
+    WHEN,
+    course,
+    golden_elmo,
+    institution,
+    learner,
+    make_elmo,
+    numbered_courses,
+    sample_elmo,
+    sample_xml,
+)
 from .pki import dev_ca, sign_enveloped, signing_key, write_key_files
 from .reference import reference_dir, required_reference_dir, samples_dir
 from .server import free_port, serve_on_loopback
@@ -24,6 +34,8 @@ __all__ = [
     "numbered_courses",
     "reference_dir",
     "required_reference_dir",
+    "sample_elmo",
+    "sample_xml",
     "samples_dir",
     "secured_operations",
     "serve_on_loopback",

@@ -22,6 +22,7 @@ from emrex_elmo import (
     LearningOpportunitySpecification,
     LocalizedToken,
     Report,
+    to_xml,
 )
 from emrex_elmo.model import Attachment, LoiStatus
 
@@ -117,3 +118,21 @@ def golden_elmo() -> Elmo:
                     kind="Degree Programme", ects=None, status="in-progress")
     return make_elmo(courses=[[degree], [course("数学 I", ects="15", grade="C")]], institutions=[uio, ntnu],
                      student=learner(citizenship="NO"))
+
+
+def sample_elmo(courses: int = 10) -> Elmo:
+    """A document of `courses` passed courses at one institution, for signing tests and benchmarks (moved out of
+    the signer: sample data has no place in a production package). Titles keep a non-ASCII word."""
+    items = [course(f"Course number {i} — Äänitekniikka", code=f"C-{i:05d}", ects="5" if i % 2 else "2.5",
+                    grade=str(1 + i % 5), lang="en", date=dt.date(2025, 1 + i % 12, 1 + i % 28))
+             for i in range(courses)]
+    issued = dt.datetime(2026, 6, 30, 12, 0, tzinfo=dt.UTC)
+    return make_elmo(items, [institution("example.fi", "Example University", lang="en", country="FI",
+                                         url="https://example.fi/")],
+                     student=learner("Testi", "Testaaja", bday=dt.date(2000, 1, 1), citizenship="FI"),
+                     generated=issued)
+
+
+def sample_xml(courses: int = 10) -> bytes:
+    """`sample_elmo(courses)` as unsigned ELMO 1.7.0 bytes."""
+    return to_xml(sample_elmo(courses), version="1.7.0")

@@ -1,35 +1,118 @@
-"""The whole product on loopback as real processes (signer, sis-adapter, registry-cache, the development
-OIDC provider, the gateway), plus a student's browser walk through the EMREX flow over HTTP.
+"""The whole product on loopback as real processes (signer, sis-adapter, registry-cache, an OIDC provider,
+one or more gateways, optionally the demo client), plus a student's browser walk through the EMREX flow over HTTP.
 
-Used by the gateway's e2e test and by the benchmarks (ncp_testkit.stack). Keys, tokens and secrets are made here.
+The one launcher of the workspace: both end-to-end suites (tests/e2e, the gateway's test_e2e) and every
+benchmark start processes here. Keys, tokens and config are made the way `make run` makes them
+(deploy/dev/make_tokens.py: one token per callee and caller; deploy/dev/make_emreg.py); one log file per
+process under DIR/logs, databases under DIR/data.
 """
 
-import json
 import os
 import secrets
 import shutil
-import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 import lxml.html
 
+from .server import free_port
+
 REPO = Path(__file__).resolve().parents[4]
 PYTHON = sys.executable
+DEV_TOOLS = REPO / "deploy" / "dev"
+DEMO_INSTITUTIONS = ("aurora.example.fi", "nordlys.example.se", "rheinau.example.de", "aegean.example.gr")
+Provider = Literal["mock", "node"]
+
+__all__ = ["PYTHON", "Process", "Stack", "free_port", "node_provider_dir", "running_stack", "start_process",
+           "student_flow"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _environment(extra: dict[str, str]) -> dict[str, str]:
+    """This interpreter's environment without any NCP_ or pytest variable, plus `extra`."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("NCP_", "PYTEST_"))}
+    base["PATH"] = f"{Path(PYTHON).parent}:{base.get('PATH', '/usr/bin:/bin')}"
+    return {**base, **extra}
+
+
+@dataclass
+class Process:
+    """One process of a stack: its command, its readiness URL and its own log file; stops and starts again."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    ready_url: str
+    log: Path
+    cwd: Path = REPO
+    popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.popen is not None, f"{self.name} is not running"
+        return self.popen.pid
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as handle:
+            self.popen = subprocess.Popen(self.argv, env=self.env, cwd=self.cwd, stdout=handle,
+                                          stderr=subprocess.STDOUT, start_new_session=True)
+
+    def stop(self) -> None:
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        self.popen.terminate()
+        try:
+            self.popen.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait(timeout=5)
+
+    def wait_ready(self, timeout: float = 90.0, *, url: str | None = None, status: int = 200,
+                   verify: ssl.SSLContext | bool = True) -> httpx.Response:
+        """Until `url` (the readiness URL by default) answers `status`; fails early when the process exits."""
+        target = url or self.ready_url
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.popen is not None and self.popen.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.popen.returncode}:\n{self.tail()}")
+            try:
+                response = httpx.get(target, timeout=2, verify=verify)
+                if response.status_code == status:
+                    return response
+            except (httpx.HTTPError, ssl.SSLError):
+                pass
+            threading.Event().wait(0.1)  # a sync helper, run outside any event loop
+        raise RuntimeError(f"{self.name} did not answer {status} at {target} after {timeout}s:\n{self.tail()}")
+
+    def tail(self, lines: int = 40) -> str:
+        if not self.log.exists():
+            return ""
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@contextmanager
+def start_process(name: str, argv: Sequence[str], env: dict[str, str], ready_url: str, log: Path, *,
+                  timeout: float = 90.0, status: int = 200, verify: ssl.SSLContext | bool = True,
+                  cwd: Path = REPO) -> Iterator[Process]:
+    """One process (a service alone, a test's or a benchmark's server), answering `status` at `ready_url`
+    until the block ends. Its environment is this one without NCP_ variables, plus `env`."""
+    process = Process(name, list(argv), _environment(env), ready_url, log, cwd)
+    process.start()
+    try:
+        process.wait_ready(timeout, status=status, verify=verify)
+        yield process
+    finally:
+        process.stop()
 
 
 @dataclass
@@ -37,10 +120,14 @@ class Stack:
     directory: Path
     ports: dict[str, int]
     signer_cert: Path
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    processes: dict[str, Process] = field(default_factory=dict)
 
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}"
+    def url(self, name: str, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.ports[name]}{path}"
+
+    @property
+    def dev_dir(self) -> Path:
+        return self.directory
 
     @property
     def gateway(self) -> str:
@@ -51,46 +138,26 @@ class Stack:
         """Every gateway process (more than one with running_stack(gateways=N)), all on one database."""
         return [self.url(name) for name in self.ports if name.startswith("gateway")]
 
+    @property
+    def demo_url(self) -> str:
+        return self.url("demo", "/")
+
     def log(self, name: str) -> str:
-        return (self.directory / f"{name}.log").read_text(errors="replace")
+        return self.processes[name].log.read_text(errors="replace")
+
+    def stop(self, name: str) -> None:
+        self.processes[name].stop()
+
+    def start(self, name: str) -> None:
+        self.processes[name].start()
+        self.processes[name].wait_ready()
 
 
-def _write_secrets(directory: Path) -> dict[str, Path]:
-    from emrex_cli.devpki import make_ca, make_signing_key
-
-    directory.mkdir(parents=True, exist_ok=True)
-    callers = directory / "callers"
-    callers.mkdir(exist_ok=True)
-    files: dict[str, Path] = {"callers": callers}
-    for caller in ("gateway", "admin", "registry-cache", "demo-client"):
-        (callers / caller).write_text(secrets.token_urlsafe(32) + "\n")
-    for name in ("session-secret", "pseudonym-key", "oidc-client-secret"):
-        files[name] = directory / name
-        files[name].write_text(secrets.token_urlsafe(32) + "\n")
-    files["oidc-client-id"] = directory / "oidc-client-id"
-    files["oidc-client-id"].write_text("ncp-gateway-e2e\n")
-    ca = make_ca(bits=2048)
-    signing = make_signing_key(ca, "e2e-signer", bits=2048)
-    files["signing.key"] = directory / "signing.key"
-    files["signing.key"].write_bytes(signing.key_pem())
-    files["signing.crt"] = directory / "signing.crt"
-    files["signing.crt"].write_bytes(signing.cert_pem())
-    files["emreg.json"] = directory / "emreg.json"
-    return files
-
-
-def _wait(url: str, process: subprocess.Popen[bytes], name: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        threading.Event().wait(0.1)  # a sync helper run before the event loop starts
-    raise RuntimeError(f"{name} not ready at {url} within {timeout}s")
+def _secret(path: Path, value: str | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text((value or secrets.token_urlsafe(32)) + "\n")
+    path.chmod(0o600)
+    return path
 
 
 NODE_OP_SOURCE = REPO / "services" / "ncp-gateway" / "tests" / "node_op"
@@ -114,85 +181,102 @@ def node_provider_dir(cache: Path = REPO / "var" / "cache" / "gateway-node-op") 
     return cache
 
 
+def _describe(directory: Path, *, provider: Provider, node_dir: Path | None, gateways: int,
+              demo_client: bool) -> tuple[Stack, dict[str, tuple[list[str], dict[str, str], str]]]:
+    """Keys, tokens and config like deploy/dev/run.sh; the command, environment and probe of every process."""
+    from emrex_cli.devpki import write_dev_pki
+
+    gateway_names = ["gateway", *(f"gateway{n}" for n in range(2, gateways + 1))]
+    names = ["signer", "sis", "registry", "oidc", *gateway_names, *(["demo"] if demo_client else [])]
+    keys = write_dev_pki(directory / "keys")
+    stack = Stack(directory, {name: free_port() for name in names}, keys.signing_cert)
+    (directory / "data").mkdir(parents=True, exist_ok=True)
+    callers = directory / "callers"
+    subprocess.run([PYTHON, str(DEV_TOOLS / "make_tokens.py"), str(directory)], check=True)
+    client_id = _secret(directory / "oidc-client-id", "ncp-gateway-e2e")
+    client_secret = _secret(directory / "oidc-client-secret")
+    session_secret, pseudonym_key = _secret(directory / "session-secret"), _secret(directory / "pseudonym-key")
+    subprocess.run([PYTHON, str(DEV_TOOLS / "make_emreg.py"), "--url", stack.url("gateway", "/emrex"),
+                    "--cert", str(keys.signing_cert), *(a for i in DEMO_INSTITUTIONS for a in ("--institution", i)),
+                    "--out", str(directory / "emreg.json")], check=True)
+    data = directory / "data"
+    callbacks = [stack.url(name, "/login/callback") for name in gateway_names]
+    oidc = ([PYTHON, str(DEV_TOOLS / "oidc_provider.py"), "--port", str(stack.ports["oidc"]),
+             "--client-id-file", str(client_id), "--client-secret-file", str(client_secret),
+             *(arg for url in callbacks for arg in ("--redirect-uri", url))]
+            if provider == "mock" else
+            ["node", str((node_dir or NODE_OP_SOURCE) / "provider.mjs"), str(stack.ports["oidc"]),
+             client_id.read_text().strip(), client_secret.read_text().strip(), callbacks[0]])
+    specs: dict[str, tuple[list[str], dict[str, str], str]] = {
+        "signer": ([PYTHON, "-m", "ncp_signer"], {
+            "NCP_SIGNER_PORT": str(stack.ports["signer"]), "NCP_SIGNER_KEY_FILE": str(keys.signing_key),
+            "NCP_SIGNER_CERT_FILE": str(keys.signing_cert), "NCP_SIGNER_CALLER_TOKENS_PATH": str(callers / "signer"),
+        }, "/readyz"),
+        "sis": ([PYTHON, "-m", "ncp_sis_adapter"], {
+            "NCP_SIS_PORT": str(stack.ports["sis"]), "NCP_SIS_DATABASE_URL": f"sqlite+aiosqlite:///{data}/sis.db",
+            "NCP_SIS_SEED_DEMO": "true", "NCP_SIS_CALLER_TOKENS_PATH": str(callers / "sis-adapter"),
+        }, "/readyz"),
+        "registry": ([PYTHON, "-m", "ncp_registry_cache"], {
+            "NCP_REGISTRY_PORT": str(stack.ports["registry"]), "NCP_REGISTRY_SOURCE": str(directory / "emreg.json"),
+            "NCP_REGISTRY_DATABASE_URL": f"sqlite+aiosqlite:///{data}/registry.db",
+            "NCP_REGISTRY_CALLER_TOKENS_PATH": str(callers / "registry-cache"), "NCP_REGISTRY_RETRY_INTERVAL": "1",
+            "NCP_REGISTRY_DEV_MODE": "true",
+        }, "/readyz"),
+        "oidc": (oidc, {}, "/.well-known/openid-configuration"),
+    }
+    for name in gateway_names:
+        specs[name] = ([PYTHON, "-m", "ncp_gateway"], {
+            "NCP_GATEWAY_ENV": "dev", "NCP_GATEWAY_PORT": str(stack.ports[name]),
+            "NCP_GATEWAY_OIDC_ISSUER": stack.url("oidc"),
+            "NCP_GATEWAY_OIDC_CLIENT_ID": client_id.read_text().strip(),
+            "NCP_GATEWAY_OIDC_CLIENT_SECRET_PATH": str(client_secret),
+            "NCP_GATEWAY_SESSION_SECRET_PATH": str(session_secret),
+            "NCP_GATEWAY_PSEUDONYM_KEY_PATH": str(pseudonym_key),
+            "NCP_GATEWAY_DATABASE_PATH": str(data / "gateway.db"),
+            "NCP_GATEWAY_ALLOW_HTTP_LOOPBACK": "true", "NCP_GATEWAY_COOKIE_SECURE": "false",
+            "NCP_GATEWAY_SIGNER_URL": stack.url("signer"), "NCP_GATEWAY_REGISTRY_URL": stack.url("registry"),
+            "NCP_GATEWAY_SIS_URL": stack.url("sis"),
+            "NCP_GATEWAY_SIGNER_TOKEN_PATH": str(callers / "signer" / "gateway"),
+            "NCP_GATEWAY_SIS_TOKEN_PATH": str(callers / "sis-adapter" / "gateway"),
+        }, "/readyz")
+    if demo_client:
+        specs["demo"] = ([PYTHON, "-m", "ncp_demo_client"], {
+            "NCP_DEMO_PORT": str(stack.ports["demo"]), "NCP_DEMO_PUBLIC_URL": stack.url("demo"),
+            "NCP_DEMO_GATEWAY_URL": stack.url("gateway", "/emrex"), "NCP_DEMO_REGISTRY_URL": stack.url("registry"),
+        }, "/readyz")
+    return stack, specs
+
+
 @contextmanager
-def running_stack(directory: Path, *, gateway_env: dict[str, str] | None = None, provider: str = "mock",
-                  node_dir: Path | None = None, gateways: int = 1,
+def running_stack(directory: Path, *, gateway_env: dict[str, str] | None = None, provider: Provider = "mock",
+                  node_dir: Path | None = None, gateways: int = 1, demo_client: bool = False,
                   service_env: dict[str, dict[str, str]] | None = None) -> Iterator[Stack]:
-    """provider: "mock" (PyPI oidc-provider-mock, deploy/dev/oidc_provider.py) or "node" (npm oidc-provider).
+    """Every process started at once, then each waited for in dependency order (the gateway's readiness
+    checks its callees). provider: "mock" (PyPI oidc-provider-mock, deploy/dev/oidc_provider.py) or "node"
+    (npm oidc-provider, `node_dir` from node_provider_dir()).
 
     gateways: how many gateway processes (ports "gateway", "gateway2", ...); give them a shared database
     (NCP_GATEWAY_DATABASE_URL in gateway_env) when more than one. service_env: extra environment by
-    process name ("sis", "signer", ...), e.g. a PostgreSQL database for the sis-adapter.
+    process name ("sis", "signer", "demo", ...), e.g. a PostgreSQL database for the sis-adapter.
     """
-    files = _write_secrets(directory / "secrets")
-    gateway_names = ["gateway", *(f"gateway{n}" for n in range(2, gateways + 1))]
-    ports = {name: free_port() for name in ("signer", "sis", "registry", "oidc", *gateway_names)}
-    stack = Stack(directory=directory, ports=ports, signer_cert=files["signing.crt"])
-    gateway = f"http://127.0.0.1:{ports['gateway']}"
-    files["emreg.json"].write_text(json.dumps({"emps": [{
-        "url": f"{gateway}/emrex", "acronym": "E2E", "countryCode": "FI",
-        "institutions": ["aurora.example.fi", "nordlys.example.se"],
-        "pubKey": files["signing.crt"].read_text(),
-    }], "countries": [{"countryCode": "FI", "countryName": "Finland", "singleFetch": False}]}))
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("NCP_")}
-    token = str(files["callers"] / "gateway")
-    commands: dict[str, tuple[list[str], dict[str, str], str]] = {
-        "signer": ([PYTHON, "-m", "ncp_signer"], {
-            "NCP_SIGNER_PORT": str(ports["signer"]), "NCP_SIGNER_KEY_FILE": str(files["signing.key"]),
-            "NCP_SIGNER_CERT_FILE": str(files["signing.crt"]), "NCP_SIGNER_CALLER_TOKENS_PATH": str(files["callers"]),
-        }, "/readyz"),
-        "sis": ([PYTHON, "-m", "ncp_sis_adapter"], {
-            "NCP_SIS_PORT": str(ports["sis"]), "NCP_SIS_DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'sis.db'}",
-            "NCP_SIS_SEED_DEMO": "true", "NCP_SIS_CALLER_TOKENS_PATH": str(files["callers"]),
-        }, "/readyz"),
-        "registry": ([PYTHON, "-m", "ncp_registry_cache"], {
-            "NCP_REGISTRY_PORT": str(ports["registry"]), "NCP_REGISTRY_SOURCE": str(files["emreg.json"]),
-            "NCP_REGISTRY_DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'registry.db'}",
-            "NCP_REGISTRY_CALLER_TOKENS_PATH": str(files["callers"]), "NCP_REGISTRY_DEV_MODE": "true",
-        }, "/readyz"),
-        "oidc": (([PYTHON, str(REPO / "deploy" / "dev" / "oidc_provider.py"), "--port", str(ports["oidc"]),
-                   "--client-id-file", str(files["oidc-client-id"]),
-                   "--client-secret-file", str(files["oidc-client-secret"]),
-                   *(arg for name in gateway_names
-                     for arg in ("--redirect-uri", f"http://127.0.0.1:{ports[name]}/login/callback"))]
-                  if provider == "mock" else
-                  ["node", str((node_dir or NODE_OP_SOURCE) / "provider.mjs"), str(ports["oidc"]),
-                   files["oidc-client-id"].read_text().strip(), files["oidc-client-secret"].read_text().strip(),
-                   f"{gateway}/login/callback"]), {}, "/.well-known/openid-configuration"),
-    }
-    for name in gateway_names:
-        commands[name] = ([PYTHON, "-m", "ncp_gateway"], {
-            "NCP_GATEWAY_ENV": "dev", "NCP_GATEWAY_PORT": str(ports[name]), "NCP_GATEWAY_LOG_LEVEL": "WARNING",
-            "NCP_GATEWAY_OIDC_ISSUER": f"http://127.0.0.1:{ports['oidc']}",
-            "NCP_GATEWAY_OIDC_CLIENT_ID": files["oidc-client-id"].read_text().strip(),
-            "NCP_GATEWAY_OIDC_CLIENT_SECRET_PATH": str(files["oidc-client-secret"]),
-            "NCP_GATEWAY_SESSION_SECRET_PATH": str(files["session-secret"]),
-            "NCP_GATEWAY_PSEUDONYM_KEY_PATH": str(files["pseudonym-key"]),
-            "NCP_GATEWAY_DATABASE_PATH": str(directory / "gateway.db"),
-            "NCP_GATEWAY_ALLOW_HTTP_LOOPBACK": "true", "NCP_GATEWAY_COOKIE_SECURE": "false",
-            "NCP_GATEWAY_SIGNER_URL": f"http://127.0.0.1:{ports['signer']}",
-            "NCP_GATEWAY_REGISTRY_URL": f"http://127.0.0.1:{ports['registry']}",
-            "NCP_GATEWAY_SIS_URL": f"http://127.0.0.1:{ports['sis']}",
-            "NCP_GATEWAY_SIGNER_TOKEN_PATH": token,
-            "NCP_GATEWAY_SIS_TOKEN_PATH": token, **(gateway_env or {}),
-        }, "/readyz")
+    stack, specs = _describe(directory, provider=provider, node_dir=node_dir, gateways=gateways,
+                             demo_client=demo_client)
+    extra = {**(service_env or {})}
+    for name in specs:
+        if name.startswith("gateway"):
+            extra[name] = {**(gateway_env or {}), **extra.get(name, {})}
+    for name, (argv, env, probe) in specs.items():
+        stack.processes[name] = Process(name, argv, _environment({**env, **extra.get(name, {})}),
+                                        stack.url(name, probe), directory / "logs" / f"{name}.log")
     try:
-        for name, (argv, env, probe) in commands.items():
-            log = (directory / f"{name}.log").open("wb")
-            extra = (service_env or {}).get(name, {})
-            stack.processes[name] = subprocess.Popen(argv, env={**base_env, **env, **extra}, stdout=log,
-                                                     stderr=subprocess.STDOUT, cwd=directory)
-            log.close()
-            _wait(stack.url(name) + probe, stack.processes[name], name)
+        for process in stack.processes.values():
+            process.start()
+        for process in stack.processes.values():
+            process.wait_ready()
         yield stack
     finally:
         for process in reversed(list(stack.processes.values())):
-            process.terminate()
-        for process in stack.processes.values():
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            process.stop()
 
 
 # ---- a student's browser ----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from emrex_elmo import DEFAULT_MAX_BYTES
-from ncp_contracts.signer import SupportedDataFormat
+from ncp_contracts.signer_models import SupportedDataFormat
 from ncp_runtime import ServiceSettings
 
 DEFAULT_PKCS11_MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")

@@ -9,9 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-IdentifierKind = Literal["national_id", "learner_id", "esi", "subject"]
-LosTypeName = Literal["Degree Programme", "Module", "Course", "Class"]
-StatusName = Literal["passed", "failed", "in-progress"]
+from emrex_elmo.model import LoiStatus as StatusName, LosType as LosTypeName
+from ncp_contracts.sis_models import IdentifierKind
 
 _LANG = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 _SLUG = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"

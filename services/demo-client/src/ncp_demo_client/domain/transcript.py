@@ -5,18 +5,11 @@ above selected courses would otherwise count twice), and only over passed result
 """
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from emrex_elmo import Elmo, LearningOpportunitySpecification, LocalizedToken, Report, format_decimal
-
-
-def pick_title(titles: Sequence[LocalizedToken], lang: str = "en") -> str:
-    for title in titles:
-        if title.lang == lang:
-            return title.value
-    return titles[0].value if titles else ""
+from emrex_elmo import Elmo, LearningOpportunitySpecification, Report, format_decimal
+from emrex_elmo.vocabulary import local_code, pick_title, status, walk, walk_with_depth
 
 
 @dataclass(frozen=True)
@@ -74,25 +67,22 @@ class Transcript:
 
 
 def _has_credit_below(los: LearningOpportunitySpecification) -> bool:
-    return any(part.specifies.credit() is not None or _has_credit_below(part) for part in los.has_part)
+    return any(part.specifies.credit() is not None for part in walk(los.has_part))
 
 
-def _walk(institution: Institution, items: list[LearningOpportunitySpecification], depth: int) -> None:
-    for los in items:
+def _add_rows(institution: Institution, items: list[LearningOpportunitySpecification]) -> None:
+    for los, depth in walk_with_depth(items):
         loi = los.specifies
         value = loi.credit()
-        status = loi.status or "passed"
         institution.rows.append(Row(
-            title=pick_title(los.titles), type=los.type or "", depth=depth,
-            code=los.identifier("local") or (los.identifiers[0].value if los.identifiers else ""),
+            title=pick_title(los.titles), type=los.type or "", depth=depth, code=local_code(los) or "",
             grade=loi.result_label or "", credits=format_decimal(value) if value is not None else "",
-            status=status, date=loi.date,
+            status=status(loi), date=loi.date,
         ))
         if not los.has_part:
             institution.courses += 1
         if value is not None and loi.passed and not _has_credit_below(los):
             institution.credits += value
-        _walk(institution, los.has_part, depth + 1)
 
 
 def _institution(report: Report) -> Institution:
@@ -100,7 +90,7 @@ def _institution(report: Report) -> Institution:
     institution = Institution(
         title=pick_title(issuer.titles), schac=issuer.identifier("schac") or "", country=issuer.country or ""
     )
-    _walk(institution, report.learning_opportunity_specifications, 0)
+    _add_rows(institution, report.learning_opportunity_specifications)
     return institution
 
 

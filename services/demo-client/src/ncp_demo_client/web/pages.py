@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from emrex_elmo import ElmoError, from_element, parse_xml, signed_content, transport
 from ncp_contracts import ServiceError
-from ncp_contracts.registry import VerifyRequest, VerifyResult
+from ncp_contracts.registry_models import VerifyRequest, VerifyResult
 from ncp_demo_client.deps import RegistryDep, SettingsDep, TemplatesDep
 from ncp_demo_client.domain.transcript import Transcript, transcript_of
 from ncp_demo_client.errors import DemoClientError, ElmoUnreadableError, SessionMismatchError

@@ -14,7 +14,6 @@ import copy
 import datetime as dt
 import io
 import tempfile
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,8 +24,8 @@ from fpdf.enums import TextEmphasis, XPos, YPos
 from fpdf.fonts import FontFace, TTFFont
 
 from emrex_elmo import Elmo, LearningOpportunitySpecification, format_decimal
-from ncp_gateway.domain.outgoing import institution_code, summarize
-from ncp_gateway.domain.results_view import pick_title
+from emrex_elmo.vocabulary import institution_code, pick_title, walk_with_depth
+from ncp_gateway.domain.outgoing import summarize
 
 # Latin (with its extensions), Greek, Cyrillic, and the punctuation, currency and letter-like signs
 # around them: what learners' names and course titles in European SIS data are written in.
@@ -135,7 +134,7 @@ class TranscriptRenderer:
                            line_height=5, first_row_as_headings=True,
                            headings_style=FontFace(emphasis=TextEmphasis.NONE, fill_color=(225, 225, 225))) as table:
                 table.row(["Code", "Title", "Date", "Grade", "ECTS"])
-                for los, depth in _walk(report.learning_opportunity_specifications, 0):
+                for los, depth in walk_with_depth(report.learning_opportunity_specifications):
                     table.row(self._row(los, depth))
         total = summarize(elmo).credits
         pdf.ln(4)
@@ -156,11 +155,3 @@ class TranscriptRenderer:
             loi.result_label or "",
             format_decimal(credit) if isinstance(credit, Decimal) else "",
         ]
-
-
-def _walk(
-    items: list[LearningOpportunitySpecification], depth: int
-) -> Iterator[tuple[LearningOpportunitySpecification, int]]:
-    for los in items:
-        yield los, depth
-        yield from _walk(los.has_part, depth + 1)

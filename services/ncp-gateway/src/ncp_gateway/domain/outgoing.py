@@ -4,18 +4,17 @@ import datetime as dt
 import hashlib
 import hmac
 from base64 import b64encode
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
 from emrex_elmo import (
     Attachment,
     Elmo,
-    LearningOpportunitySpecification,
     LocalizedToken,
-    Report,
     select,
 )
+from emrex_elmo.vocabulary import institution_code as institution_code, of_institution, walk
 
 TRANSCRIPT_TYPE = "EMREX transcript"
 
@@ -39,19 +38,8 @@ def with_transcript(elmo: Elmo, pdf: bytes) -> Elmo:
     return elmo.model_copy(update={"attachments": [*elmo.attachments, attachment]})
 
 
-def restrict_to_institution(results: Elmo, hei_id: str | None) -> Elmo:
-    """Only the reports of the institution the EMC asked for (EWP `hei_id`), matched on any identifier."""
-    if not hei_id:
-        return results
-    wanted = hei_id.lower()
-    reports = [r for r in results.reports if any(i.value.lower() == wanted for i in r.issuer.identifiers)]
-    return results.model_copy(update={"reports": reports})
-
-
-def walk(items: Iterable[LearningOpportunitySpecification]) -> Iterable[LearningOpportunitySpecification]:
-    for los in items:
-        yield los
-        yield from walk(los.has_part)
+# Only the reports of the institution the EMC asked for (EWP `hei_id`): the one filter, in emrex_elmo.
+restrict_to_institution = of_institution
 
 
 def has_results(results: Elmo | None) -> bool:
@@ -63,12 +51,6 @@ class Summary:
     institutions: list[str]
     learning_opportunities: int
     credits: Decimal
-
-
-def institution_code(report: Report) -> str:
-    issuer = report.issuer
-    return (issuer.identifier("schac") or issuer.identifier("erasmus")
-            or (issuer.identifiers[0].value if issuer.identifiers else "?"))
 
 
 def summarize(elmo: Elmo) -> Summary:

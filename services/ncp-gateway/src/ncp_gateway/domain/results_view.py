@@ -1,21 +1,14 @@
 """What the selection and preview pages show: results grouped by institution as a flat hasPart tree."""
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from emrex_elmo import Elmo, LearningOpportunitySpecification, LocalizedToken, Report
+from emrex_elmo import Elmo, LearningOpportunitySpecification, Report
+from emrex_elmo.vocabulary import has_passed_part, institution_code, local_code, pick_title, status
 
-from .outgoing import institution_code
-
-
-def pick_title(titles: Sequence[LocalizedToken], lang: str) -> str:
-    for wanted in (lang, "en"):
-        for title in titles:
-            if title.lang and title.lang.lower().split("-")[0] == wanted:
-                return title.value
-    return titles[0].value if titles else ""
+__all__ = ["FilterOptions", "Filters", "Group", "Row", "build_groups", "filter_options", "pick_title", "report_title"]
 
 
 @dataclass(frozen=True)
@@ -72,11 +65,6 @@ def _level(los: LearningOpportunitySpecification) -> str | None:
     return None
 
 
-def _sendable(los: LearningOpportunitySpecification) -> bool:
-    # A not-passed node (a degree in progress) may still be chosen for the passed results it contains.
-    return los.specifies.passed or any(_sendable(child) for child in los.has_part)
-
-
 def _matches(los: LearningOpportunitySpecification, filters: Filters) -> bool:
     loi = los.specifies
     if filters.type and (los.type or "") != filters.type:
@@ -106,10 +94,10 @@ def build_groups(
             loi = los.specifies
             row = Row(
                 key=key, parent=parent, depth=depth, title=pick_title(los.titles, lang),
-                code=los.identifier("local") or (los.identifiers[0].value if los.identifiers else None),
+                code=local_code(los),
                 type=los.type, level=_level(los), date=loi.date or loi.start,
-                status=loi.status or "passed", grade=loi.result_label, credits=loi.credit("ects"),
-                selectable=include_not_passed or _sendable(los), selected=key in chosen,
+                status=status(loi), grade=loi.result_label, credits=loi.credit("ects"),
+                selectable=include_not_passed or has_passed_part(los), selected=key in chosen,
             )
             position = len(rows)
             rows.append(row)

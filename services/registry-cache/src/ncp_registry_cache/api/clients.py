@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request, Response
 
-from ncp_contracts.registry import RegisteredClient
+from ncp_contracts.registry_models import RegisteredClient
 from ncp_registry_cache.domain.clients import CLIENTS
 from ncp_registry_cache.refresher import Refresher
 from ncp_runtime import ProblemError

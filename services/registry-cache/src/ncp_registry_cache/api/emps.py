@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from ncp_contracts.registry import CertificateList, EmpEntry, EmpList
+from ncp_contracts.registry_models import CertificateList, EmpEntry, EmpList
 from ncp_registry_cache.deps import ViewDep
 from ncp_runtime import ProblemError, problems
 

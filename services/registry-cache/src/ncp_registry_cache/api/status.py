@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from ncp_contracts.registry import RefreshOutcome, RefreshResult, RegistryStatus, SourceStatus
+from ncp_contracts.registry_models import RefreshOutcome, RefreshResult, RegistryStatus, SourceStatus
 from ncp_registry_cache.adapters.sources import redact
 from ncp_registry_cache.deps import RefresherDep, caller_tokens
 from ncp_registry_cache.refresher import Refresher

@@ -1,7 +1,7 @@
 import anyio
 from fastapi import APIRouter, Response
 
-from ncp_contracts.registry import VerifyRequest, VerifyResult
+from ncp_contracts.registry_models import VerifyRequest, VerifyResult
 from ncp_registry_cache.deps import SettingsDep, ViewDep
 from ncp_registry_cache.domain.verification import document_bytes, verify_document
 from ncp_runtime import ProblemError, problems

@@ -5,8 +5,9 @@ from typing import Any
 
 from fastapi import Response
 
-from emrex_elmo import Elmo, LearningOpportunitySpecification
-from ncp_contracts.registry import (
+from emrex_elmo import Elmo
+from emrex_elmo.vocabulary import pick_title, walk
+from ncp_contracts.registry_models import (
     EmpEntry,
     IssuerSummary,
     LearnerSummary,
@@ -79,13 +80,9 @@ def issuer_summaries(elmo: Elmo) -> list[IssuerSummary]:
     out: list[IssuerSummary] = []
     for report in elmo.reports:
         issuer = report.issuer
-        titles = issuer.titles
-        title = next((t.value for t in titles if t.lang == "en"), titles[0].value if titles else "")
-        out.append(IssuerSummary(title=title, schac=issuer.identifier("schac"), country=issuer.country,
-                                 learning_opportunities=_count(report.learning_opportunity_specifications)))
+        count = sum(1 for _ in walk(report.learning_opportunity_specifications))
+        out.append(IssuerSummary(title=pick_title(issuer.titles), schac=issuer.identifier("schac"),
+                                 country=issuer.country, learning_opportunities=count))
     return out
 
-
-def _count(items: list[LearningOpportunitySpecification]) -> int:
-    return sum(1 + _count(los.has_part) for los in items)
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Security
 
-from ncp_contracts.signer import Jwks
+from ncp_contracts.signer_models import Jwks
 from ncp_runtime import ProblemError, bearer_scheme
 from ncp_signer.api.body import UNAVAILABLE
 from ncp_signer.deps import Caller, SignerState, State

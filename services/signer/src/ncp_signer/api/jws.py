@@ -5,7 +5,7 @@ import logging
 
 from fastapi import APIRouter, Request, Security
 
-from ncp_contracts.signer import DetachedSignature
+from ncp_contracts.signer_models import DetachedSignature
 from ncp_runtime import bearer_scheme, problems
 from ncp_signer.api.body import UNAVAILABLE, read_body
 from ncp_signer.deps import Caller, State

@@ -6,7 +6,7 @@ import time
 
 from fastapi import APIRouter, Request, Response, Security
 
-from ncp_contracts.signer import CertificateInfo, CertificateList, EmregEntry
+from ncp_contracts.signer_models import CertificateInfo, CertificateList, EmregEntry
 from ncp_runtime import ProblemError, bearer_scheme, problems
 from ncp_signer.api.body import UNAVAILABLE, read_body
 from ncp_signer.api.jwks import emrex2_properties

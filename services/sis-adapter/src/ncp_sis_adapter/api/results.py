@@ -3,7 +3,7 @@ import time
 
 from fastapi import APIRouter, Response
 
-from ncp_contracts.sis import ResultsAnswer, ResultsQuery
+from ncp_contracts.sis_models import ResultsAnswer, ResultsQuery
 from ncp_runtime import problem, problems
 from ncp_sis_adapter.deps import TenantsDep
 from ncp_sis_adapter.domain.fanout import query_institutions

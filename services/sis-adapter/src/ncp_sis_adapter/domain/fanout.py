@@ -7,7 +7,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from emrex_elmo import Elmo, Learner, Report, all_keys, select
+from emrex_elmo import Elmo, Learner, Report
+from emrex_elmo.vocabulary import passed_only
 from ncp_contracts.sis_models import InstitutionWarning, LearnerIdentity, QueryOptions
 
 from .breaker import CircuitBreaker
@@ -62,9 +63,8 @@ def _issue_warnings(schac: str, issues: Sequence[RecordIssue]) -> list[Instituti
 
 
 def _only_passed(reports: list[Report], learner: Learner) -> list[Report]:
-    # emrex_elmo.select keeps a not-passed node only as the ancestor of a passed one.
     elmo = Elmo(generated_date=reports[0].issue_date, learner=learner, reports=reports)
-    return [used_grading_schemes(r) for r in select(elmo, all_keys(elmo), include_not_passed=False).reports]
+    return [used_grading_schemes(r) for r in passed_only(elmo).reports]
 
 
 def _merge_learner(base: Learner | None, other: Learner) -> Learner:

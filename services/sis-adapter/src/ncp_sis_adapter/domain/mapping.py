@@ -21,6 +21,7 @@ from emrex_elmo import (
     Report,
 )
 from emrex_elmo.model import LOS_TYPE_RANK, GradingScheme
+from emrex_elmo.vocabulary import walk
 
 from .records import RecordIssue, ResultRecord
 
@@ -220,27 +221,11 @@ def build_report(
 
 def used_grading_schemes(report: Report) -> Report:
     """The report with only the grading schemes its results refer to (after a selection dropped some)."""
-    used: set[str] = set()
-
-    def walk(items: list[LearningOpportunitySpecification]) -> None:
-        for los in items:
-            if los.specifies.grading_scheme_local_id:
-                used.add(los.specifies.grading_scheme_local_id)
-            walk(los.has_part)
-
-    walk(report.learning_opportunity_specifications)
+    used = {los.specifies.grading_scheme_local_id for los in walk(report.learning_opportunity_specifications)}
     kept = [s for s in report.grading_schemes if s.local_id in used]
     return report if len(kept) == len(report.grading_schemes) else report.model_copy(update={"grading_schemes": kept})
 
 
 def total_ects(report: Report) -> Decimal:
-    total = Decimal(0)
-
-    def walk(items: list[LearningOpportunitySpecification]) -> None:
-        nonlocal total
-        for los in items:
-            total += los.specifies.credit("ects") or 0
-            walk(los.has_part)
-
-    walk(report.learning_opportunity_specifications)
-    return total
+    return sum((los.specifies.credit("ects") or Decimal(0) for los in walk(report.learning_opportunity_specifications)),
+               Decimal(0))

@@ -3,14 +3,12 @@
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
 
 from emrex_elmo import Learner, Report
-from emrex_elmo.model import GradingScheme
+from emrex_elmo.model import GradingScheme, LoiStatus, LosType as LosType
+from ncp_contracts.sis_models import IdentifierKind as IdentifierKind
 
-IdentifierKind = Literal["national_id", "learner_id", "esi", "subject"]
-LosType = Literal["Degree Programme", "Module", "Course", "Class"]
-Status = Literal["passed", "failed", "in-progress"]
+Status = LoiStatus
 
 
 @dataclass(frozen=True)
