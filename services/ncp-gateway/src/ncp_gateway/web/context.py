@@ -132,7 +132,7 @@ class Gateway:
             institutions=" ".join(summary.institutions) if summary else "",
             learning_opportunities=summary.learning_opportunities if summary else 0,
             credits=format_decimal(summary.credits) if summary else "0",
-            elmo_sha256=signed_sha256, login_pseudonym=transfer.pseudonym,
+            elmo_sha256=signed_sha256, login_pseudonym=transfer.pseudonym, protocol="emrex1",
         )
         if error_id is None:
             if token is not None:
