@@ -111,3 +111,47 @@ def verify(links: Iterable[Link], state: ChainState) -> ChainReport:
 def purge_point(seqs_to_keep_from: int | None, state: ChainState) -> int:
     """The last sequence number a purge removes: everything before the first record still within retention."""
     return state.head_seq if seqs_to_keep_from is None else seqs_to_keep_from - 1
+
+
+# ---- the signer's signature log ------------------------------------------------------------------
+# The signer logs one JSON line per signature: {"msg": "signed", "sha256": <hex of the signed ELMO>, ...}
+# ("signed PDF" for transcripts, which the audit does not hash). A record's elmo_sha256 is over the same bytes.
+ELMO_SIGNATURE_MESSAGE = "signed"
+
+
+def signed_digests(lines: Iterable[str]) -> list[str]:
+    """The SHA-256 of every ELMO the log says was signed, in log order; other lines are passed over."""
+    digests: list[str] = []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("msg") == ELMO_SIGNATURE_MESSAGE:
+            digest = entry.get("sha256")
+            if isinstance(digest, str) and len(digest) == 64:
+                digests.append(digest.lower())
+    return digests
+
+
+@dataclass(frozen=True)
+class SignatureMatch:
+    records_without_signature: list[int]  # seq of records naming a document the log never signed
+    signatures_without_record: list[str]  # digests signed that no record names
+
+    @property
+    def ok(self) -> bool:
+        return not self.records_without_signature and not self.signatures_without_record
+
+
+def match_signatures(links: Iterable[Link], digests: Iterable[str]) -> SignatureMatch:
+    signed = set(digests)
+    named: set[str] = set()
+    unsigned: list[int] = []
+    for link in links:
+        digest = link.content.get("elmo_sha256")
+        if isinstance(digest, str) and digest:
+            named.add(digest.lower())
+            if digest.lower() not in signed:
+                unsigned.append(link.seq)
+    return SignatureMatch(unsigned, sorted(signed - named))
