@@ -19,7 +19,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from emrex_elmo import format_decimal, load_certificates
+from emrex_elmo import Elmo, format_decimal, load_certificates
 from ncp_contracts.registry import RegistryClient
 from ncp_contracts.signer import SignerClient
 from ncp_contracts.sis import SisClient
@@ -29,6 +29,7 @@ from ncp_gateway.adapters.tables import AuditRow
 from ncp_gateway.adapters.transcript_pdf import TranscriptRenderer
 from ncp_gateway.domain.outgoing import Summary
 from ncp_gateway.domain.return_codes import Outcome, return_code
+from ncp_gateway.domain.signed_check import check_signed_pdf
 from ncp_gateway.domain.transfer import Transfer
 from ncp_gateway.messages import CATALOG, LANGUAGE_NAMES, LANGUAGES, negotiate, translator
 from ncp_gateway.settings import Settings
@@ -72,6 +73,13 @@ class Gateway:
                             for c in load_certificates(info.pem.encode())[:1]]
             self._active_certificates = cached = (time.monotonic(), certificates)
         return cached[1]
+
+    async def signed_transcript(self, elmo: Elmo) -> bytes:
+        """The "EMREX transcript" PDF of `elmo`, signed as PAdES by the signer (the key never leaves it)."""
+        pdf = self.transcript.render(elmo)
+        signed = await self.signer.sign_pdf(pdf)
+        check_signed_pdf(signed, pdf)
+        return signed
 
     # ---- language and pages -------------------------------------------------------------
 

@@ -7,10 +7,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from emrex_elmo import ElmoError, all_keys, to_xml, validate
+from ncp_contracts import ServiceError, ServiceUnavailable
 from ncp_gateway.deps import GatewayDep
 from ncp_gateway.domain.outgoing import choose, summarize, with_transcript
 from ncp_gateway.domain.results_view import Filters, build_groups, filter_options
 from ncp_gateway.domain.return_codes import Outcome
+from ncp_gateway.domain.signed_check import SignedDocumentError
 from ncp_gateway.domain.transfer import Stage, Transfer
 
 from .context import Gateway, redirect, utcnow
@@ -91,7 +93,17 @@ async def submit_selection(request: Request, gw: GatewayDep) -> Response:
         return render_selection(gw, request, transfer, _filters(filter_values), status=400,
                                 error_key="select.none_chosen")
     try:
-        pdf = gw.transcript.render(chosen)
+        pdf = await gw.signed_transcript(chosen)
+    except ServiceUnavailable:
+        return await gw.error_handoff(request, transfer, loaded.token, "signer_unavailable",
+                                      "The results could not be signed right now; try again later.")
+    except ServiceError as exc:
+        return await gw.error_handoff(request, transfer, loaded.token, "signer_rejected",
+                                      f"The transcript could not be signed ({exc.code or exc.status}).")
+    except SignedDocumentError as exc:
+        return await gw.error_handoff(request, transfer, loaded.token, f"signed_{exc.code}",
+                                      "The results could not be signed correctly; try again later.")
+    try:
         document = to_xml(with_transcript(chosen, pdf), version="1.7.0")
         # emrex.md Part A: every emitted document is validated against the 1.7.0 XSD before signing.
         validate(document, "1.7.0")
