@@ -30,7 +30,7 @@ from ncp_gateway.adapters.transcript_pdf import TranscriptRenderer
 from ncp_gateway.domain.outgoing import Summary
 from ncp_gateway.domain.return_codes import Outcome, return_code
 from ncp_gateway.domain.signed_check import check_signed_pdf
-from ncp_gateway.domain.transfer import Transfer
+from ncp_gateway.domain.transfer import Kind, Transfer
 from ncp_gateway.messages import CATALOG, LANGUAGE_NAMES, LANGUAGES, negotiate, translator
 from ncp_gateway.settings import Settings
 from ncp_gateway.telemetry import record_transfer
@@ -133,6 +133,9 @@ class Gateway:
     ) -> HTMLResponse:
         """The EMREX answer. `message_key` names a catalogue text (in the student's language); `message` is a
         fixed text of ours. Nothing a request carried ends up in either."""
+        if transfer.kind is Kind.DOWNLOAD:  # no client to answer: the student reads the outcome here
+            return await self.end_download(request, transfer, message_key=message_key, message=message, token=token,
+                                           error_id=error_id)
         code = return_code(outcome, transfer.receiver_origin, self.settings.return_code_prefix,
                            self.return_prefix_by_origin)
         row = AuditRow(
@@ -169,6 +172,21 @@ class Gateway:
             }, "script_nonce": nonce, "host": transfer.receiver_host, "error_id": error_id},
             headers={"content-security-policy": handoff_csp(transfer.receiver_origin, nonce)},
         )
+        self.cookie.clear(response, transfer.tid)
+        return response
+
+    async def end_download(self, request: Request, transfer: Transfer, *, message_key: str | None, message: str,
+                           token: str | None, error_id: str | None) -> HTMLResponse:
+        """The end of a visit to /my-results (logged out, expired, nothing found, a failure): said on a page."""
+        if token is not None:
+            try:
+                await self.store.delete(token)
+            except Exception as exc:  # the record expires anyway; the page still goes out
+                log.error("download session not deleted", extra={"error_id": error_id,
+                                                                   "error_type": type(exc).__name__})
+        fields = {"error_id": error_id} if error_id else {}
+        text = translator(self.language(request))(message_key, **fields) if message_key else message
+        response = self.page(request, "my_results_end.html", {"text": text, "error_id": error_id})
         self.cookie.clear(response, transfer.tid)
         return response
 

@@ -143,6 +143,6 @@ async def finish_login(request: Request, gw: GatewayDep) -> Response:
     # Session fixation: the token used before login stops working now.
     new_token = gw.cookie.new_token()
     await gw.store.rotate(token, new_token, transfer)
-    response = redirect(f"/select?t={transfer.tid}")
+    response = redirect(transfer.after_login)
     gw.cookie.set(response, transfer.tid, new_token)
     return response
