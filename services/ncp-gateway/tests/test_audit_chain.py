@@ -255,7 +255,12 @@ async def test_replicas_on_postgresql_chain_every_record(kit) -> None:
         for engine in engines:  # replicas start one after the other (the schema is created once)
             await create_tables(engine, schema)
         stores = [SessionStore(engine) for engine in engines]
-        await asyncio.gather(*(stores[n % 3].add_audit(record(n)) for n in range(150)))
+        async def writer(store: SessionStore, first: int) -> None:
+            for n in range(first, first + 10):
+                await store.add_audit(record(n))
+
+        # 3 replicas x 5 writers each (a connection each: the shared server's connection limit is not the test).
+        await asyncio.gather(*(writer(stores[k % 3], 10 * k) for k in range(15)))
         report = await chain_report(stores[2])
         assert report.ok
         assert report.checked == 150
@@ -269,5 +274,60 @@ async def test_replicas_on_postgresql_chain_every_record(kit) -> None:
     finally:
         for engine in engines:
             await engine.dispose()
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await conn.close()
+
+
+_BEFORE_THE_CHAIN = """CREATE TABLE gateway_audit (
+    id {id_type} PRIMARY KEY, created_at {ts} NOT NULL, receiver_origin VARCHAR(2048) NOT NULL,
+    return_code VARCHAR(32) NOT NULL, institutions VARCHAR(4096) NOT NULL, learning_opportunities INTEGER NOT NULL,
+    credits VARCHAR NOT NULL, elmo_sha256 VARCHAR(64), login_pseudonym VARCHAR(64))"""
+
+
+async def _upgrade_keeps_and_chains_old_records(engine: AsyncEngine, schema: str | None, *, postgres: bool) -> None:
+    async with engine.begin() as conn:
+        if postgres:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        await conn.execute(text(_BEFORE_THE_CHAIN.format(id_type="SERIAL" if postgres else "INTEGER",
+                                                         ts="TIMESTAMP WITH TIME ZONE" if postgres else "DATETIME")))
+        for n in (1, 2):
+            await conn.execute(text("INSERT INTO gateway_audit (created_at, receiver_origin, return_code, "
+                                    "institutions, learning_opportunities, credits) VALUES (:at, 'https://e.fi', "
+                                    "'NCP_OK', 'a.fi', :n, '1')"), {"at": NOW - dt.timedelta(days=3 - n), "n": n})
+    await create_tables(engine, schema)
+    await create_tables(engine, schema)  # a second replica starting: nothing more to do
+    store = SessionStore(engine)
+    report = await chain_report(store)
+    assert report.ok
+    assert report.checked == 2
+    await store.add_audit(record(3))
+    rows = await store.audit_records()
+    assert [(r.seq, r.protocol, r.learning_opportunities) for r in rows] == [(1, "emrex1", 1), (2, "emrex1", 2),
+                                                                           (3, "emrex1", 3)]
+    assert (await chain_report(store)).ok
+
+
+async def test_an_audit_table_from_before_the_chain_is_upgraded_and_chained(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await _upgrade_keeps_and_chains_old_records(engine, None, postgres=False)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_an_audit_table_from_before_the_chain_is_upgraded_on_postgresql(kit) -> None:
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(kit.PG_URL, timeout=3)
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.skip(f"PostgreSQL at {kit.PG_URL} is unreachable: {exc}")
+    schema = kit.unique_schema()
+    engine = make_engine(kit.PG_URL.replace("postgresql://", "postgresql+asyncpg://", 1), schema)
+    try:
+        await _upgrade_keeps_and_chains_old_records(engine, schema, postgres=True)
+    finally:
+        await engine.dispose()
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await conn.close()

@@ -4,10 +4,10 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from sqlalchemy import delete, event, func, select, text, update
+from sqlalchemy import delete, event, func, inspect, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel, col
 
 from ncp_gateway.domain.audit_chain import CHAINED_FIELDS, GENESIS, ChainState, Link, Value, next_link
@@ -49,6 +49,39 @@ async def create_tables(engine: AsyncEngine, schema: str | None = None) -> None:
         insert = postgresql_insert if engine.dialect.name == "postgresql" else sqlite_insert
         await conn.execute(insert(table).values(id=1, head_seq=0, head_hash=GENESIS, anchor_seq=0,
                                                 anchor_hash=GENESIS).on_conflict_do_nothing(index_elements=["id"]))
+        await _chain_existing_records(conn)
+
+
+# The columns the hash chain added to gateway_audit (a database made before it lacks them).
+_CHAIN_COLUMNS = {"protocol": "VARCHAR(16) NOT NULL DEFAULT 'emrex1'", "seq": "BIGINT", "prev_hash": "VARCHAR(64)",
+                  "row_hash": "VARCHAR(64)"}
+
+
+async def _chain_existing_records(conn: AsyncConnection) -> None:
+    """Upgrades an audit table from before the chain: adds the columns, then chains the records it holds in the
+    order they were written (their ids), so the chain covers them from now on. Nothing to do on a new table."""
+    present = await conn.run_sync(lambda sync: {c["name"] for c in inspect(sync).get_columns("gateway_audit")})
+    missing = [name for name in _CHAIN_COLUMNS if name not in present]
+    if not missing:
+        return
+    postgres = conn.dialect.name == "postgresql"
+    for name in missing:
+        exists = "IF NOT EXISTS " if postgres else ""
+        await conn.execute(text(f"ALTER TABLE gateway_audit ADD COLUMN {exists}{name} {_CHAIN_COLUMNS[name]}"))
+    await conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ix_gateway_audit_seq ON gateway_audit (seq)"))
+    query = select(AuditChainRow).where(col(AuditChainRow.id) == 1).with_for_update()
+    head = (await conn.execute(query)).one()
+    state = ChainState(head.head_seq, head.head_hash, head.anchor_seq, head.anchor_hash)
+    audit = AuditRow.__table__  # type: ignore[attr-defined]
+    rows = (await conn.execute(select(audit).where(audit.c.seq.is_(None)).order_by(audit.c.id))).mappings().all()
+    for row in rows:
+        content = {name: row[name] for name in CHAINED_FIELDS if name != "seq"}
+        seq, previous, digest = next_link(state, content)
+        await conn.execute(update(audit).where(audit.c.id == row["id"])
+                           .values(seq=seq, prev_hash=previous, row_hash=digest))
+        state = ChainState(seq, digest, state.anchor_seq, state.anchor_hash)
+    await conn.execute(update(AuditChainRow).where(col(AuditChainRow.id) == 1)
+                       .values(head_seq=state.head_seq, head_hash=state.head_hash))
 
 
 def audit_content(row: AuditRow) -> dict[str, Value]:
