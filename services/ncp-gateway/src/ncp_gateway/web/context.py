@@ -158,7 +158,9 @@ class Gateway:
             except Exception as exc:  # logged with the error id; the hand-off goes out regardless
                 log.error("hand-off not recorded",
                           extra={"error_id": error_id, "error_type": type(exc).__name__})
-        log.info("hand-off", extra={"return_code": code, "receiver": transfer.receiver_origin})
+        # The chain position and hash in the log as well: a witness outside the database for `emrex audit verify`.
+        log.info("hand-off", extra={"return_code": code, "receiver": transfer.receiver_origin,
+                                    "audit_seq": row.seq or None, "audit_hash": row.row_hash or None})
         record_transfer(request, code, entered_at=transfer.created_at, protocol="emrex1")
         nonce = secrets.token_urlsafe(16)
         translate = translator(self.language(request))

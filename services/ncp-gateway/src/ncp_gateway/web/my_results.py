@@ -109,11 +109,12 @@ async def download(request: Request, gw: GatewayDep) -> Response:
         return _results_page(gw, request, transfer, status=503 if isinstance(exc, ServiceError) else 500,
                              error_key="my_results.failed", error_id=error_id)
     summary = summarize(chosen)
-    await gw.store.add_audit(AuditRow(
+    row = await gw.store.add_audit(AuditRow(
         created_at=utcnow(), protocol=DOWNLOAD, receiver_origin=f"{DOWNLOAD}:{kind}", return_code="NCP_OK",
         institutions=" ".join(summary.institutions), learning_opportunities=summary.learning_opportunities,
         credits=format_decimal(summary.credits), elmo_sha256=sent_sha256, login_pseudonym=transfer.pseudonym,
     ))
+    log.info("download", extra={"format": kind, "audit_seq": row.seq, "audit_hash": row.row_hash})
     filename, media_type = _FILES[kind]
     return Response(body, media_type=media_type, headers={
         "content-disposition": f'attachment; filename="{filename}"', "cache-control": "no-store",
