@@ -136,8 +136,33 @@ async def test_sis_down_returns_ncp_error(make_browser, kit):
         assert "could not be reached" in handoff.fields["returnMessage"]
 
 
+class DownFrom(httpx.AsyncBaseTransport):
+    """The real signer until `path` is asked for; from then on it is down."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, path: str) -> None:
+        self.inner, self.path = inner, path
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == self.path:
+            raise httpx.ConnectError("connection refused", request=request)
+        return await self.inner.handle_async_request(request)
+
+
 async def test_signer_down_returns_ncp_error(make_browser, kit, gateway_settings):
+    # Down from the start: the first signature (the transcript PDF, made before the preview) fails.
     async with make_browser(transports={"signer": kit.FailingTransport()}) as b:
+        await b.login("demo-learner-1")
+        handoff = kit.handoff_of(await b.submit(keys=["r2.0"]))
+        assert handoff.fields["returnCode"] == "NCP_ERROR"
+        assert "could not be signed" in handoff.fields["returnMessage"]
+        assert handoff.fields["elmo"] == ""
+        assert (await b.http.get("/preview")).status_code == 400  # the session is over
+    assert [r.return_code for r in await audit(gateway_settings)] == ["NCP_ERROR"]
+
+
+async def test_signer_down_at_send_returns_ncp_error(make_browser, upstreams, kit, gateway_settings):
+    # Up for the transcript, down when the ELMO is to be signed.
+    async with make_browser(transports={"signer": DownFrom(upstreams["signer"], "/v1/sign")}) as b:
         await b.login("demo-learner-1")
         await b.submit(keys=["r2.0"])
         handoff = kit.handoff_of(await b.send())
@@ -153,8 +178,7 @@ async def test_signer_refusing_the_caller_returns_ncp_error(make_browser, kit, t
     wrong.write_text("not-the-gateway-token-at-all\n")
     async with make_browser(signer_token_path=wrong) as b:
         await b.login("demo-learner-1")
-        await b.submit(keys=["r2.0"])
-        handoff = kit.handoff_of(await b.send())
+        handoff = kit.handoff_of(await b.submit(keys=["r2.0"]))
         assert handoff.fields["returnCode"] == "NCP_ERROR"
         assert "401" in handoff.fields["returnMessage"] or "token" in handoff.fields["returnMessage"]
 

@@ -9,14 +9,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from asgi_lifespan import LifespanManager
 from sqlalchemy import MetaData, inspect, text
-from sqlmodel import SQLModel
 
 from ncp_gateway.adapters.store import SessionStore, make_engine, migrate
-from ncp_gateway.adapters.tables import AuditRow, SessionRow
+from ncp_gateway.adapters.tables import AuditChainRow, AuditRow, SessionRow
 from ncp_gateway.app import create_app
 from ncp_gateway.domain.transfer import Transfer
 
-GATEWAY_TABLES = (SessionRow.__table__, AuditRow.__table__)  # type: ignore[attr-defined]
+GATEWAY_TABLES = (SessionRow.__table__, AuditRow.__table__, AuditChainRow.__table__)  # type: ignore[attr-defined]
+HEAD = "0002"
+ALL_TABLES = {"gateway_session", "gateway_audit", "gateway_audit_chain", "alembic_version"}
 
 
 def code_metadata() -> MetaData:
@@ -24,6 +25,15 @@ def code_metadata() -> MetaData:
     for table in GATEWAY_TABLES:
         table.to_metadata(metadata)
     return metadata
+
+
+def _baseline_without_version_table(connection) -> None:
+    from alembic import command
+
+    from ncp_gateway.adapters.store import _alembic_config
+
+    command.upgrade(_alembic_config(connection), "0001")
+    connection.execute(text("DROP TABLE alembic_version"))
 
 
 def differences(connection) -> list:
@@ -48,7 +58,7 @@ async def check_migrated_schema(url: str, schema: str | None = None) -> None:
         await migrate(engine, schema)  # a second replica, or a restart: nothing to do
         async with engine.connect() as conn:
             assert await conn.run_sync(differences) == []
-            assert (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one() == "0001"
+            assert (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one() == HEAD
         store = SessionStore(engine)
         now = dt.datetime.now(dt.UTC)
         await store.put("token", a_transfer(now))
@@ -77,7 +87,7 @@ async def test_the_migrations_make_the_schema_the_code_uses_on_postgresql(kit):
         await check_migrated_schema(kit.PG_URL.replace("postgresql://", "postgresql+asyncpg://", 1), schema)
         tables = {r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = $1",
                                                           schema)}
-        assert tables == {"gateway_session", "gateway_audit", "alembic_version"}
+        assert tables == ALL_TABLES
     finally:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await conn.close()
@@ -87,13 +97,13 @@ async def test_a_database_made_by_create_all_is_adopted_with_its_rows(tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
     engine = make_engine(url)
     try:
-        async with engine.begin() as conn:  # what start-up did before migrations
-            await conn.run_sync(SQLModel.metadata.create_all, tables=list(GATEWAY_TABLES))
+        async with engine.begin() as conn:  # what start-up's create_all made before migrations (revision 0001)
+            await conn.run_sync(_baseline_without_version_table)
         store = SessionStore(engine)
         await store.put("kept", a_transfer(dt.datetime.now(dt.UTC)))
         await migrate(engine)
         async with engine.connect() as conn:
-            assert (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one() == "0001"
+            assert (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one() == HEAD
             assert await conn.run_sync(differences) == []
         assert await store.get("kept") is not None
     finally:
@@ -108,7 +118,7 @@ async def test_the_app_migrates_its_database_at_start_up(gateway_settings, tmp_p
     try:
         async with engine.connect() as conn:
             tables = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
-            assert tables == {"gateway_session", "gateway_audit", "alembic_version"}
-            assert (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one() == "0001"
+            assert tables == ALL_TABLES
+            assert (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one() == HEAD
     finally:
         await engine.dispose()

@@ -69,6 +69,9 @@ class Signer:
     async def sign(self, document):
         raise e.SigningFailed("signer_unavailable")
 
+    async def sign_pdf(self, pdf):
+        raise e.SigningFailed("signer_unavailable")
+
     async def active_certificates(self, *, refresh=False):
         return []
 

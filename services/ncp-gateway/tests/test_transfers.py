@@ -127,7 +127,7 @@ async def test_expired_transfers_and_old_audit_rows_are_purged(gateway_settings,
         await store.put("live", transfer(now + dt.timedelta(minutes=5)))
         await store.put("late", transfer(now - dt.timedelta(minutes=30)))  # expired, still in its grace hour
         await store.put("gone", transfer(now - dt.timedelta(hours=2)))
-        for age in (1, 400):
+        for age in (400, 1):  # in the order they were written: the audit is a chain, purged from its start
             await store.add_audit(AuditRow(created_at=now - dt.timedelta(days=age), receiver_origin="x",
                                            return_code="NCP_OK"))
         assert await store.count_live(now) == 1

@@ -31,6 +31,13 @@ class SignerClient:
         )
         return (await send(self.http, self.service, request)).content
 
+    async def sign_pdf(self, pdf: bytes) -> bytes:
+        """A PAdES (B-B) signature with the active key, added to `pdf` as an incremental update."""
+        request = self.http.build_request(
+            "POST", "/v1/sign-pdf", content=pdf, headers={"Content-Type": "application/pdf"}
+        )
+        return (await send(self.http, self.service, request)).content
+
     async def sign_jws(self, payload: bytes) -> DetachedSignature:
         """A detached JWS over exactly these bytes (a /results body), made with the active key."""
         request = self.http.build_request(

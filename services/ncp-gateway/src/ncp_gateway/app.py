@@ -32,7 +32,7 @@ from .domain.errors import TransferError, Unexpected
 from .domain.flow import TransferService
 from .settings import Settings
 from .telemetry import install as install_telemetry
-from .web import entry, login, preview, select
+from .web import entry, login, my_results, preview, select
 from .web.context import TEMPLATES, Gateway
 from .web.cookies import SessionCookie
 from .web.entry import EXPIRED_GRACE
@@ -173,6 +173,7 @@ def create_app(
     app.include_router(login.router)
     app.include_router(select.router)
     app.include_router(preview.router)
+    app.include_router(my_results.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     install_telemetry(app)
     return app

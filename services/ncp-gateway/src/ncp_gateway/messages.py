@@ -241,6 +241,31 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "This step is not available now. Use the buttons on the page.",
         "de": "Dieser Schritt ist jetzt nicht verfügbar. Bitte nutzen Sie die Schaltflächen der Seite.",
     },
+    # /my-results: the student at the node directly, downloading their own results.
+    "my_results.heading": {"en": "Your study results", "de": "Ihre Studienleistungen"},
+    "my_results.intro": {
+        "en": "Log in to see the study results this node can fetch for you and download them as signed files: "
+              "the ELMO XML document and the PDF transcript. Nothing is sent anywhere.",
+        "de": "Melden Sie sich an, um die Studienleistungen zu sehen, die dieser Knoten für Sie abrufen kann, und "
+              "sie als signierte Dateien herunterzuladen: das ELMO-XML-Dokument und das PDF-Transkript. "
+              "Es wird nichts übertragen.",
+    },
+    "my_results.login": {"en": "Log in", "de": "Anmelden"},
+    "my_results.downloads": {"en": "Download", "de": "Herunterladen"},
+    "my_results.download_xml": {"en": "Signed ELMO XML", "de": "Signiertes ELMO-XML"},
+    "my_results.download_pdf": {"en": "Signed PDF transcript", "de": "Signiertes PDF-Transkript"},
+    "my_results.download_hint": {
+        "en": "Both files are signed by this node, so whoever you give them to can check that they are genuine.",
+        "de": "Beide Dateien sind von diesem Knoten signiert; wer sie erhält, kann ihre Echtheit prüfen.",
+    },
+    "my_results.logout": {"en": "Log out", "de": "Abmelden"},
+    "my_results.ended": {"en": "You are logged out.", "de": "Sie sind abgemeldet."},
+    "my_results.again": {"en": "Back to the start", "de": "Zurück zum Anfang"},
+    "my_results.bad_format": {"en": "Choose XML or PDF.", "de": "Bitte XML oder PDF wählen."},
+    "my_results.failed": {
+        "en": "The file could not be prepared right now; please try again later.",
+        "de": "Die Datei konnte gerade nicht erstellt werden; bitte versuchen Sie es später erneut.",
+    },
 }
 
 def negotiate(accept_language: str | None, default: str = "en") -> str:

@@ -136,3 +136,17 @@ class Settings(ServiceSettings):
                 url = "postgresql+asyncpg://" + url.removeprefix("postgresql://")
             return url
         return f"sqlite+aiosqlite:///{self.database_path}"
+
+
+class AuditToolSettings(ServiceSettings):
+    """What `emrex audit` reads from the gateway's environment (where it is run next to the gateway): only the
+    database, the provider and the pseudonym key, so the command works without the gateway's other secrets."""
+
+    model_config = SettingsConfigDict(env_prefix="NCP_GATEWAY_", extra="ignore", env_file=None)
+    file_settings: ClassVar[tuple[str, ...]] = ("database_url",)
+
+    database_url: str | None = None
+    database_path: Path | None = None
+    database_schema: str | None = None
+    oidc_issuer: str | None = None
+    pseudonym_key_path: Path | None = None

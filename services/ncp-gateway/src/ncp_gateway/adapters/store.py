@@ -14,9 +14,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import col
 
+from ncp_gateway.domain.audit_chain import CHAINED_FIELDS, ChainState, Link, Value, next_link
 from ncp_gateway.domain.transfer import Transfer
 
-from .tables import AuditRow, SessionRow
+from .tables import AuditChainRow, AuditRow, SessionRow
 
 
 def token_key(token: str) -> str:
@@ -72,6 +73,18 @@ async def migrate(engine: AsyncEngine, schema: str | None = None) -> None:
 
 
 create_tables = migrate  # the name tests and tools used before migrations
+
+
+def audit_content(row: AuditRow) -> dict[str, Value]:
+    return {name: getattr(row, name) for name in CHAINED_FIELDS}
+
+
+def audit_link(row: AuditRow) -> Link:
+    return Link(row.id, audit_content(row), row.prev_hash, row.row_hash)
+
+
+def chain_state(head: AuditChainRow) -> ChainState:
+    return ChainState(head.head_seq, head.head_hash, head.anchor_seq, head.anchor_hash)
 
 
 class SessionStore:
@@ -135,20 +148,62 @@ class SessionStore:
             await db.execute(delete(SessionRow).where(SessionRow.expires_at < before))  # type: ignore[arg-type]
             await db.commit()
 
-    async def purge_audit(self, before: dt.datetime) -> int:
+    async def _lock_chain(self, db: AsyncSession) -> AuditChainRow:
+        """The chain head, locked until the transaction ends: appends and purges on all replicas take turns."""
+        if self._dialect == "sqlite":
+            # SQLite has no row locks: a write as the first statement takes the database's write lock now, so
+            # the head read next is the latest and stays so (WAL; busy_timeout queues the other writers).
+            await db.execute(update(AuditChainRow).where(col(AuditChainRow.id) == 1)
+                             .values(head_seq=AuditChainRow.head_seq))
+        query = select(AuditChainRow).where(col(AuditChainRow.id) == 1).with_for_update()
+        return (await db.execute(query)).scalar_one()
+
+    async def add_audit(self, row: AuditRow) -> AuditRow:
+        """Appends `row` to the hash chain (its seq, prev_hash and row_hash are set here) in one transaction."""
         async with self._sessions() as db:
-            result = await db.execute(delete(AuditRow).where(col(AuditRow.created_at) < before))
+            head = await self._lock_chain(db)
+            content = {k: v for k, v in audit_content(row).items() if k != "seq"}
+            row.seq, row.prev_hash, row.row_hash = next_link(chain_state(head), content)
+            head.head_seq, head.head_hash = row.seq, row.row_hash
+            db.add(row)
+            db.add(head)
+            await db.commit()
+        return row
+
+    async def purge_audit(self, before: dt.datetime) -> int:
+        """Removes the records older than `before` from the start of the chain; the last one removed becomes
+        the anchor the rest verifies from."""
+        async with self._sessions() as db:
+            head = await self._lock_chain(db)
+            young = select(func.min(AuditRow.seq)).where(col(AuditRow.created_at) >= before)
+            keep_from = (await db.execute(young)).scalar_one_or_none()
+            # A prefix only: a record appended a moment late with an older timestamp waits for the next purge.
+            last = head.head_seq if keep_from is None else int(keep_from) - 1
+            if last <= head.anchor_seq:
+                await db.rollback()
+                return 0
+            anchor = (await db.execute(select(col(AuditRow.row_hash)).where(col(AuditRow.seq) == last))).scalar_one()
+            result = await db.execute(delete(AuditRow).where(col(AuditRow.seq) <= last))
+            head.anchor_seq, head.anchor_hash = last, anchor
+            db.add(head)
             await db.commit()
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def add_audit(self, row: AuditRow) -> None:
-        async with self._sessions() as db:
-            db.add(row)
-            await db.commit()
-
     async def audit_records(self) -> list[AuditRow]:
         async with self._sessions() as db:
-            return list((await db.execute(select(AuditRow).order_by(AuditRow.id))).scalars())  # type: ignore[arg-type]
+            return list((await db.execute(select(AuditRow).order_by(col(AuditRow.seq)))).scalars())
+
+    async def audit_chain(self) -> tuple[ChainState, list[Link]]:
+        """The chain as stored (head and anchor, then every record in sequence order), read in one transaction."""
+        async with self._sessions() as db, db.begin():
+            head = (await db.execute(select(AuditChainRow).where(col(AuditChainRow.id) == 1))).scalar_one()
+            rows = (await db.execute(select(AuditRow).order_by(col(AuditRow.seq)))).scalars()
+            return chain_state(head), [audit_link(row) for row in rows]
+
+    async def audit_of(self, pseudonym: str) -> list[AuditRow]:
+        async with self._sessions() as db:
+            query = select(AuditRow).where(col(AuditRow.login_pseudonym) == pseudonym).order_by(col(AuditRow.seq))
+            return list((await db.execute(query)).scalars())
 
     async def ping(self) -> None:
         async with self._sessions() as db:

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from sqlalchemy import Column, DateTime, Text
+from sqlalchemy import BigInteger, Column, DateTime, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -26,3 +26,21 @@ class AuditRow(SQLModel, table=True):
     credits: str = "0"  # decimal as text: exact, portable across SQLite and PostgreSQL
     elmo_sha256: str | None = Field(default=None, max_length=64)
     login_pseudonym: str | None = Field(default=None, max_length=64)
+    protocol: str = Field(default="emrex1", max_length=16)  # emrex1, emrex2, or download (at the node itself)
+    # The hash chain (domain/audit_chain.py): position, the previous record's hash, this record's hash.
+    # Set by the store when it appends the record, never by the caller.
+    seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, unique=True))
+    prev_hash: str = Field(default="", max_length=64)
+    row_hash: str = Field(default="", max_length=64)
+
+
+class AuditChainRow(SQLModel, table=True):
+    """One row (id 1): the chain's head, locked by every append, and the anchor the last purge left."""
+
+    __tablename__ = "gateway_audit_chain"
+
+    id: int = Field(default=1, primary_key=True)
+    head_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    head_hash: str = Field(max_length=64)
+    anchor_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    anchor_hash: str = Field(max_length=64)

@@ -90,6 +90,14 @@ class CheckedSigner:
         except ServiceError as exc:
             raise SigningFailed("signer_rejected", str(exc.code or exc.status)) from None
 
+    async def sign_pdf(self, pdf: bytes) -> bytes:
+        try:
+            return await self.client.sign_pdf(pdf)
+        except ServiceUnavailable:
+            raise SigningFailed("signer_unavailable") from None
+        except ServiceError as exc:
+            raise SigningFailed("signer_rejected", str(exc.code or exc.status)) from None
+
     async def active_certificates(self, *, refresh: bool = False) -> list[x509.Certificate]:
         cached = self._active
         if refresh or cached is None or time.monotonic() - cached[0] > _CERTIFICATES_TTL:

@@ -32,7 +32,7 @@ from .errors import (
 from .outgoing import Summary, choose, has_results, pseudonym, restrict_to_institution, summarize, with_transcript
 from .provider_errors import provider_error
 from .return_codes import Outcome
-from .signed_check import SignedDocumentError, check_signed
+from .signed_check import SignedDocumentError, check_signed, check_signed_pdf
 from .transfer import OidcRequest, Stage, Transfer
 
 # ---- the ports (adapters implement them) ----------------------------------------------------------
@@ -68,6 +68,8 @@ class DocumentSigner(Protocol):
     """Raises SigningFailed when the signer cannot be reached or refuses."""
 
     async def sign(self, document: bytes) -> bytes: ...
+
+    async def sign_pdf(self, pdf: bytes) -> bytes: ...
 
     async def active_certificates(self, *, refresh: bool = False) -> list[x509.Certificate]: ...
 
@@ -227,7 +229,14 @@ class TransferService:
         chosen = self.chosen(transfer) if prepare else None
         if chosen is not None and chosen.reports:
             try:
-                document = to_xml(with_transcript(chosen, self.render_transcript(chosen)), version="1.7.0")
+                # The transcript is signed as PAdES by the signer (the key never leaves it) before it is attached.
+                pdf = self.render_transcript(chosen)
+                signed_pdf = await self.signer.sign_pdf(pdf)
+                try:
+                    check_signed_pdf(signed_pdf, pdf)
+                except SignedDocumentError as exc:
+                    raise SigningFailed(f"signed_{exc.code}") from None
+                document = to_xml(with_transcript(chosen, signed_pdf), version="1.7.0")
                 # emrex.md Part A: every emitted document is validated against the 1.7.0 XSD before signing.
                 validate(document, "1.7.0")
             except ElmoError as exc:

@@ -27,3 +27,10 @@ def check_signed(signed: bytes, prepared: bytes, active: Sequence[x509.Certifica
     # The model leaves the ds:Signature out: equal models mean the signer changed nothing we send.
     if from_xml(signed) != from_xml(prepared):
         raise SignedDocumentError("content_differs")
+
+
+def check_signed_pdf(signed: bytes, original: bytes) -> None:
+    """The signer adds its signature as an incremental update: the document we rendered comes back unchanged,
+    followed by the signature. Anything else (a different or unsigned document) is refused."""
+    if len(signed) <= len(original) or not signed.startswith(original) or b"/ETSI.CAdES.detached" not in signed:
+        raise SignedDocumentError("pdf_not_signed")

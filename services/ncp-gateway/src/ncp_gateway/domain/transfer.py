@@ -19,6 +19,11 @@ class Stage(StrEnum):
     PREVIEWED = "previewed"
 
 
+class Kind(StrEnum):
+    EMREX = "emrex"  # a client system sent the student: the results go back to it
+    DOWNLOAD = "download"  # the student came to the node directly (/my-results): the results are downloaded
+
+
 class OidcRequest(BaseModel):
     state: str
     nonce: str
@@ -36,6 +41,7 @@ class Transfer(BaseModel):
     allow_not_passed_courses: bool = False
     hei_id: str | None = None
     stage: Stage = Stage.ENTERED
+    kind: Kind = Kind.EMREX
     created_at: dt.datetime
     expires_at: dt.datetime
     csrf: str
@@ -45,6 +51,11 @@ class Transfer(BaseModel):
     warnings: list[str] = []
     selected: list[str] = []
     prepared_xml: str | None = None  # the unsigned ELMO exactly as it will be signed
+
+    @property
+    def after_login(self) -> str:
+        """Where the student goes once logged in and the results are fetched."""
+        return ("/my-results" if self.kind is Kind.DOWNLOAD else "/select") + f"?t={self.tid}"
 
     def expired(self, now: dt.datetime) -> bool:
         return now >= self.expires_at

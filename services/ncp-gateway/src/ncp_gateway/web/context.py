@@ -19,7 +19,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from emrex_elmo import format_decimal
+from emrex_elmo import Elmo, format_decimal
 from ncp_contracts.registry import RegistryClient
 from ncp_contracts.signer import SignerClient
 from ncp_contracts.sis import SisClient
@@ -33,7 +33,8 @@ from ncp_gateway.domain.errors import TransferError
 from ncp_gateway.domain.flow import Ending, TransferService
 from ncp_gateway.domain.outgoing import Summary
 from ncp_gateway.domain.return_codes import Outcome, return_code
-from ncp_gateway.domain.transfer import Transfer
+from ncp_gateway.domain.signed_check import check_signed_pdf
+from ncp_gateway.domain.transfer import Kind, Transfer
 from ncp_gateway.messages import CATALOG, LANGUAGE_NAMES, LANGUAGES, negotiate, translator
 from ncp_gateway.settings import Settings
 from ncp_gateway.telemetry import record_transfer
@@ -66,6 +67,13 @@ class Gateway:
     async def active_certificates(self, *, refresh: bool = False) -> list[x509.Certificate]:
         """The signer's active certificates, cached for a few minutes (refreshed once when a check fails)."""
         return await self.flow.signer.active_certificates(refresh=refresh)
+
+    async def signed_transcript(self, elmo: Elmo) -> bytes:
+        """The "EMREX transcript" PDF of `elmo`, signed as PAdES by the signer (the key never leaves it)."""
+        pdf = self.transcript.render(elmo)
+        signed = await self.signer.sign_pdf(pdf)
+        check_signed_pdf(signed, pdf)
+        return signed
 
     # ---- language and pages -------------------------------------------------------------
 
@@ -119,6 +127,9 @@ class Gateway:
     ) -> HTMLResponse:
         """The EMREX answer. `message_key` names a catalogue text (in the student's language); `message` is a
         fixed text of ours. Nothing a request carried ends up in either."""
+        if transfer.kind is Kind.DOWNLOAD:  # no client to answer: the student reads the outcome here
+            return await self.end_download(request, transfer, message_key=message_key, message=message, token=token,
+                                           error_id=error_id)
         code = return_code(outcome, transfer.receiver_origin, self.settings.return_code_prefix,
                            self.return_prefix_by_origin)
         row = AuditRow(
@@ -126,7 +137,7 @@ class Gateway:
             institutions=" ".join(summary.institutions) if summary else "",
             learning_opportunities=summary.learning_opportunities if summary else 0,
             credits=format_decimal(summary.credits) if summary else "0",
-            elmo_sha256=signed_sha256, login_pseudonym=transfer.pseudonym,
+            elmo_sha256=signed_sha256, login_pseudonym=transfer.pseudonym, protocol="emrex1",
         )
         if error_id is None:
             if token is not None:
@@ -141,7 +152,9 @@ class Gateway:
             except Exception as exc:  # logged with the error id; the hand-off goes out regardless
                 log.error("hand-off not recorded",
                           extra={"error_id": error_id, "error_type": type(exc).__name__})
-        log.info("hand-off", extra={"return_code": code, "receiver": transfer.receiver_origin})
+        # The chain position and hash in the log as well: a witness outside the database for `emrex audit verify`.
+        log.info("hand-off", extra={"return_code": code, "receiver": transfer.receiver_origin,
+                                    "audit_seq": row.seq or None, "audit_hash": row.row_hash or None})
         record_transfer(request, code, entered_at=transfer.created_at, protocol="emrex1", now=self.clock.now())
         nonce = secrets.token_urlsafe(16)
         translate = translator(self.language(request))
@@ -176,6 +189,21 @@ class Gateway:
             return self.error_page(request, "error.unexpected", status=500, error_id=error_id)
         return self.error_page(request, message_key, status=answer.status, error_id=error_id,
                                transfer=transfer if answer.keeps_transfer else None)
+
+    async def end_download(self, request: Request, transfer: Transfer, *, message_key: str | None, message: str,
+                           token: str | None, error_id: str | None) -> HTMLResponse:
+        """The end of a visit to /my-results (logged out, expired, nothing found, a failure): said on a page."""
+        if token is not None:
+            try:
+                await self.store.delete(token)
+            except Exception as exc:  # the record expires anyway; the page still goes out
+                log.error("download session not deleted", extra={"error_id": error_id,
+                                                                   "error_type": type(exc).__name__})
+        fields = {"error_id": error_id} if error_id else {}
+        text = translator(self.language(request))(message_key, **fields) if message_key else message
+        response = self.page(request, "my_results_end.html", {"text": text, "error_id": error_id})
+        self.cookie.clear(response, transfer.tid)
+        return response
 
 
 def _fmt_decimal(value: Decimal | None) -> str:

@@ -50,6 +50,6 @@ async def finish_login(request: Request, gw: GatewayDep) -> Response:
         iss=params.get("iss"), error=params.get("error"), has_error="error" in params, code=params.get("code")
     )
     new_token = await gw.flow.finish_login(token, transfer, answer)
-    response = redirect(f"/select?t={transfer.tid}")
+    response = redirect(transfer.after_login)
     gw.cookie.set(response, transfer.tid, new_token)
     return response
