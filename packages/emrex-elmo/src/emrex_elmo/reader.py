@@ -12,12 +12,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from lxml import etree
 from pydantic import ValidationError
 
-from ._los_builder import LosBuilder
 from ._parser import DEFAULT_MAX_BYTES, parse_xml, whole_text
 from .errors import ElmoParseError, WrongNamespaceError
 from .model import Elmo
@@ -203,21 +202,10 @@ class _Reader:
         if learner_el is None:
             raise ElmoParseError("required element <learner> is missing", path=_path(root))
         groups_el = self.one(root, "groups")
-        report_fields = [self.report(r) for r in reports]
-        # The specification trees as models when no text validator would act on them (the usual document),
-        # else left as fields for pydantic to validate with everything else (_los_builder explains).
-        builder = LosBuilder()
-        trees = [
-            [builder.los(los) for los in cast(list[Fields], r["learning_opportunity_specifications"])]
-            for r in report_fields
-        ]
-        if builder.plain():
-            for fields, tree in zip(report_fields, trees, strict=True):
-                fields["learning_opportunity_specifications"] = tree
         return Elmo.model_validate(_fields(
             generated_date=generated,
             learner=self.learner(learner_el),
-            reports=report_fields,
+            reports=[self.report(r) for r in reports],
             attachments=[self.attachment(a) for a in self.all(root, "attachment")],
             groups=self.groups(groups_el) if groups_el is not None else None,
             extension=self.extension(root),
