@@ -11,6 +11,7 @@ import hmac
 from collections.abc import Sequence
 from copy import deepcopy
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -67,7 +68,12 @@ class VerifiedSignature:
     signature_method: str
     digest_method: str
     signed_xml: bytes
-    root: etree._Element
+
+    @cached_property
+    def root(self) -> etree._Element:
+        # Parsed on first use: a caller that only needs the verdict (the signer's self-check) skips a parse of
+        # the whole document. `signed_xml` is canonical XML of a document the hardened parser already read.
+        return _parse_signed(self.signed_xml)
 
 
 def _c14n(el: etree._Element, algorithm: str) -> bytes:
@@ -229,23 +235,37 @@ def _read_profile(signature: etree._Element, allow_sha1: bool) -> _Profile:
     return _Profile(c14n_alg, method, ref_c14n, digest, _text(_one(reference, "DigestValue")))
 
 
-def _signed_bytes(root: etree._Element, signature: etree._Element, c14n: str) -> bytes:
-    """The octets the Reference digests: the document without its Signature, canonicalized without comments."""
-    # URI="" is the whole document: top-level processing instructions count, so copy the tree.
-    tree = deepcopy(root.getroottree())
-    copy = tree.getroot()
-    sig_copy = copy[list(root).index(signature)]
-    # Removing an lxml element also drops its tail text, which the enveloped transform keeps.
-    tail = sig_copy.tail
-    prev = sig_copy.getprevious()
-    copy.remove(sig_copy)
-    if tail:
+def _signed_bytes(root: etree._Element, signature: etree._Element, c14n: str, *, owned: bool = False) -> bytes:
+    """The octets the Reference digests: the document without its Signature, canonicalized without comments.
+
+    `owned`: the tree is this module's own (parsed by `verify`), so the Signature is taken out of it for the
+    canonicalization and put back, instead of copying the whole document first.
+    """
+    if not owned:
+        # URI="" is the whole document: top-level processing instructions count, so copy the tree.
+        index = list(root).index(signature)
+        root = deepcopy(root.getroottree()).getroot()
+        signature = root[index]
+    # Removing an lxml element takes its tail text with it, which the enveloped transform keeps.
+    tail = signature.tail
+    prev = signature.getprevious()
+    index = root.index(signature)
+    saved = prev.tail if prev is not None else root.text
+    root.remove(signature)
+    try:
+        if tail:
+            if prev is not None:
+                prev.tail = (prev.tail or "") + tail
+            else:
+                root.text = (root.text or "") + tail
+        # URI="" excludes comments whatever the transform says (XMLDSig 4.3.3.3).
+        data: bytes = etree.tostring(root.getroottree(), method="c14n", exclusive=c14n == EXC_C14N, with_comments=False)
+    finally:
         if prev is not None:
-            prev.tail = (prev.tail or "") + tail
+            prev.tail = saved
         else:
-            copy.text = (copy.text or "") + tail
-    # URI="" excludes comments whatever the transform says (XMLDSig 4.3.3.3).
-    data: bytes = etree.tostring(tree, method="c14n", exclusive=c14n == EXC_C14N, with_comments=False)
+            root.text = saved
+        root.insert(index, signature)  # with its own tail, as it was
     return data
 
 
@@ -312,21 +332,35 @@ def verify_element(
     Raises:
         SignatureMissingError, SignatureProfileError, SignatureError.
     """
+    return _verify_element(root, trusted, allow_sha1=allow_sha1, owned=False)
+
+
+def _verify_element(
+    root: etree._Element,
+    trusted: Sequence[x509.Certificate | PublicKey],
+    *,
+    allow_sha1: bool,
+    owned: bool,
+) -> VerifiedSignature:
+    # `owned`: the tree was parsed here for this call, so the digest may be computed on it without a copy.
     if not trusted:
         raise SignatureError("no trusted certificate to verify against")
     signature = _locate(root)
     _check_shape(signature)
     profile = _read_profile(signature, allow_sha1)
-    signed = _signed_bytes(root, signature, profile.reference_c14n)
+    # Everything read from the Signature is read before the digest: taking the Signature out of an owned tree
+    # and putting it back lets lxml copy namespace declarations onto it, which SignedInfo's C14N would show.
+    signature_value = _text(_one(signature, "SignatureValue"))
+    signed_info = _c14n(_one(signature, "SignedInfo"), profile.c14n)
+    signed = _signed_bytes(root, signature, profile.reference_c14n, owned=owned)
     algo = {**_DIGESTS, **_LEGACY_DIGESTS}[profile.digest]
     actual = base64.b64encode(hashlib.new(algo, signed).digest()).decode("ascii")
     if not hmac.compare_digest(actual.encode(), profile.digest_value.encode()):
         raise SignatureError("the document was changed after signing (digest mismatch)")
     try:
-        value = base64.b64decode(_text(_one(signature, "SignatureValue")), validate=True)
+        value = base64.b64decode(signature_value, validate=True)
     except ValueError:
         raise SignatureError("SignatureValue is not base64") from None
-    signed_info = _c14n(_one(signature, "SignedInfo"), profile.c14n)
     kind, hash_alg = {**_SIGNATURE_METHODS, **_LEGACY_METHODS}[profile.method]
     for item in trusted:
         key = item.public_key() if isinstance(item, x509.Certificate) else item
@@ -342,7 +376,7 @@ def verify_element(
     if _read_profile(wrapper, allow_sha1) != profile:
         raise SignatureProfileError("SignedInfo reads differently from what was signed")
     cert = item if isinstance(item, x509.Certificate) else None
-    return VerifiedSignature(cert, profile.method, profile.digest, signed, _parse_signed(signed))
+    return VerifiedSignature(cert, profile.method, profile.digest, signed)
 
 
 def verify(
@@ -356,7 +390,7 @@ def verify(
 
     `emrex_elmo.from_element(verify(xml, certs).root)` is the way to read a signed transcript.
     """
-    return verify_element(parse_xml(xml, max_bytes=max_bytes), trusted, allow_sha1=allow_sha1)
+    return _verify_element(parse_xml(xml, max_bytes=max_bytes), trusted, allow_sha1=allow_sha1, owned=True)
 
 
 def load_certificates(pem_or_der: bytes) -> list[x509.Certificate]:
