@@ -291,8 +291,9 @@ async def _upgrade_keeps_and_chains_old_records(engine: AsyncEngine, schema: str
         await conn.execute(text(_BEFORE_THE_CHAIN.format(id_type="SERIAL" if postgres else "INTEGER",
                                                          ts="TIMESTAMP WITH TIME ZONE" if postgres else "DATETIME")))
         # create_all made both tables before migrations; such a database is taken as revision 0001.
-        await conn.execute(text("CREATE TABLE gateway_session (id VARCHAR(64) PRIMARY KEY, expires_at {ts} NOT NULL, "
-                                "data TEXT NOT NULL)".format(ts="TIMESTAMP WITH TIME ZONE" if postgres else "DATETIME")))
+        ts = "TIMESTAMP WITH TIME ZONE" if postgres else "DATETIME"
+        await conn.execute(text(f"CREATE TABLE gateway_session (id VARCHAR(64) PRIMARY KEY, expires_at {ts} NOT NULL, "
+                                "data TEXT NOT NULL)"))
         for n in (1, 2):
             await conn.execute(text("INSERT INTO gateway_audit (created_at, receiver_origin, return_code, "
                                     "institutions, learning_opportunities, credits) VALUES (:at, 'https://e.fi', "
