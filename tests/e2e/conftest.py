@@ -20,6 +20,7 @@ from urllib.error import URLError
 import pytest
 
 from emrex_cli.devpki import write_dev_pki
+from ncp_testkit.axe import Axe, install_axe
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("NCP_E2E_CHROMIUM", "/usr/bin/chromium"))
@@ -305,3 +306,17 @@ def student(page: Any, stack: Stack) -> Student:  # `stack` named here so failur
 @pytest.fixture
 def german_student(german_page: Any, stack: Stack) -> Student:
     return Student(german_page, stack)
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    script = install_axe()
+    if script is None:
+        pytest.skip("npm (or the npm registry) missing: axe-core from tests/e2e/axe/package-lock.json not installed")
+    return script
+
+
+@pytest.fixture
+def axe(axe_script: Path) -> Axe:
+    """axe-core for this test: `axe.check(page, "name")` after each page; the test asserts `axe.found == []`."""
+    return Axe(axe_script)
