@@ -29,7 +29,7 @@ from .domain.entry import normalize_origin
 from .domain.return_codes import Outcome
 from .settings import Settings
 from .telemetry import install as install_telemetry
-from .web import entry, login, preview, select
+from .web import accessibility, entry, login, preview, select, session_extend
 from .web.context import TEMPLATES, Gateway, utcnow
 from .web.cookies import SessionCookie
 from .web.entry import EXPIRED_GRACE
@@ -138,7 +138,8 @@ def create_app(
                 signer=SignerClient(signer_http), registry=RegistryClient(registry_http), sis=SisClient(sis_http),
                 transcript=TranscriptRenderer(settings.pdf_font_path),
                 cookie=SessionCookie(_secret(settings.session_secret_path, "session secret", settings),
-                                     secure=settings.cookie_secure, max_age=settings.session_ttl_seconds + 3600),
+                                     secure=settings.cookie_secure,
+                                     max_age=settings.session_max_lifetime_seconds + 3600),
                 pseudonym_key=_secret(settings.pseudonym_key_path, "pseudonym key", settings),
                 templates=Jinja2Templates(directory=str(TEMPLATES)),
                 return_prefix_by_origin={normalize_origin(o): p
@@ -160,6 +161,8 @@ def create_app(
     app.include_router(login.router)
     app.include_router(select.router)
     app.include_router(preview.router)
+    app.include_router(session_extend.router)
+    app.include_router(accessibility.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     install_telemetry(app)
     return app
