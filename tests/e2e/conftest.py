@@ -124,7 +124,8 @@ def _environment(extra: dict[str, str]) -> dict[str, str]:
 
 def build_stack(dev: Path) -> Stack:
     """Generate keys, tokens and config like deploy/dev/run.sh, and describe every process."""
-    ports = {name: free_port() for name in ("gateway", "signer", "registry", "sis", "oidc", "demo")}
+    # "gateway-short": a second gateway with a short session lifetime, started by the tests that need it.
+    ports = {name: free_port() for name in ("gateway", "signer", "registry", "sis", "oidc", "demo", "gateway-short")}
     stack = Stack(dev, ports)
     keys = write_dev_pki(dev / "keys")
     callers = dev / "callers"
@@ -155,7 +156,9 @@ def build_stack(dev: Path) -> Stack:
         }, "/readyz"),
         "oidc": ([py, str(ROOT / "deploy" / "dev" / "oidc_provider.py"), "--port", str(ports["oidc"]),
                   "--client-id-file", str(client_id), "--client-secret-file", str(client_secret),
-                  "--redirect-uri", stack.url("gateway", "/login/callback")], {}, "/.well-known/openid-configuration"),
+                  "--redirect-uri", stack.url("gateway", "/login/callback"),
+                  "--redirect-uri", stack.url("gateway-short", "/login/callback")], {},
+                 "/.well-known/openid-configuration"),
         "gateway": ([py, "-m", "ncp_gateway"], {
             "NCP_GATEWAY_ENV": "dev", "NCP_GATEWAY_PORT": str(ports["gateway"]),
             "NCP_GATEWAY_OIDC_ISSUER": stack.url("oidc"),
@@ -320,3 +323,23 @@ def axe_script() -> Path:
 def axe(axe_script: Path) -> Axe:
     """axe-core for this test: `axe.check(page, "name")` after each page; the test asserts `axe.found == []`."""
     return Axe(axe_script)
+
+
+@pytest.fixture(scope="session")
+def short_session_gateway(stack: Stack) -> Iterator[str]:
+    """A second gateway on the same services whose transfers last 60 s (the warning comes 50 s before the end,
+    extending stops 100 s after the entry); its base URL."""
+    main = stack.processes["gateway"]
+    env = {**main.env, "NCP_GATEWAY_PORT": str(stack.ports["gateway-short"]),
+           "NCP_GATEWAY_SESSION_TTL_SECONDS": "60", "NCP_GATEWAY_SESSION_WARNING_SECONDS": "50",
+           "NCP_GATEWAY_SESSION_MAX_LIFETIME_SECONDS": "100"}
+    process = Process("gateway-short", main.args, env, stack.url("gateway-short", "/healthz"),
+                      stack.dev_dir / "logs" / "gateway-short.log")
+    stack.processes["gateway-short"] = process
+    process.start()
+    try:
+        process.wait_ready()
+        yield stack.url("gateway-short")
+    finally:
+        process.stop()
+        del stack.processes["gateway-short"]

@@ -1,0 +1,96 @@
+"""axe-core on every page of the EMREX 1 flow, in English and German: zero WCAG 2.1 A/AA violations.
+
+Not checked: the development OpenID provider's login page. It is a third-party test tool (oidc-provider-mock)
+that `make run` uses in place of the national identity provider; in production the student logs in at that
+provider's pages, which its operator answers for (the accessibility statement says so).
+"""
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def hold(page, url_prefix):
+    """Stops navigations to `url_prefix` without an error page, so an auto-submitting page stays on screen."""
+    pattern = re.compile("^" + re.escape(url_prefix))
+    page.context.route(pattern, lambda route: route.abort("aborted"))
+    return lambda: page.context.unroute(pattern)
+
+
+def tid_of(page):
+    return parse_qs(urlsplit(page.url).query)["t"][0]
+
+
+def walk_transfer(student, axe, lang):
+    """Demo client -> selection (plain, with an error, filtered) -> an error page of the transfer -> preview ->
+    hand-off -> the demo client's result page; then the pages outside a transfer."""
+    page, stack = student.page, student.stack
+    gateway = stack.url("gateway")
+    page.goto(stack.demo_url)
+    axe.check(page, f"{lang} demo client start")
+    release = hold(page, gateway + "/emrex")
+    page.get_by_role("button", name="Import my results from the national node").click()
+    page.wait_for_selector("form#emrex-handoff")
+    axe.check(page, f"{lang} demo client hand-off to the node")
+    release()
+    page.get_by_role("button", name="Continue to the national node").click()
+    page.wait_for_url(re.compile(rf"^{re.escape(stack.url('oidc'))}/"))
+    student.log_in("demo-learner-1")
+    page.wait_for_url(re.compile(rf"^{re.escape(gateway)}/select"))
+    tid = tid_of(page)
+    axe.check(page, f"{lang} selection")
+    page.locator("button[name=action][value=preview]").click()  # nothing chosen: the form's error
+    page.wait_for_selector("#form-error")
+    axe.check(page, f"{lang} selection with an error")
+    page.select_option("#f-type", index=1)
+    page.locator("button[name=action][value=filter]").click()
+    page.wait_for_load_state()
+    axe.check(page, f"{lang} selection filtered")
+    page.locator("button[name=action][value=reset]").click()
+    page.wait_for_load_state()
+    page.locator("input[name=los]").first.check()
+    page.locator("button[name=action][value=preview]").click()
+    page.wait_for_url(re.compile(rf"^{re.escape(gateway)}/preview"))
+    axe.check(page, f"{lang} preview and consent")
+    page.goto(f"{gateway}/login?t={tid}")  # a step that is over: the error page that keeps the transfer
+    axe.check(page, f"{lang} error page within a transfer")
+    page.goto(f"{gateway}/preview?t={tid}")
+    page.locator("#consent").check()
+    release = hold(page, stack.url("demo", "/return"))
+    page.locator("form[action='/send'] button.primary").click()
+    page.wait_for_selector("form#emrex")
+    axe.check(page, f"{lang} hand-off to the client")
+    release()
+    page.locator("form#emrex button").click()
+    assert student.answer()["code"] == "NCP_OK"
+    axe.check(page, f"{lang} demo client result (NCP_OK)")
+    page.goto(f"{gateway}/select")
+    axe.check(page, f"{lang} error page without a transfer")
+    page.goto(f"{gateway}/accessibility")
+    axe.check(page, f"{lang} accessibility statement")
+
+
+def walk_cancel_and_no_results(student, axe, lang):
+    page = student.page
+    student.start_import()
+    student.log_in("demo-learner-1")
+    page.locator("button[formaction='/cancel']").click()
+    assert student.answer()["code"] == "NCP_CANCEL"
+    axe.check(page, f"{lang} demo client result (NCP_CANCEL)")
+    student.start_import()
+    student.log_in("demo-learner-empty")
+    assert student.answer()["code"] == "NCP_NO_RESULTS"
+    axe.check(page, f"{lang} demo client result (NCP_NO_RESULTS)")
+
+
+@pytest.mark.parametrize("who", ["student", "german_student"])
+def test_every_page_of_the_flow_has_no_wcag_violation(who, request, axe):
+    student = request.getfixturevalue(who)
+    lang = "de" if who == "german_student" else "en"
+    walk_transfer(student, axe, lang)
+    walk_cancel_and_no_results(student, axe, lang)
+    assert len(axe.checked) == 13
+    assert axe.found == [], axe.report()
