@@ -178,7 +178,8 @@ async def _bad_form(request: Request, exc: Exception) -> Response:
 
 
 _LAST_RESORT = ("<!doctype html><html lang=en><meta charset=utf-8><title>Error – EMREX</title>"
-                "<h1>An unexpected error occurred</h1><p>Reference: {error_id}</p></html>")
+                "<h1>An unexpected error occurred</h1><p>Reference: {error_id}</p>"
+                "<p><a href=/accessibility>Accessibility statement</a></p></html>")
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
