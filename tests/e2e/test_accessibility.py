@@ -6,11 +6,13 @@ provider's pages, which its operator answers for (the accessibility statement sa
 """
 
 import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 pytestmark = pytest.mark.e2e
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 def hold(page, url_prefix):
@@ -25,8 +27,8 @@ def tid_of(page):
 
 
 def walk_transfer(student, axe, lang):
-    """Demo client -> selection (plain, with an error, filtered) -> an error page of the transfer -> preview ->
-    hand-off -> the demo client's result page; then the pages outside a transfer."""
+    """Demo client -> selection (plain, with an error, filtered) -> preview -> an error page of the transfer ->
+    preview with its error -> hand-off -> the demo client's result page; then the pages outside a transfer."""
     page, stack = student.page, student.stack
     gateway = stack.url("gateway")
     page.goto(stack.demo_url)
@@ -58,6 +60,10 @@ def walk_transfer(student, axe, lang):
     page.goto(f"{gateway}/login?t={tid}")  # a step that is over: the error page that keeps the transfer
     axe.check(page, f"{lang} error page within a transfer")
     page.goto(f"{gateway}/preview?t={tid}")
+    page.evaluate("document.getElementById('consent').required = false")  # as a browser without validation
+    page.locator("form[action='/send'] button.primary").click()
+    page.wait_for_selector("#form-error")
+    axe.check(page, f"{lang} preview with the consent error")
     page.locator("#consent").check()
     release = hold(page, stack.url("demo", "/return"))
     page.locator("form[action='/send'] button.primary").click()
@@ -92,5 +98,8 @@ def test_every_page_of_the_flow_has_no_wcag_violation(who, request, axe):
     lang = "de" if who == "german_student" else "en"
     walk_transfer(student, axe, lang)
     walk_cancel_and_no_results(student, axe, lang)
-    assert len(axe.checked) == 13
+    assert len(axe.checked) == 14
+    # What axe could not decide itself, for a human review (test-artifacts/ is kept by CI, not committed).
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"axe-needs-review-{lang}.txt").write_text("\n".join(map(str, axe.review)) + "\n")
     assert axe.found == [], axe.report()
