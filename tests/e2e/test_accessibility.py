@@ -15,11 +15,16 @@ pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-def hold(page, url_prefix):
-    """Stops navigations to `url_prefix` without an error page, so an auto-submitting page stays on screen."""
+def held(page, url_prefix, action):
+    """Runs `action`, stopping the navigation to `url_prefix` it leads to (an auto-submitting page's) without an
+    error page, and returns once that navigation was stopped: the page stays on screen, fully loaded."""
     pattern = re.compile("^" + re.escape(url_prefix))
     page.context.route(pattern, lambda route: route.abort("aborted"))
-    return lambda: page.context.unroute(pattern)
+    try:
+        with page.expect_event("requestfailed", lambda r: bool(pattern.match(r.url)), timeout=30_000):
+            action()
+    finally:
+        page.context.unroute(pattern)
 
 
 def tid_of(page):
@@ -33,11 +38,10 @@ def walk_transfer(student, axe, lang):
     gateway = stack.url("gateway")
     page.goto(stack.demo_url)
     axe.check(page, f"{lang} demo client start")
-    release = hold(page, gateway + "/emrex")
-    page.get_by_role("button", name="Import my results from the national node").click()
+    held(page, gateway + "/emrex",
+         lambda: page.get_by_role("button", name="Import my results from the national node").click())
     page.wait_for_selector("form#emrex-handoff")
     axe.check(page, f"{lang} demo client hand-off to the node")
-    release()
     page.get_by_role("button", name="Continue to the national node").click()
     page.wait_for_url(re.compile(rf"^{re.escape(stack.url('oidc'))}/"))
     student.log_in("demo-learner-1")
@@ -65,11 +69,9 @@ def walk_transfer(student, axe, lang):
     page.wait_for_selector("#form-error")
     axe.check(page, f"{lang} preview with the consent error")
     page.locator("#consent").check()
-    release = hold(page, stack.url("demo", "/return"))
-    page.locator("form[action='/send'] button.primary").click()
+    held(page, stack.url("demo", "/return"), lambda: page.locator("form[action='/send'] button.primary").click())
     page.wait_for_selector("form#emrex")
     axe.check(page, f"{lang} hand-off to the client")
-    release()
     page.locator("form#emrex button").click()
     assert student.answer()["code"] == "NCP_OK"
     axe.check(page, f"{lang} demo client result (NCP_OK)")
