@@ -16,6 +16,7 @@ if [ "${1:-test}" != runtime ]; then
     [docker-compose]=docker-compose
     [openssl]=openssl
     [pdfsig]=poppler-utils
+    [npm]=npm  # axe-core for the accessibility checks (tests/e2e/axe), the npm oidc-provider test
   )
 fi
 missing=()

@@ -11,11 +11,13 @@ from typing import Any
 
 import pytest
 
+from ncp_testkit.axe import Axe, install_axe
 from ncp_testkit.stack import Stack, running_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("NCP_E2E_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "test-artifacts"
+SHORT_GATEWAY = "gateway2"  # running_stack(gateways=2) names the second gateway process
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-dev-shm-usage"]
 
@@ -24,7 +26,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: `make system-deps` installs Debian's chromium (as root)")
-    with running_stack(tmp_path_factory.mktemp("ncp-e2e"), demo_client=True,
+    directory = tmp_path_factory.mktemp("ncp-e2e")
+    # SHORT_GATEWAY: a second gateway on the same services whose transfers last 60 s (the warning comes 50 s
+    # before the end, extending stops 100 s after the entry); its own database, so the two never migrate one file.
+    short = {"NCP_GATEWAY_SESSION_TTL_SECONDS": "60", "NCP_GATEWAY_SESSION_WARNING_SECONDS": "50",
+             "NCP_GATEWAY_SESSION_MAX_LIFETIME_SECONDS": "100",
+             "NCP_GATEWAY_DATABASE_PATH": str(directory / "data" / "gateway-short.db")}
+    with running_stack(directory, demo_client=True, gateways=2, service_env={SHORT_GATEWAY: short},
                        gateway_env={"NCP_GATEWAY_HTTP_TIMEOUT_SECONDS": "5"}) as running:
         yield running
 
@@ -135,3 +143,23 @@ def student(page: Any, stack: Stack) -> Student:  # `stack` named here so failur
 @pytest.fixture
 def german_student(german_page: Any, stack: Stack) -> Student:
     return Student(german_page, stack)
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    script = install_axe()
+    if script is None:
+        pytest.skip("npm (or the npm registry) missing: axe-core from tests/e2e/axe/package-lock.json not installed")
+    return script
+
+
+@pytest.fixture
+def axe(axe_script: Path) -> Axe:
+    """axe-core for this test: `axe.check(page, "name")` after each page; the test asserts `axe.found == []`."""
+    return Axe(axe_script)
+
+
+@pytest.fixture(scope="session")
+def short_session_gateway(stack: Stack) -> str:
+    """The base URL of the gateway with short transfers (see `stack`)."""
+    return stack.url(SHORT_GATEWAY)

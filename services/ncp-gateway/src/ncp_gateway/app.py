@@ -32,7 +32,7 @@ from .domain.errors import TransferError, Unexpected
 from .domain.flow import TransferService
 from .settings import Settings
 from .telemetry import install as install_telemetry
-from .web import entry, login, my_results, preview, select
+from .web import accessibility, entry, login, my_results, preview, select, session_extend
 from .web.context import TEMPLATES, Gateway
 from .web.cookies import SessionCookie
 from .web.entry import EXPIRED_GRACE
@@ -142,7 +142,7 @@ def create_app(
             signer, sis = SignerClient(signer_http), SisClient(sis_http)
             transcript = TranscriptRenderer(settings.pdf_font_path)
             cookie = SessionCookie(_secret(settings.session_secret_path, "session secret", settings),
-                                   secure=settings.cookie_secure, max_age=settings.session_ttl_seconds + 3600)
+                                   secure=settings.cookie_secure, max_age=settings.session_max_lifetime_seconds + 3600)
             pseudonym_key = _secret(settings.pseudonym_key_path, "pseudonym key", settings)
             flow = TransferService(
                 idp=oidc, results=SisResults(sis, settings), signer=CheckedSigner(signer), records=store,
@@ -174,6 +174,8 @@ def create_app(
     app.include_router(select.router)
     app.include_router(preview.router)
     app.include_router(my_results.router)
+    app.include_router(session_extend.router)
+    app.include_router(accessibility.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     install_telemetry(app)
     return app
@@ -189,7 +191,8 @@ async def _bad_form(request: Request, exc: Exception) -> Response:
 
 
 _LAST_RESORT = ("<!doctype html><html lang=en><meta charset=utf-8><title>Error – EMREX</title>"
-                "<h1>An unexpected error occurred</h1><p>Reference: {error_id}</p></html>")
+                "<h1>An unexpected error occurred</h1><p>Reference: {error_id}</p>"
+                "<p><a href=/accessibility>Accessibility statement</a></p></html>")
 
 
 async def _transfer_error(request: Request, exc: Exception) -> Response:

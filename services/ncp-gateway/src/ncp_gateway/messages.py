@@ -6,10 +6,13 @@ Missing keys or languages fail the catalog test; templates call `_("key", **fiel
 from collections.abc import Callable, Iterable
 from typing import Final
 
+from .messages_a11y import A11Y_CATALOG
+
 LANGUAGES: Final = ("en", "de")
 LANGUAGE_NAMES: Final = {"en": "English", "de": "Deutsch"}
 
 CATALOG: Final[dict[str, dict[str, str]]] = {
+    **A11Y_CATALOG,
     "app.title": {"en": "Transfer your study results", "de": "Studienleistungen übertragen"},
     "nav.language": {"en": "Language", "de": "Sprache"},
     "nav.skip": {"en": "Skip to main content", "de": "Zum Hauptinhalt springen"},

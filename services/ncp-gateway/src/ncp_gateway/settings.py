@@ -1,3 +1,4 @@
+import datetime as dt
 from pathlib import Path
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit
@@ -87,6 +88,29 @@ class Settings(ServiceSettings):
 
     default_language: Language = "en"
     pdf_font_path: Path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+    # WCAG 2.2.1: the pages warn this long before a transfer expires and offer to extend it, by another
+    # session_ttl_seconds each time, up to session_max_lifetime_seconds after the entry.
+    session_warning_seconds: int = Field(default=120, ge=20, le=3600)
+    session_max_lifetime_seconds: int = Field(default=3600, ge=60, le=24 * 3600)
+    # The accessibility statement (/accessibility): who answers for it, where feedback goes, and the
+    # enforcement body students can turn to (EU Web Accessibility Directive, model statement).
+    accessibility_organisation: str = "The operator of this national contact point"
+    accessibility_contact_email: str | None = None
+    accessibility_contact_url: str | None = None
+    accessibility_enforcement_url: str | None = None
+    accessibility_statement_date: dt.date = dt.date(2026, 11, 30)
+    accessibility_review_date: dt.date = dt.date(2026, 11, 30)
+
+    @model_validator(mode="after")
+    def _session_time_and_statement(self) -> "Settings":
+        if self.session_max_lifetime_seconds < self.session_ttl_seconds:
+            raise ValueError("NCP_GATEWAY_SESSION_MAX_LIFETIME_SECONDS must be at least SESSION_TTL_SECONDS")
+        for name in ("accessibility_contact_url", "accessibility_enforcement_url"):
+            value = getattr(self, name)
+            if value is not None and urlsplit(value).scheme not in ("https", "http"):
+                raise ValueError(f"NCP_GATEWAY_{name.upper()} must be an http(s) URL (got {value!r})")
+        return self
 
     @property
     def development(self) -> bool:

@@ -6,6 +6,7 @@ auto-submitting form. `answer` is the one translation point from a transfer erro
 student receive (through the table in `domain/answers.py`).
 """
 
+import datetime as dt
 import hashlib
 import logging
 import secrets
@@ -33,6 +34,7 @@ from ncp_gateway.domain.errors import TransferError
 from ncp_gateway.domain.flow import Ending, TransferService
 from ncp_gateway.domain.outgoing import Summary
 from ncp_gateway.domain.return_codes import Outcome, return_code
+from ncp_gateway.domain.session_time import can_extend
 from ncp_gateway.domain.signed_check import check_signed_pdf
 from ncp_gateway.domain.transfer import Kind, Transfer
 from ncp_gateway.messages import CATALOG, LANGUAGE_NAMES, LANGUAGES, negotiate, translator
@@ -96,6 +98,8 @@ class Gateway:
             "csrf": transfer.csrf if transfer is not None else "", "path": request.url.path,
             "tid": transfer.tid if transfer is not None else "",
             "fmt_decimal": _fmt_decimal, "known_keys": CATALOG,
+            "warn_seconds": self.settings.session_warning_seconds, "extendable": transfer is not None and can_extend(
+                transfer, dt.timedelta(seconds=self.settings.session_max_lifetime_seconds)),
             # The language links must lead to a page that answers GET.
             "lang_path": {"/send": "/preview", "/cancel": "/select"}.get(request.url.path, request.url.path),
         }

@@ -5,8 +5,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ncp_gateway.domain.entry import csp_source_of
 
 DEFAULT_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 _HEADERS = [
     (b"x-content-type-options", b"nosniff"),
