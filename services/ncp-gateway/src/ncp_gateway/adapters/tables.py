@@ -26,3 +26,4 @@ class AuditRow(SQLModel, table=True):
     credits: str = "0"  # decimal as text: exact, portable across SQLite and PostgreSQL
     elmo_sha256: str | None = Field(default=None, max_length=64)
     login_pseudonym: str | None = Field(default=None, max_length=64)
+    protocol: str = Field(default="emrex1", max_length=16)  # emrex1 (POST /emrex) or emrex2 (OAuth 2.0)

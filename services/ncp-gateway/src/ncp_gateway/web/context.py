@@ -122,17 +122,18 @@ class Gateway:
         self, request: Request, transfer: Transfer, outcome: Outcome, *, message_key: str | None = None,
         message: str = "", token: str | None = None, elmo_wire: str = "", summary: Summary | None = None,
         signed_sha256: str | None = None, error_id: str | None = None,
-    ) -> HTMLResponse:
+    ) -> Response:
         """The EMREX answer. `message_key` names a catalogue text (in the student's language); `message` is a
         fixed text of ours. Nothing a request carried ends up in either."""
         code = return_code(outcome, transfer.receiver_origin, self.settings.return_code_prefix,
                            self.return_prefix_by_origin)
+        protocol = "emrex2" if transfer.emrex2 is not None else "emrex1"
         row = AuditRow(
             created_at=utcnow(), receiver_origin=transfer.receiver_origin, return_code=code,
             institutions=" ".join(summary.institutions) if summary else "",
             learning_opportunities=summary.learning_opportunities if summary else 0,
             credits=format_decimal(summary.credits) if summary else "0",
-            elmo_sha256=signed_sha256, login_pseudonym=transfer.pseudonym,
+            elmo_sha256=signed_sha256, login_pseudonym=transfer.pseudonym, protocol=protocol,
         )
         if error_id is None:
             if token is not None:
@@ -148,7 +149,12 @@ class Gateway:
                 log.error("hand-off not recorded",
                           extra={"error_id": error_id, "error_type": type(exc).__name__})
         log.info("hand-off", extra={"return_code": code, "receiver": transfer.receiver_origin})
-        record_transfer(request, code, entered_at=transfer.created_at, protocol="emrex1")
+        record_transfer(request, code, entered_at=transfer.created_at, protocol=protocol)
+        # ---- the protocol switch: an EMREX 2.0 transfer leaves by redirect with a code (web/oauth2.py) ----
+        if transfer.emrex2 is not None:
+            from .oauth2 import leave  # here, not at the top: oauth2 builds on this module
+
+            return await leave(self, request, transfer, outcome)
         nonce = secrets.token_urlsafe(16)
         translate = translator(self.language(request))
         fields = {"error_id": error_id} if error_id else {}
@@ -165,7 +171,7 @@ class Gateway:
         return response
 
     async def error_handoff(self, request: Request, transfer: Transfer, token: str | None, code: str,
-                            message: str = "", *, message_key: str | None = None) -> HTMLResponse:
+                            message: str = "", *, message_key: str | None = None) -> Response:
         log.warning("transfer failed", extra={"error_code": code})
         return await self.handoff(request, transfer, Outcome.ERROR, message=message, message_key=message_key,
                                   token=token)

@@ -37,6 +37,8 @@ async def render_preview(gw: Gateway, request: Request, transfer: Transfer, *, s
     name = None
     if entry is not None:
         name = ", ".join(entry.institutions[:3]) or entry.acronym or None
+    if transfer.emrex2 is not None and transfer.emrex2.client_name:  # EMREX 2.0: the registered client's name
+        name = transfer.emrex2.client_name
     return gw.page(request, "preview.html", {
         "document": document, "groups": groups, "summary": summarize(document),
         "receiver_name": name, "host": transfer.receiver_host,
