@@ -133,7 +133,18 @@ async def consent(node: Node, emc: Emc, challenge: str, *, who: str = "demo-lear
                   keys: list[str] | None = None, cancel: bool = False, **extra: str | None) -> dict[str, str]:
     """The student's part: authorize, log in, select, consent. Answers the query the client receives."""
     params = authorize_params(emc, challenge, **extra)
-    entry = await node.http.get("/oauth2/authorize", params=params)
+    url = await student(node, f"/oauth2/authorize?{httpx.QueryParams(params)}", who=who, keys=keys, cancel=cancel)
+    assert url.startswith(emc.redirect_uri + ("&" if "?" in emc.redirect_uri else "?")), url
+    answer = query_of(url)
+    assert answer["state"] == params["state"]
+    assert answer["iss"] == GATEWAY
+    return answer
+
+
+async def student(node: Node, authorization_url: str, *, who: str = "demo-learner-1",
+                  keys: list[str] | None = None, cancel: bool = False) -> str:
+    """From the authorization request to the URL the node sends the student back to."""
+    entry = await node.http.get(authorization_url)
     assert entry.status_code == 303, entry.text
     assert entry.headers["location"].startswith("/login?t=")
     login = await node.http.get(entry.headers["location"])
@@ -141,17 +152,11 @@ async def consent(node: Node, emc: Emc, challenge: str, *, who: str = "demo-lear
     node.browser.authorization_url = login.headers["location"]
     back = await node.browser.callback(await node.browser.provider_login(who))
     if back.status_code != 303 or not back.headers["location"].startswith("/select"):
-        url = exit_url(back)
-    elif cancel:
-        url = exit_url(await node.browser.cancel())
-    else:
-        assert (await node.browser.submit(keys=keys or ["r0.0.0.0", "r1.0"])).status_code == 303
-        url = exit_url(await node.browser.send())
-    assert url.startswith(emc.redirect_uri + ("&" if "?" in emc.redirect_uri else "?")), url
-    answer = query_of(url)
-    assert answer["state"] == params["state"]
-    assert answer["iss"] == GATEWAY
-    return answer
+        return exit_url(back)
+    if cancel:
+        return exit_url(await node.browser.cancel())
+    assert (await node.browser.submit(keys=keys or ["r0.0.0.0", "r1.0"])).status_code == 303
+    return exit_url(await node.browser.send())
 
 
 async def token_request(node: Node, emc: Emc, code: str, verifier: str, *, assertion: str | None = None,
@@ -551,3 +556,47 @@ async def test_unsupported_format_or_version(node, elmo_token, params):
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
     assert "x-signature" not in response.headers
+
+
+# ---- interop: an OAuth client that is not ours ---------------------------------------------------------
+
+async def test_authlib_client_with_private_key_jwt_and_pkce_gets_results(node, emcs):
+    """authlib's client side (AsyncOAuth2Client, PrivateKeyJWT, PKCE S256) drives the node end to end."""
+    from authlib.common.security import generate_token
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
+    from authlib.oauth2.rfc7523 import PrivateKeyJWT, private_key_jwt_sign
+
+    class ProfilePrivateKeyJWT(PrivateKeyJWT):  # type: ignore[misc]
+        """authlib's private_key_jwt with the profile's limit: its default exp is iat + 3600, the profile's 300."""
+
+        def sign(self, auth: Any, token_endpoint: str) -> Any:
+            return private_key_jwt_sign(auth.client_secret, client_id=auth.client_id, token_endpoint=token_endpoint,
+                                        header=dict(self.headers), alg=self.alg, expires_in=120)
+
+    for emc, alg in ((emcs[OTHER_ID], "RS256"), (emcs[CLIENT_ID], "ES256")):
+        async with AsyncOAuth2Client(
+            client_id=emc.client_id, client_secret=emc.key.as_pem(private=True).decode(),
+            token_endpoint_auth_method="private_key_jwt", redirect_uri=emc.redirect_uri, scope="elmo pdf",
+            code_challenge_method="S256", transport=node.http._transport,
+        ) as client:
+            # The profile asks for a kid in the assertion header; authlib sends what it is told to.
+            client.register_client_auth_method(
+                ProfilePrivateKeyJWT(TOKEN_URL, headers={"kid": emc.key.kid}, alg=alg))
+            verifier = generate_token(48)
+            url, state = client.create_authorization_url(f"{GATEWAY}/oauth2/authorize", code_verifier=verifier)
+            back = await student(node, url.removeprefix(GATEWAY))
+            token = await client.fetch_token(TOKEN_URL, authorization_response=back, code_verifier=verifier,
+                                             state=state)
+            assert token["token_type"] == "Bearer"
+            assert token["scope"] == "elmo pdf"
+            answer = await client.get(f"{GATEWAY}/results", params={"data_format": "elmo"})
+            assert answer.status_code == 200
+            await check_jws(node, answer)
+            pdf = await client.get(f"{GATEWAY}/results", params={"data_format": "pdf"})
+            assert pdf.content.startswith(b"%PDF-")
+            # The same code once more, through the same library: refused.
+            from authlib.integrations.base_client import OAuthError
+
+            with pytest.raises(OAuthError, match="invalid_grant"):
+                await client.fetch_token(TOKEN_URL, authorization_response=back, code_verifier=verifier,
+                                         state=state)
