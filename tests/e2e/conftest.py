@@ -136,7 +136,12 @@ def build_stack(dev: Path) -> Stack:
     py = sys.executable
     institutions = [a for i in DEMO_INSTITUTIONS for a in ("--institution", i)]
     subprocess.run([py, str(ROOT / "deploy" / "dev" / "make_emreg.py"), "--url", stack.url("gateway", "/emrex"),
-                    "--cert", str(keys.signing_cert), *institutions, "--out", str(dev / "emreg.json")], check=True)
+                    "--cert", str(keys.signing_cert), *institutions, "--out", str(dev / "emreg.json"),
+                    "--oauth-base", stack.url("gateway")], check=True)
+    # EMREX 2.0: the demo client's own key and the client list the registry-cache mirrors, as make run does.
+    subprocess.run([py, str(ROOT / "deploy" / "dev" / "make_clients.py"), "--key", str(dev / "keys" / "emrex2.key"),
+                    "--redirect-uri", stack.url("demo", "/emrex2/callback"), "--out", str(dev / "clients.json")],
+                   check=True)
     specs: dict[str, tuple[list[str], dict[str, str], str]] = {
         "signer": ([py, "-m", "ncp_signer"], {
             "NCP_SIGNER_PORT": str(ports["signer"]), "NCP_SIGNER_KEY_FILE": str(keys.signing_key),
@@ -150,7 +155,8 @@ def build_stack(dev: Path) -> Stack:
             "NCP_REGISTRY_PORT": str(ports["registry"]), "NCP_REGISTRY_SOURCE": str(dev / "emreg.json"),
             "NCP_REGISTRY_DATABASE_URL": f"sqlite+aiosqlite:///{dev}/data/registry.db",
             "NCP_REGISTRY_CALLER_TOKENS_PATH": str(callers / "registry-cache"), "NCP_REGISTRY_RETRY_INTERVAL": "1",
-            "NCP_REGISTRY_DEV_MODE": "true",
+            "NCP_REGISTRY_DEV_MODE": "true", "NCP_REGISTRY_CLIENTS_SOURCE": str(dev / "clients.json"),
+            "NCP_REGISTRY_CLIENTS_ALLOW_HTTP_LOOPBACK": "true",
         }, "/readyz"),
         "oidc": ([py, str(ROOT / "deploy" / "dev" / "oidc_provider.py"), "--port", str(ports["oidc"]),
                   "--client-id-file", str(client_id), "--client-secret-file", str(client_secret),
@@ -169,10 +175,15 @@ def build_stack(dev: Path) -> Stack:
             "NCP_GATEWAY_SIGNER_TOKEN_PATH": str(callers / "signer" / "gateway"),
             "NCP_GATEWAY_SIS_TOKEN_PATH": str(callers / "sis-adapter" / "gateway"),
             "NCP_GATEWAY_HTTP_TIMEOUT_SECONDS": "5",
+            "NCP_GATEWAY_EMREX2_ENABLED": "true",
         }, "/healthz"),
         "demo": ([py, "-m", "ncp_demo_client"], {
             "NCP_DEMO_PORT": str(ports["demo"]), "NCP_DEMO_PUBLIC_URL": stack.url("demo"),
             "NCP_DEMO_GATEWAY_URL": stack.url("gateway", "/emrex"), "NCP_DEMO_REGISTRY_URL": stack.url("registry"),
+            "NCP_DEMO_EMREX2_KEY_FILE": str(dev / "keys" / "emrex2.key"),
+            "NCP_DEMO_EMREX2_AUTHORIZATION_URL": stack.url("gateway", "/oauth2/authorize"),
+            "NCP_DEMO_EMREX2_TOKEN_URL": stack.url("gateway", "/oauth2/token"),
+            "NCP_DEMO_EMREX2_RESOURCE_URL": stack.url("gateway", "/results"),
         }, "/readyz"),
     }
     for name, (args, env, ready) in specs.items():
