@@ -4,7 +4,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from sqlalchemy import delete, event, func, select, text, update
+from sqlalchemy import delete, event, func, inspect, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -43,6 +43,13 @@ async def create_tables(engine: AsyncEngine, schema: str | None = None) -> None:
         await conn.run_sync(SQLModel.metadata.create_all, tables=[
             SessionRow.__table__, AuditRow.__table__,  # type: ignore[attr-defined]
         ])
+        await conn.run_sync(_add_audit_protocol)
+
+
+def _add_audit_protocol(conn: Any) -> None:
+    # Audit tables made before EMREX 2.0 lack `protocol`; create_all does not alter tables. Every old row is EMREX 1.
+    if "protocol" not in {c["name"] for c in inspect(conn).get_columns("gateway_audit")}:
+        conn.execute(text("ALTER TABLE gateway_audit ADD COLUMN protocol VARCHAR(16) NOT NULL DEFAULT 'emrex1'"))
 
 
 class SessionStore:
