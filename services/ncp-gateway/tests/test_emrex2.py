@@ -336,7 +336,8 @@ async def test_switch_off_answers_404(make_browser, registry_with_clients, emcs)
 # ---- the authorization request --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("change", [
-    {"client_id": "nobody"}, {"client_id": None}, {"redirect_uri": "https://evil.example.com/cb"},
+    {"client_id": "nobody"}, {"client_id": None}, {"client_id": "x" * 5000}, {"client_id": "emc\u00e9"},
+    {"client_id": "../v1/status"}, {"client_id": "emc-test\n"}, {"redirect_uri": "https://evil.example.com/cb"},
     {"redirect_uri": "https://emc.example.fi/emrex2/callback"}, {"redirect_uri": REDIRECT_URI + "&x=1"},
     {"redirect_uri": REDIRECT_URI.upper()}, {"redirect_uri": None}, {"redirect_uri": OTHER_REDIRECT},
 ])
@@ -362,6 +363,8 @@ async def test_repeated_client_id_gets_a_page(node, emcs):
     ({"code_challenge_method": None}, "invalid_request"),
     ({"code_challenge": None}, "invalid_request"),
     ({"code_challenge": "short"}, "invalid_request"),
+    ({"code_challenge": "A" * 43 + "\n"}, "invalid_request"),
+    ({"state": "st\n"}, "invalid_request"),
     ({"response_type": "token"}, "unsupported_response_type"),
     ({"response_type": None}, "unsupported_response_type"),
     ({"scope": "elmo everything"}, "invalid_scope"),
@@ -410,7 +413,7 @@ async def test_wrong_verifier_spends_the_code(node, emcs, code):
     assert (await token_request(node, emc, *code)).json()["error"] == "invalid_grant"
 
 
-@pytest.mark.parametrize("verifier", [None, "", "short", "x" * 129])
+@pytest.mark.parametrize("verifier", [None, "", "short", "x" * 129, "x" * 43 + "\n"])
 async def test_missing_or_malformed_verifier(node, emcs, code, verifier):
     response = await token_request(node, emcs[CLIENT_ID], code[0], "", code_verifier=verifier)
     assert response.status_code == 400
@@ -466,6 +469,7 @@ def _none_alg(emc: Emc) -> str:
 
 @pytest.mark.parametrize("case", [
     "other_key", "alg_none", "hs256", "wrong_aud", "expired", "too_long", "no_jti", "iss_not_sub", "unknown_client",
+    "huge_client_id",
     "garbage", "missing", "wrong_type", "client_id_differs",
 ])
 async def test_bad_client_assertions_are_invalid_client(node, emcs, code, case):
@@ -483,6 +487,7 @@ async def test_bad_client_assertions_are_invalid_client(node, emcs, code, case):
         "no_jti": lambda: emc.assertion(jti=None),
         "iss_not_sub": lambda: emc.assertion(sub=OTHER_ID),
         "unknown_client": lambda: Emc("nobody", emc.key, REDIRECT_URI).assertion(),
+        "huge_client_id": lambda: Emc("x" * 5000, emc.key, REDIRECT_URI).assertion(),
         "garbage": lambda: "not.a.jwt",
         "missing": lambda: "",
         "wrong_type": lambda: emc.assertion(),
@@ -549,6 +554,7 @@ async def test_insufficient_scope(node, elmo_token, data_format):
 @pytest.mark.parametrize("params", [
     {"data_format": "elmo", "data_format_version": "3.0"}, {"data_format": "elmo", "data_format_version": "2.1"},
     {"data_format": "elmo", "data_format_version": "1.9"}, {"data_format": "elmo", "data_format_version": "latest"},
+    {"data_format": "elmo", "data_format_version": "2.0\n"}, {"data_format": "elmo\n"},
     {"data_format": "json"}, {}, {"data_format": "ELMO"},
 ])
 async def test_unsupported_format_or_version(node, elmo_token, params):

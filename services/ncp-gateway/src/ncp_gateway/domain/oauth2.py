@@ -30,6 +30,7 @@ _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _PRINTABLE = re.compile(r"^[\x20-\x7e]*$")
 MAX_STATE = 1024
+MAX_CLIENT_ID = 255
 
 DataFormat = Literal["elmo", "userinfo", "pdf", "pdf_metadata"]
 # Which scope covers which data_format (openid, the iGov variant, covers the learner only).
@@ -94,9 +95,16 @@ def client_and_redirect(params: Mapping[str, Sequence[str]]) -> tuple[str, str]:
         raise ClientRequestError("parameter_repeated", exc.description) from None
     if client_id is None:
         raise ClientRequestError("client_id_missing", "client_id is missing")
+    if not valid_client_id(client_id):
+        raise ClientRequestError("client_unknown", "this client is not registered")
     if redirect_uri is None:
         raise ClientRequestError("redirect_uri_missing", "redirect_uri is missing")
     return client_id, redirect_uri
+
+
+def valid_client_id(client_id: str) -> bool:
+    """A client_id we would even look up: printable ASCII of sane length (RFC 6749 §2.2 leaves it open)."""
+    return 0 < len(client_id) <= MAX_CLIENT_ID and _PRINTABLE.fullmatch(client_id) is not None
 
 
 def check_redirect_uri(client: Client | None, redirect_uri: str) -> Client:
@@ -126,7 +134,7 @@ def parse_authorization(params: Mapping[str, Sequence[str]], client: Client, red
     state = single(params, "state")
     if state is None:
         raise OAuthError("invalid_request", "state is missing")
-    if len(state) > MAX_STATE or not _PRINTABLE.match(state):
+    if len(state) > MAX_STATE or not _PRINTABLE.fullmatch(state):
         raise OAuthError("invalid_request", "state is too long or not printable ASCII")
     challenge = single(params, "code_challenge")
     method = single(params, "code_challenge_method")
@@ -135,14 +143,14 @@ def parse_authorization(params: Mapping[str, Sequence[str]], client: Client, red
     # RFC 7636 §4.3 defaults a missing method to plain, which emrex2.md refuses.
     if method != "S256":
         raise OAuthError("invalid_request", "code_challenge_method must be S256")
-    if not _CHALLENGE.match(challenge):
+    if not _CHALLENGE.fullmatch(challenge):
         raise OAuthError("invalid_request", "code_challenge is not an S256 challenge")
     return AuthorizationRequest(client_id=client.client_id, redirect_uri=redirect_uri, state=state,
                                 code_challenge=challenge, scope=parse_scope(single(params, "scope")))
 
 
 def pkce_holds(verifier: str | None, challenge: str) -> bool:
-    if verifier is None or not _VERIFIER.match(verifier):
+    if verifier is None or not _VERIFIER.fullmatch(verifier):
         return False
     return hmac.compare_digest(create_s256_code_challenge(verifier).encode(), challenge.encode())
 
@@ -176,8 +184,8 @@ def assertion_client_id(assertion: str) -> str:
     if not isinstance(header.get("kid"), str):
         raise OAuthError("invalid_client", "client_assertion names no kid")
     issuer = claims.get("iss") if isinstance(claims, dict) else None
-    if not isinstance(issuer, str) or not issuer:
-        raise OAuthError("invalid_client", "client_assertion names no issuer")
+    if not isinstance(issuer, str) or not valid_client_id(issuer):
+        raise OAuthError("invalid_client", "client_assertion names no usable issuer")
     return issuer
 
 
@@ -228,9 +236,9 @@ def parse_format(params: Mapping[str, Sequence[str]]) -> FormatRequest:
     if data_format not in FORMAT_SCOPES:
         raise OAuthError("invalid_request", "unsupported data_format")
     version = single(params, "data_format_version")
-    if version is None or _ELMO_1.match(version):
+    if version is None or _ELMO_1.fullmatch(version):
         elmo_version: Literal["1.7.0", "2.0.0"] = "1.7.0"
-    elif _ELMO_2.match(version):
+    elif _ELMO_2.fullmatch(version):
         elmo_version = "2.0.0"
     else:
         raise OAuthError("invalid_request", "unsupported data_format_version")

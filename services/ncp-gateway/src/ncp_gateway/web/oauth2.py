@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ncp_contracts import ServiceError
+from ncp_contracts import RequestRejected, ServiceError
 from ncp_contracts.registry import RegistryClient
 from ncp_contracts.signer import Jwks, SignerClient
 from ncp_gateway.adapters.oauth2_store import (
@@ -109,7 +109,10 @@ class Emrex2:
         return self.issuer(request) + "/oauth2/token"
 
     async def client(self, client_id: str) -> Client | None:
-        found = await self.registry.client(client_id)
+        try:
+            found = await self.registry.client(client_id)
+        except RequestRejected:  # a client_id the registry will not even look up is no registered client
+            return None
         if found is None:
             return None
         return Client(client_id=found.client_id, redirect_uris=found.redirect_uris, name=found.name, jwks=found.jwks)
