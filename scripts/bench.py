@@ -25,6 +25,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "registry-cache": ("services/registry-cache/bench/bench_lookup.py",
                        ["--lookups", "50000", "--http-requests", "1500"], []),
     "gateway": ("services/ncp-gateway/bench/bench_flow.py", ["--seconds", "20"], ["--seconds", "60"]),
+    # EMREX 2.0: token requests and GET /results in process, against an RS256 check + one write, and one signer call.
+    "emrex2": ("services/ncp-gateway/bench/bench_emrex2.py", [], ["--tokens", "1000", "--results", "200"]),
     # locust, 200 students for 60 s on PostgreSQL, then two gateways; RSS up to 1,000 flows (make load alone).
     "load": ("services/ncp-gateway/bench/bench_load.py", [], []),
 }

@@ -37,7 +37,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
-@pytest.fixture(scope="session")
+# One browser per module, not per session: the sync API keeps its event loop running in this thread while it is
+# open, so a session-wide browser would break every asyncio test collected after tests/e2e in the same run.
+@pytest.fixture(scope="module")
 def browser(stack: Stack) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

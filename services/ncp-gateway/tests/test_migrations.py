@@ -10,14 +10,17 @@ from alembic.migration import MigrationContext
 from asgi_lifespan import LifespanManager
 from sqlalchemy import MetaData, inspect, text
 
+from ncp_gateway.adapters.oauth2_store import TABLES as EMREX2_TABLES
 from ncp_gateway.adapters.store import SessionStore, make_engine, migrate
 from ncp_gateway.adapters.tables import AuditChainRow, AuditRow, SessionRow
 from ncp_gateway.app import create_app
 from ncp_gateway.domain.transfer import Transfer
 
-GATEWAY_TABLES = (SessionRow.__table__, AuditRow.__table__, AuditChainRow.__table__)  # type: ignore[attr-defined]
-HEAD = "0002"
-ALL_TABLES = {"gateway_session", "gateway_audit", "gateway_audit_chain", "alembic_version"}
+GATEWAY_TABLES = (SessionRow.__table__, AuditRow.__table__, AuditChainRow.__table__,  # type: ignore[attr-defined]
+                  *(t.__table__ for t in EMREX2_TABLES))  # type: ignore[attr-defined]
+HEAD = "0003"
+ALL_TABLES = {"gateway_session", "gateway_audit", "gateway_audit_chain", "alembic_version", "emrex2_consent",
+              "emrex2_release", "emrex2_code", "emrex2_token", "emrex2_jti"}
 
 
 def code_metadata() -> MetaData:

@@ -198,7 +198,15 @@ def _describe(directory: Path, *, provider: Provider, node_dir: Path | None, gat
     session_secret, pseudonym_key = _secret(directory / "session-secret"), _secret(directory / "pseudonym-key")
     subprocess.run([PYTHON, str(DEV_TOOLS / "make_emreg.py"), "--url", stack.url("gateway", "/emrex"),
                     "--cert", str(keys.signing_cert), *(a for i in DEMO_INSTITUTIONS for a in ("--institution", i)),
-                    "--out", str(directory / "emreg.json")], check=True)
+                    "--out", str(directory / "emreg.json"), "--oauth-base", stack.url("gateway")], check=True)
+    # EMREX 2.0: the demo client's own key and the client list the registry-cache mirrors, as make run does.
+    clients = directory / "clients.json"
+    emrex2_key = directory / "keys" / "emrex2.key"
+    client_list: dict[str, str] = {}
+    if demo_client:
+        subprocess.run([PYTHON, str(DEV_TOOLS / "make_clients.py"), "--key", str(emrex2_key),
+                        "--redirect-uri", stack.url("demo", "/emrex2/callback"), "--out", str(clients)], check=True)
+        client_list = {"NCP_REGISTRY_CLIENTS_SOURCE": str(clients), "NCP_REGISTRY_CLIENTS_ALLOW_HTTP_LOOPBACK": "true"}
     data = directory / "data"
     callbacks = [stack.url(name, "/login/callback") for name in gateway_names]
     oidc = ([PYTHON, str(DEV_TOOLS / "oidc_provider.py"), "--port", str(stack.ports["oidc"]),
@@ -220,7 +228,7 @@ def _describe(directory: Path, *, provider: Provider, node_dir: Path | None, gat
             "NCP_REGISTRY_PORT": str(stack.ports["registry"]), "NCP_REGISTRY_SOURCE": str(directory / "emreg.json"),
             "NCP_REGISTRY_DATABASE_URL": f"sqlite+aiosqlite:///{data}/registry.db",
             "NCP_REGISTRY_CALLER_TOKENS_PATH": str(callers / "registry-cache"), "NCP_REGISTRY_RETRY_INTERVAL": "1",
-            "NCP_REGISTRY_DEV_MODE": "true",
+            "NCP_REGISTRY_DEV_MODE": "true", **client_list,
         }, "/readyz"),
         "oidc": (oidc, {}, "/.well-known/openid-configuration"),
     }
@@ -238,11 +246,16 @@ def _describe(directory: Path, *, provider: Provider, node_dir: Path | None, gat
             "NCP_GATEWAY_SIS_URL": stack.url("sis"),
             "NCP_GATEWAY_SIGNER_TOKEN_PATH": str(callers / "signer" / "gateway"),
             "NCP_GATEWAY_SIS_TOKEN_PATH": str(callers / "sis-adapter" / "gateway"),
+            "NCP_GATEWAY_EMREX2_ENABLED": "true",
         }, "/readyz")
     if demo_client:
         specs["demo"] = ([PYTHON, "-m", "ncp_demo_client"], {
             "NCP_DEMO_PORT": str(stack.ports["demo"]), "NCP_DEMO_PUBLIC_URL": stack.url("demo"),
             "NCP_DEMO_GATEWAY_URL": stack.url("gateway", "/emrex"), "NCP_DEMO_REGISTRY_URL": stack.url("registry"),
+            "NCP_DEMO_EMREX2_KEY_FILE": str(emrex2_key),
+            "NCP_DEMO_EMREX2_AUTHORIZATION_URL": stack.url("gateway", "/oauth2/authorize"),
+            "NCP_DEMO_EMREX2_TOKEN_URL": stack.url("gateway", "/oauth2/token"),
+            "NCP_DEMO_EMREX2_RESOURCE_URL": stack.url("gateway", "/results"),
         }, "/readyz")
     return stack, specs
 

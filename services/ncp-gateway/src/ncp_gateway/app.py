@@ -32,12 +32,13 @@ from .domain.errors import TransferError, Unexpected
 from .domain.flow import TransferService
 from .settings import Settings
 from .telemetry import install as install_telemetry
-from .web import accessibility, entry, login, my_results, preview, select, session_extend
+from .web import accessibility, entry, login, my_results, oauth2, preview, select, session_extend
 from .web.context import TEMPLATES, Gateway
 from .web.cookies import SessionCookie
 from .web.entry import EXPIRED_GRACE
 from .web.forms import BadForm, BodyLimitMiddleware
 from .web.loading import browser_transfers
+from .web.oauth2 import Emrex2
 from .web.security import SecurityHeadersMiddleware, hsts_header
 
 log = logging.getLogger("ncp_gateway")
@@ -156,7 +157,9 @@ def create_app(
                 return_prefix_by_origin={normalize_origin(o): p
                                          for o, p in settings.return_code_prefix_by_origin.items()},
             )
-            yield {"gateway": gateway}
+            emrex2 = await stack.enter_async_context(Emrex2.open(settings, engine, gateway.signer, gateway.registry,
+                                                                           gateway.clock))
+            yield {"gateway": gateway, "emrex2": emrex2}
 
     app = FastAPI(title="ncp-gateway", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
@@ -176,6 +179,7 @@ def create_app(
     app.include_router(my_results.router)
     app.include_router(session_extend.router)
     app.include_router(accessibility.router)
+    oauth2.install(app, settings)  # EMREX 2.0, behind its switch
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     install_telemetry(app)
     return app

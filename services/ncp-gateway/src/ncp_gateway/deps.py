@@ -1,4 +1,4 @@
-from typing import Annotated, TypedDict
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
 from fastapi import Depends, Request
 
@@ -6,9 +6,13 @@ from .domain.transfer import Stage
 from .web.context import Gateway
 from .web.loading import Loaded, transfer_at
 
+if TYPE_CHECKING:
+    from .web.oauth2 import Emrex2
+
 
 class State(TypedDict):
     gateway: Gateway
+    emrex2: "Emrex2"
 
 
 async def get_gateway(request: Request) -> Gateway:

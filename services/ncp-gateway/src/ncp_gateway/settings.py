@@ -86,6 +86,15 @@ class Settings(ServiceSettings):
     # Largest request body the HTML forms accept (the selection form of a long career stays far below).
     max_form_bytes: int = Field(default=1_048_576, ge=4096)
 
+    # EMREX 2.0 (emrex2.md): the OAuth 2.0 authorization server and GET /results. Off: those endpoints answer 404.
+    emrex2_enabled: bool = False
+    emrex2_code_ttl_seconds: int = Field(default=60, ge=5, le=60)  # emrex2.md step 3: at most 60 s
+    emrex2_token_ttl_seconds: int = Field(default=300, ge=10, le=300)  # emrex2.md step 4: expires_in <= 300
+    # Consented results stay readable this long after consent (tokens live 300 s at most within it).
+    emrex2_results_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    # The wording of the consent page, recorded with every EMREX 2.0 consent.
+    emrex2_consent_wording_version: str = "1"
+
     default_language: Language = "en"
     pdf_font_path: Path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 

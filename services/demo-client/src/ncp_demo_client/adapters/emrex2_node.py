@@ -53,6 +53,8 @@ class Results:
     """The node key that signed X-Signature (None for 204, which carries no body)."""
     xml_signature: VerifyResult | None
     """The registry-cache's XMLDSig verdict on an `elmo` body."""
+    signature: str | None = None
+    """The X-Signature header as received (shown, so anyone can check it again)."""
 
 
 def _oauth_error(response: httpx.Response) -> str:
@@ -117,7 +119,8 @@ class Emrex2Node:
         verdict = None
         if data_format == "elmo":
             verdict = await self.check_xml_signature(response.content)
-        return Results(200, response.content, response.headers.get("content-type"), kid, verdict)
+        return Results(200, response.content, response.headers.get("content-type"), kid, verdict,
+                       response.headers.get("x-signature"))
 
     async def check_signature(self, body: bytes, signature: str | None) -> str:
         """The X-Signature JWS over exactly `body`, with a key the node registered (else an error)."""

@@ -1,6 +1,7 @@
 """The "EMREX 2.0" button: authorization request with PKCE, then on the callback the token call, /results
 (X-Signature and XMLDSig checked) and the same transcript page as EMREX 1."""
 
+import base64
 import hmac
 import logging
 import secrets
@@ -90,6 +91,7 @@ async def callback(
         "protocol": "EMREX 2.0", "return_code": error or "", "known_code": True, "ok": not error,
         "return_message": "", "transcript": None, "verification": None, "verify_error": None, "problem": None,
         "elmo_bytes": 0, "gateway_url": settings.gateway_url, "signature_kid": None, "no_results": False,
+        "received_elmo": None, "x_signature": None,
     }
     status = 200
     try:
@@ -107,6 +109,9 @@ async def callback(
                 context["elmo_bytes"] = len(results.body)
                 context["signature_kid"] = results.kid
                 context["verification"] = results.xml_signature
+                # What arrived, byte for byte, with its X-Signature: anyone can check both again.
+                context["received_elmo"] = "data:application/xml;base64," + base64.b64encode(results.body).decode()
+                context["x_signature"] = results.signature
                 try:
                     context["transcript"] = transcript_of(from_xml(results.body))
                 except ElmoError as exc:

@@ -31,6 +31,17 @@ class OidcRequest(BaseModel):
     redirect_uri: str
 
 
+class Emrex2Request(BaseModel):
+    """How an EMREX 2.0 transfer came in (GET /oauth2/authorize) and so how it leaves (a redirect with a code)."""
+
+    client_id: str
+    client_name: str | None = None
+    redirect_uri: str
+    state: str
+    code_challenge: str
+    scope: str
+
+
 class Transfer(BaseModel):
     tid: str = ""  # the public id in this transfer's URLs and cookie name (several may run in one browser)
     session_id: str  # the EMC's sessionId, echoed byte for byte
@@ -51,6 +62,7 @@ class Transfer(BaseModel):
     warnings: list[str] = []
     selected: list[str] = []
     prepared_xml: str | None = None  # the unsigned ELMO exactly as it will be signed
+    emrex2: Emrex2Request | None = None  # None: an EMREX 1 transfer (POST /emrex)
 
     @property
     def after_login(self) -> str:

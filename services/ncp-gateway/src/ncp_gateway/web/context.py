@@ -128,7 +128,7 @@ class Gateway:
         self, request: Request, transfer: Transfer, outcome: Outcome, *, message_key: str | None = None,
         message: str = "", token: str | None = None, elmo_wire: str = "", summary: Summary | None = None,
         signed_sha256: str | None = None, error_id: str | None = None, reason: str = "",
-    ) -> HTMLResponse:
+    ) -> Response:
         """The EMREX answer. `message_key` names a catalogue text (in the student's language); `message` is a
         fixed text of ours. Nothing a request carried ends up in either."""
         if transfer.kind is Kind.DOWNLOAD:  # no client to answer: the student reads the outcome here
@@ -136,12 +136,13 @@ class Gateway:
                                            error_id=error_id)
         code = return_code(outcome, transfer.receiver_origin, self.settings.return_code_prefix,
                            self.return_prefix_by_origin)
+        protocol = "emrex2" if transfer.emrex2 is not None else "emrex1"
         row = AuditRow(
             created_at=self.clock.now(), receiver_origin=transfer.receiver_origin, return_code=code,
             institutions=" ".join(summary.institutions) if summary else "",
             learning_opportunities=summary.learning_opportunities if summary else 0,
             credits=format_decimal(summary.credits) if summary else "0",
-            elmo_sha256=signed_sha256, login_pseudonym=transfer.pseudonym, protocol="emrex1",
+            elmo_sha256=signed_sha256, login_pseudonym=transfer.pseudonym, protocol=protocol,
         )
         if error_id is None:
             if token is not None:
@@ -159,7 +160,12 @@ class Gateway:
         # The chain position and hash in the log as well: a witness outside the database for `emrex audit verify`.
         log.info("hand-off", extra={"return_code": code, "receiver": transfer.receiver_origin,
                                     "audit_seq": row.seq or None, "audit_hash": row.row_hash or None})
-        record_transfer(request, code, entered_at=transfer.created_at, protocol="emrex1", now=self.clock.now())
+        record_transfer(request, code, entered_at=transfer.created_at, protocol=protocol, now=self.clock.now())
+        # ---- the protocol switch: an EMREX 2.0 transfer leaves by redirect with a code (web/oauth2.py) ----
+        if transfer.emrex2 is not None:
+            from .oauth2 import leave  # here, not at the top: oauth2 builds on this module
+
+            return await leave(self, request, transfer, outcome)
         nonce = secrets.token_urlsafe(16)
         translate = translator(self.language(request))
         fields = {"error_id": error_id or "", "reason": reason}
@@ -175,14 +181,14 @@ class Gateway:
         self.cookie.clear(response, transfer.tid)
         return response
 
-    async def end(self, request: Request, transfer: Transfer, token: str, ending: Ending) -> HTMLResponse:
+    async def end(self, request: Request, transfer: Transfer, token: str, ending: Ending) -> Response:
         """A transfer's normal end, as the transfer service decided it."""
         return await self.handoff(request, transfer, ending.outcome, message_key=ending.message_key,
                                   token=None if ending.claimed else token, elmo_wire=ending.elmo_wire,
                                   summary=ending.summary, signed_sha256=ending.signed_sha256)
 
     async def answer(self, request: Request, error: TransferError, *, transfer: Transfer | None,
-                     token: str | None, error_id: str | None = None) -> HTMLResponse:
+                     token: str | None, error_id: str | None = None) -> Response:
         """The one translation point: the table's hand-off (the transfer known) or error page for `error`."""
         answer, message_key = answer_for(error)
         if isinstance(answer, HandOff) and transfer is not None:

@@ -28,6 +28,8 @@ async def render_preview(
     name = None
     if entry is not None:
         name = ", ".join(entry.institutions[:3]) or entry.acronym or None
+    if transfer.emrex2 is not None and transfer.emrex2.client_name:  # EMREX 2.0: the registered client's name
+        name = transfer.emrex2.client_name
     return gw.page(
         request,
         "preview.html",
