@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 
 from .devpki import write_dev_pki
+from .errors import CliError
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -19,8 +20,6 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from .main import CliError
-
     directory: Path = args.directory
     if (directory / "signing.key").exists() and not args.force:
         raise CliError(f"{directory / 'signing.key'} exists; use --force to replace it")
