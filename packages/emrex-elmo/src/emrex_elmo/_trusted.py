@@ -7,6 +7,7 @@ document is marked `suspect`, so that the reader validates the whole document th
 pydantic's own error (tests/test_reader_trusted.py holds both paths to the same output).
 """
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -17,68 +18,65 @@ M = TypeVar("M", bound=BaseModel)
 
 _new = object.__new__
 _set = object.__setattr__
+_field_names: dict[type[BaseModel], set[str]] = {}
 
 
 def build(cls: type[M], values: dict[str, Any]) -> M:
-    """`cls.model_validate(values)` for values in their stored form, with every field given (as the reader does).
+    """`cls.model_validate(values)` for values in their stored form, given for every field (as the reader does).
 
     Sets exactly what pydantic-core sets on a validated model: the field values (in field order, as the caller
-    writes them), every given name as set, no extra values, no private attributes.
+    writes them), the given names as set, no extra values, no private attributes.
     """
+    names = _field_names.get(cls)
+    if names is None:
+        names = _field_names[cls] = set(cls.model_fields)
     model: M = _new(cls)
     _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", set(values))
+    # Copying a set of the same names is several times faster than building it from the keys.
+    _set(model, "__pydantic_fields_set__", names.copy() if len(values) == len(names) else set(values))
     _set(model, "__pydantic_extra__", None)
     _set(model, "__pydantic_private__", None)
     return model
 
 
+class _Stored(dict[str, str]):
+    """`stored[raw]`: the stored form of a raw value, checked on first sight (a plain dict lookup after that)."""
+
+    def __init__(self, check: Callable[[str], str]) -> None:
+        super().__init__()
+        self.check = check
+        self.refused = False
+
+    def __missing__(self, raw: str) -> str:
+        try:
+            stored = self.check(raw)
+        except ValueError:
+            self.refused = True
+            stored = raw
+        self[raw] = stored
+        return stored
+
+
 class Checks:
     """The model's value checks for one document, each computed once per distinct value.
 
-    Caching also shares one string, date or Decimal object between the many fields that hold the same value
-    (languages, statuses, grades, dates): a smaller model that is faster to free. All cached values are immutable.
+    Caching also shares one string between the many fields that hold the same value (languages, statuses,
+    grades): a smaller model that is faster to free.
     """
 
     def __init__(self) -> None:
-        self.suspect = False
-        self.tokens: dict[str, str] = {}
-        self.texts: dict[str, str] = {}
-        self.schemes: dict[str, str] = {}
+        self.token = _Stored(_token)  # model.Token
+        self.text = _Stored(_xml_text)  # model.Text
+        self.scheme = _Stored(lambda raw: _scheme(self.token[raw]))  # model.Credit.scheme
+        self.other_fault = False
 
-    def token(self, raw: str) -> str:
-        """The stored form of an xs:token (model.Token)."""
-        stored = self.tokens.get(raw)
-        if stored is None:
-            try:
-                stored = _token(raw)
-            except ValueError:
-                self.suspect = True
-                stored = raw
-            self.tokens[raw] = stored
-        return stored
+    @property
+    def suspect(self) -> bool:
+        """A value or structure some model refuses: the document needs pydantic's validation to name the fault."""
+        return self.other_fault or self.token.refused or self.text.refused
 
     def opt_token(self, raw: str | None) -> str | None:
-        return None if raw is None else self.token(raw)
-
-    def text(self, raw: str) -> str:
-        """The stored form of plain text (model.Text)."""
-        stored = self.texts.get(raw)
-        if stored is None:
-            try:
-                stored = _xml_text(raw)
-            except ValueError:
-                self.suspect = True
-                stored = raw
-            self.texts[raw] = stored
-        return stored
+        return None if raw is None else self.token[raw]
 
     def opt_text(self, raw: str | None) -> str | None:
-        return None if raw is None else self.text(raw)
-
-    def scheme(self, raw: str) -> str:
-        """A credit scheme: a token, "ects" in any case stored as "ects" (model.Credit.scheme)."""
-        stored = self.schemes.get(raw)
-        if stored is None:
-            stored = self.schemes[raw] = _scheme(self.token(raw))
-        return stored
+        return None if raw is None else self.text[raw]

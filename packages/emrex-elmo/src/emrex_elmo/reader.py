@@ -222,7 +222,7 @@ class _Reader:
         for node in nodes:
             value = (node.text or "").strip() if not len(node) else _whole(node).strip()
             if value:
-                out.append(build(Identifier, {"type": token(node.get("type") or "unknown"), "value": token(value)}))
+                out.append(build(Identifier, {"type": token[node.get("type") or "unknown"], "value": token[value]}))
         return out
 
     def tokens(self, nodes: list[Element]) -> list[LocalizedToken]:
@@ -233,7 +233,7 @@ class _Reader:
             if value:
                 lang = node.get(_LANG)
                 out.append(build(LocalizedToken, {
-                    "value": token(value), "lang": None if lang is None else token(lang),
+                    "value": token[value], "lang": None if lang is None else token[lang],
                 }))
         return out
 
@@ -244,7 +244,7 @@ class _Reader:
             value = _whole(node)
             if value.strip():
                 lang = node.get(_LANG)
-                out.append(build(LocalizedText, {"value": checks.text(value), "lang": checks.opt_token(lang)}))
+                out.append(build(LocalizedText, {"value": checks.text[value], "lang": checks.opt_token(lang)}))
         return out
 
     # The document, top down.
@@ -299,10 +299,10 @@ class _Reader:
         return build(Learner, {
             "citizenship": checks.opt_token(_nonempty(_first(kids, t.citizenship))),
             "identifiers": self.identifiers(kids.get(t.identifier, _NONE)),
-            "given_names": checks.token(_text(_first(kids, t.givenNames)) or ""),
-            "family_name": checks.token(_text(_first(kids, t.familyName)) or ""),
+            "given_names": checks.token[_text(_first(kids, t.givenNames)) or ""],
+            "family_name": checks.token[_text(_first(kids, t.familyName)) or ""],
             "alternative_name": (
-                build(LocalizedText, {"value": checks.text(alt_value), "lang": checks.opt_token(alt.get(_LANG))})
+                build(LocalizedText, {"value": checks.text[alt_value], "lang": checks.opt_token(alt.get(_LANG))})
                 if alt is not None and alt_value.strip()
                 else None
             ),
@@ -335,7 +335,7 @@ class _Reader:
             if not local_id:
                 raise ElmoParseError("gradingScheme needs a localId", path=_path(gs))
             schemes.append(build(GradingScheme, {
-                "local_id": self.checks.token(local_id),
+                "local_id": self.checks.token[local_id],
                 "descriptions": self.texts(_children(gs).get(t.description, _NONE)),
             }))
         return build(Report, {
@@ -519,13 +519,13 @@ class _Reader:
             "language_of_instruction": checks.opt_token(_nonempty(language_el)),
             "engagement_hours": self.decimal(hours_el),
             "attachment_refs": [
-                checks.text(_whole(r)) for r in (_children(refs_el).get(t.ref, _NONE) if refs_el is not None else ())
+                checks.text[_whole(r)] for r in (_children(refs_el).get(t.ref, _NONE) if refs_el is not None else ())
             ],
             "grouping": (
                 build(Grouping, {
                     "typeref": checks.opt_text(grouping_el.get("typeref")),
                     "idref": checks.opt_text(grouping_el.get("idref")),
-                    "value": checks.text(_whole(grouping_el)),
+                    "value": checks.text[_whole(grouping_el)],
                 })
                 if grouping_el is not None
                 else None
@@ -555,7 +555,7 @@ class _Reader:
             raise ElmoParseError("required element <scheme> is missing", path=_path(el))
         checks = self.checks
         return build(Credit, {
-            "scheme": checks.scheme(_text(scheme) or ""),
+            "scheme": checks.scheme[_text(scheme) or ""],
             "level": checks.opt_token(_nonempty(level)),
             "value": self.decimal(value),
         })
@@ -578,10 +578,10 @@ class _Reader:
             raise ElmoParseError("required element <type> is missing", path=_path(el))
         checks = self.checks
         return build(Level, {
-            "type": checks.token(_text(type_el) or ""),
+            "type": checks.token[_text(type_el) or ""],
             "description": (
                 build(LocalizedText, {
-                    "value": checks.text(_whole(description)), "lang": checks.opt_token(description.get(_LANG)),
+                    "value": checks.text[_whole(description)], "lang": checks.opt_token(description.get(_LANG)),
                 })
                 if description is not None
                 else None
@@ -615,11 +615,11 @@ class _Reader:
             except ValueError:
                 raise ElmoParseError("category count is not a number", path=_path(cat)) from None
             if count < 0:
-                self.checks.suspect = True  # ResultCategory.count >= 0
-            label = self.checks.token(cat.get("label") or "")
+                self.checks.other_fault = True  # ResultCategory.count >= 0
+            label = self.checks.token[cat.get("label") or ""]
             categories.append(build(ResultCategory, {"label": label, "count": count}))
         if not categories:
-            self.checks.suspect = True  # ResultDistribution needs a category
+            self.checks.other_fault = True  # ResultDistribution needs a category
         return build(ResultDistribution, {
             "categories": categories, "descriptions": self.texts(kids.get(t.description, _NONE)),
         })
@@ -645,13 +645,13 @@ class _Reader:
             groups = []
             for g in gt_kids.get(t.group, _NONE):
                 g_titles = self.tokens(_children(g).get(t.title, _NONE))
-                checks.suspect = checks.suspect or not g_titles  # Group needs a title
+                checks.other_fault = checks.other_fault or not g_titles  # Group needs a title
                 groups.append(build(Group, {
                     "id": checks.opt_text(g.get("id")),
                     "sorting_key": checks.opt_text(g.get("sortingKey")),
                     "titles": g_titles,
                 }))
-            checks.suspect = checks.suspect or not titles  # GroupType needs a title
+            checks.other_fault = checks.other_fault or not titles  # GroupType needs a title
             group_types.append(build(GroupType, {
                 "id": checks.opt_text(gt.get("id")), "titles": titles, "groups": groups,
             }))
