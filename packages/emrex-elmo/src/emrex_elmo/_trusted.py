@@ -27,8 +27,9 @@ def build(cls: type[M], values: dict[str, Any]) -> M:
     Sets exactly what pydantic-core sets on a validated model: the field values (in field order, as the caller
     writes them), the given names as set, no extra values, no private attributes.
     """
-    names = _field_names.get(cls)
-    if names is None:
+    try:
+        names = _field_names[cls]
+    except KeyError:
         names = _field_names[cls] = set(cls.model_fields)
     model: M = _new(cls)
     _set(model, "__dict__", values)
@@ -39,7 +40,7 @@ def build(cls: type[M], values: dict[str, Any]) -> M:
     return model
 
 
-class _Stored(dict[str, str]):
+class Stored(dict[str, str]):
     """`stored[raw]`: the stored form of a raw value, checked on first sight (a plain dict lookup after that)."""
 
     def __init__(self, check: Callable[[str], str]) -> None:
@@ -65,9 +66,9 @@ class Checks:
     """
 
     def __init__(self) -> None:
-        self.token = _Stored(_token)  # model.Token
-        self.text = _Stored(_xml_text)  # model.Text
-        self.scheme = _Stored(lambda raw: _scheme(self.token[raw]))  # model.Credit.scheme
+        self.token = Stored(_token)  # model.Token
+        self.text = Stored(_xml_text)  # model.Text
+        self.scheme = Stored(lambda raw: _scheme(self.token[raw]))  # model.Credit.scheme
         self.other_fault = False
 
     @property

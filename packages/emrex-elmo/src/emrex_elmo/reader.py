@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from ._lexical import read_date, read_datetime, read_decimal, read_pilot_date
 from ._parser import DEFAULT_MAX_BYTES, parse_xml, whole_text
-from ._trusted import Checks, build
+from ._trusted import Checks, Stored, build
 from .errors import ElmoParseError, WrongNamespaceError
 from .model import (
     AcademicTerm,
@@ -157,6 +157,14 @@ def _nonempty(el: Element | None) -> str | None:
     if not len(el):
         return (el.text or "").strip() or None
     return _whole(el).strip() or None
+
+
+def _token_of(token: Stored, el: Element | None) -> str | None:
+    """`token[_nonempty(el)]` or None, in one call (the hot path reads about 35,000 of them)."""
+    if el is None:
+        return None
+    value = (el.text or "").strip() if not len(el) else _whole(el).strip()
+    return token[value] if value else None
 
 
 def _not_valid(value: str, what: str, el: Element) -> ElmoParseError:
@@ -297,7 +305,7 @@ class _Reader:
         if bday_el is None:
             bday_el = _first(kids, t.dateOfBirth)
         return build(Learner, {
-            "citizenship": checks.opt_token(_nonempty(_first(kids, t.citizenship))),
+            "citizenship": _token_of(checks.token, _first(kids, t.citizenship)),
             "identifiers": self.identifiers(kids.get(t.identifier, _NONE)),
             "given_names": checks.token[_text(_first(kids, t.givenNames)) or ""],
             "family_name": checks.token[_text(_first(kids, t.familyName)) or ""],
@@ -307,8 +315,8 @@ class _Reader:
                 else None
             ),
             "bday": self.day(bday_el),
-            "place_of_birth": checks.opt_token(_nonempty(_first(kids, t.placeOfBirth))),
-            "birth_name": checks.opt_token(_nonempty(_first(kids, t.birthName))),
+            "place_of_birth": _token_of(checks.token, _first(kids, t.placeOfBirth)),
+            "birth_name": _token_of(checks.token, _first(kids, t.birthName)),
             "current_address": _canonical(address) if address is not None else None,
             "gender": gender,
         })
@@ -317,10 +325,10 @@ class _Reader:
         t, checks = self.tags, self.checks
         kids = _children(el)
         return build(Issuer, {
-            "country": checks.opt_token(_nonempty(_first(kids, t.country))),
+            "country": _token_of(checks.token, _first(kids, t.country)),
             "identifiers": self.identifiers(kids.get(t.identifier, _NONE)),
             "titles": self.tokens(kids.get(t.title, _NONE)),
-            "url": checks.opt_token(_nonempty(_first(kids, t.url))),
+            "url": _token_of(checks.token, _first(kids, t.url)),
         })
 
     def report(self, el: Element) -> Report:
@@ -410,10 +418,10 @@ class _Reader:
         return build(LearningOpportunitySpecification, {
             "identifiers": self.identifiers(identifiers) if identifiers else [],
             "titles": self.tokens(titles) if titles else [],
-            "type": checks.opt_token(_nonempty(type_el)),
-            "subject_area": checks.opt_token(_nonempty(subject_el)),
-            "isced_code": checks.opt_token(_nonempty(isced_el)),
-            "url": checks.opt_token(_nonempty(url_el)),
+            "type": _token_of(checks.token, type_el),
+            "subject_area": _token_of(checks.token, subject_el),
+            "isced_code": _token_of(checks.token, isced_el),
+            "url": _token_of(checks.token, url_el),
             "descriptions": self.texts(descriptions) if descriptions else [],
             "descriptions_html": self.texts(descriptions_html) if descriptions_html else [],
             # The 2015 pilot schema puts <credit> on the specification, not on the instance.
@@ -507,8 +515,8 @@ class _Reader:
             "date": self.day(date_el),
             "academic_term": term,
             "status": status,
-            "grading_scheme_local_id": checks.opt_token(_nonempty(local_id_el)),
-            "grading_scheme_external_id": checks.opt_token(_nonempty(external_id_el)),
+            "grading_scheme_local_id": _token_of(checks.token, local_id_el),
+            "grading_scheme_external_id": _token_of(checks.token, external_id_el),
             "result_label": checks.opt_token(
                 _nonempty(label_el) or (_nonempty(result_el) if self.pilot else None)
             ),
@@ -516,7 +524,7 @@ class _Reader:
             "result_distribution": self.distribution(distribution_el) if distribution_el is not None else None,
             "credits": [self.credit(c) for c in credits],
             "levels": [self.level(x) for x in levels],
-            "language_of_instruction": checks.opt_token(_nonempty(language_el)),
+            "language_of_instruction": _token_of(checks.token, language_el),
             "engagement_hours": self.decimal(hours_el),
             "attachment_refs": [
                 checks.text[_whole(r)] for r in (_children(refs_el).get(t.ref, _NONE) if refs_el is not None else ())
@@ -556,7 +564,7 @@ class _Reader:
         checks = self.checks
         return build(Credit, {
             "scheme": checks.scheme[_text(scheme) or ""],
-            "level": checks.opt_token(_nonempty(level)),
+            "level": _token_of(checks.token, level),
             "value": self.decimal(value),
         })
 
@@ -586,7 +594,7 @@ class _Reader:
                 if description is not None
                 else None
             ),
-            "value": checks.opt_token(_nonempty(value)),
+            "value": _token_of(checks.token, value),
         })
 
     def shortened(self, el: Element) -> ShortenedGrading:
@@ -630,7 +638,7 @@ class _Reader:
         return build(Attachment, {
             "identifiers": self.identifiers(kids.get(t.identifier, _NONE)),
             "titles": self.tokens(kids.get(t.title, _NONE)),
-            "type": self.checks.opt_token(_nonempty(_first(kids, t.type))),
+            "type": _token_of(self.checks.token, _first(kids, t.type)),
             "descriptions": self.texts(kids.get(t.description, _NONE)),
             "contents": self.tokens(kids.get(t.content, _NONE)),
             "extension": _extension(_first(kids, t.extension)),
