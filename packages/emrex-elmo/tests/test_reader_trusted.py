@@ -33,6 +33,7 @@ def assert_as_validated(elmo: Elmo) -> None:
     validated = Elmo.model_validate(elmo.model_dump())
     assert validated == elmo
     assert validated.model_dump_json() == elmo.model_dump_json()
+    assert repr(validated) == repr(elmo)  # the classes of dates, time zones and Decimals too
     read_nodes, validated_nodes = list(_nodes(elmo)), list(_nodes(validated))
     assert [w for w, _ in read_nodes] == [w for w, _ in validated_nodes]
     for (where, read), (_, valid) in zip(read_nodes, validated_nodes, strict=True):
