@@ -16,15 +16,17 @@ _XML_INVALID = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010
 _WS = re.compile(r"[\u0009\u000a\u000d\u0020]+")
 
 
-# Fast paths (one C-level search per string; parsing 5,000 courses validates 77,000 of them, see bench/): text
-# that is already in its stored form. Anything they match takes the full path below.
+# Fast paths (parsing 5,000 courses validates 77,000 strings, see bench/): text that is already in its stored
+# form. First `str.isprintable()`, about ten times faster than these searches: a printable string holds no control
+# character, surrogate, unassigned code point (U+FFFE, U+FFFF) or separator but the ASCII space, so only XML
+# characters and, as whitespace, single spaces. Anything the searches match takes the full path below.
 _TEXT_NOT_PLAIN = re.compile("[^\u0009\u000a\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # `\s` at the ends: str.strip() below trims every Unicode space (NBSP, U+2028...), not only XML's four.
 _TOKEN_NOT_PLAIN = re.compile("[^\u0021-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff ]|  |^\\s|\\s$")
 
 
 def _xml_text(value: str) -> str:
-    if _TEXT_NOT_PLAIN.search(value) is None:
+    if value.isprintable() or _TEXT_NOT_PLAIN.search(value) is None:
         return value  # every character allowed, no CR
     bad = _XML_INVALID.search(value)
     if bad:
@@ -34,6 +36,8 @@ def _xml_text(value: str) -> str:
 
 
 def _token(value: str) -> str:
+    if value.isprintable() and "  " not in value and value[:1] != " " and value[-1:] != " ":
+        return value
     if _TOKEN_NOT_PLAIN.search(value) is None:
         return value  # every character allowed, single spaces only, none at either end: already collapsed
     # xs:token: the XSD collapses runs of whitespace and trims; store what a validator sees.

@@ -3,56 +3,97 @@
 Reads by element name, not position, and tolerates what real EMPs send (whitespace around values,
 a date where a dateTime belongs, unknown elements), as the XSD asks clients to. What cannot be read
 raises ElmoParseError with the path of the element at fault.
+
+One pass over the tree builds the models directly (`_trusted.build`), with the model's value checks applied by
+`_trusted.Checks` (issue 13): on a 5,000-course transcript a per-element child index, intermediate dicts and a
+pydantic validation of the whole document (77,000 calls of the Python text validators) were most of the parse.
+Each element's children are sorted by tag in one loop and then read in a fixed order, the order this reader has
+always used, so that of several faults the same one is reported first whatever the order in the document.
 """
 
 import gc
-import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time
+from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import TypeVar
+from functools import cache
+from typing import TypeAlias, TypeVar
 
 from lxml import etree
 from pydantic import ValidationError
 
+from ._lexical import read_date, read_datetime, read_decimal, read_pilot_date
 from ._parser import DEFAULT_MAX_BYTES, parse_xml, whole_text
+from ._trusted import Checks, Stored, build
 from .errors import ElmoParseError, WrongNamespaceError
-from .model import Elmo
+from .model import (
+    AcademicTerm,
+    Attachment,
+    Credit,
+    Elmo,
+    GradingScheme,
+    Group,
+    Grouping,
+    Groups,
+    GroupType,
+    Identifier,
+    Issuer,
+    Learner,
+    LearningOpportunityInstance,
+    LearningOpportunitySpecification,
+    Level,
+    LocalizedText,
+    LocalizedToken,
+    Report,
+    ResultCategory,
+    ResultDistribution,
+    ShortenedGrading,
+)
 from .namespaces import DSIG_NS, ELMO_NS, ELMO_PILOT_NS, XML_NS
 
 T = TypeVar("T")
-# The reader collects plain field dicts and validates the whole document once at the end: pydantic-core
-# builds the nested models far faster than one Python-level __init__ per element (see bench/).
-Fields = dict[str, object]
-
-
-def _fields(**values: object) -> Fields:
-    return values
+Element: TypeAlias = etree._Element
+Children = dict[str, list[Element]]
 
 _LANG = f"{{{XML_NS}}}lang"
-Children = dict[str, list[etree._Element]]
+_STATUSES = (None, "passed", "failed", "in-progress")
+_GENDERS = (None, 0, 1, 2, 9)
 # `(children.get(tag) or _MISSING)[0]`: the first child with a tag, or None, without a Python-level call.
-_MISSING: list[etree._Element | None] = [None]
+_MISSING: list[Element | None] = [None]
+_NONE: list[Element] = []  # read only: the children with a tag an element does not have
 
 
-class _Names(dict[str, str]):
-    """`names["status"]` is "{ns}status", built once per name."""
+class _Tags:
+    """The qualified names of ELMO's elements in one namespace: `tags.title` is "{ns}title"."""
 
     def __init__(self, ns: str) -> None:
-        super().__init__()
-        self.ns = ns
+        for name in (
+            "academicTerm", "alternativeName", "attachment", "attachments", "bday", "birthName", "category",
+            "citizenship", "content", "credit", "currentAddress", "date", "dateOfBirth", "description",
+            "descriptionHtml", "diplomaSupplement", "end", "engagementHours", "extension", "familyName", "gender",
+            "generatedDate", "givenNames", "gradingScheme", "gradingSchemeExternalId", "gradingSchemeLocalId",
+            "group", "groupType", "groups", "grouping", "hasPart", "identifier", "iscedCode", "issueDate", "issuer",
+            "country", "languageOfInstruction", "learner", "learningOpportunityInstance",
+            "learningOpportunitySpecification", "level", "percentageEqual", "percentageHigher", "percentageLower",
+            "placeOfBirth", "ref", "report", "result", "resultDistribution", "resultLabel", "resultOfRecognition",
+            "scheme", "shortenedGrading", "specifies", "start", "status", "subjectArea", "title", "type", "url",
+            "value",
+        ):
+            setattr(self, name, f"{{{ns}}}{name}")
 
-    def __missing__(self, name: str) -> str:
-        qname = self[name] = f"{{{self.ns}}}{name}"
-        return qname
-_FRACTION = re.compile(r"(\.\d{6})\d+")
+    def __getattr__(self, name: str) -> str:  # only for mypy: every name is set in __init__
+        raise AttributeError(name)
 
 
-def _path(el: etree._Element) -> str:
+@cache
+def _tags(ns: str) -> _Tags:
+    return _Tags(ns)
+
+
+def _path(el: Element) -> str:
     parts: list[str] = []
-    node: etree._Element | None = el
+    node: Element | None = el
     while node is not None:
         name = etree.QName(node).localname
         parent = node.getparent()
@@ -65,393 +106,564 @@ def _path(el: etree._Element) -> str:
     return "/" + "/".join(reversed(parts))
 
 
-def _canonical(el: etree._Element) -> str:
+def _canonical(el: Element) -> str:
     # Exclusive C14N drops namespace declarations the fragment does not use: stable round trips.
     text: bytes = etree.tostring(el, method="c14n", exclusive=True, with_comments=False)
     return text.decode("utf-8")
 
 
+def _children(el: Element) -> Children:
+    """An element's child elements by tag, in document order (for elements read once or twice per document)."""
+    index: Children = {}
+    for child in el:
+        tag = child.tag
+        if isinstance(tag, str):
+            index.setdefault(tag, []).append(child)
+    return index
+
+
+def _first(kids: Children, tag: str) -> Element | None:
+    return (kids.get(tag) or _MISSING)[0]
+
+
+def _need(el: Element, kids: Children, tag: str) -> Element:
+    child = (kids.get(tag) or _MISSING)[0]
+    if child is None:
+        raise ElmoParseError(f"required element <{etree.QName(tag).localname}> is missing", path=_path(el))
+    return child
+
+
+def _whole(el: Element) -> str:
+    # Never `el.text` alone: it stops at a comment, and comments are outside a signature's digest (issue 11 §1).
+    if not len(el):  # no child node at all (comments and PIs count): `.text` is the whole text
+        return el.text or ""
+    value = whole_text(el)
+    if value is None:
+        raise ElmoParseError("an element holds elements where only text belongs", path=_path(el))
+    return value
+
+
+def _text(el: Element | None) -> str | None:
+    if el is None:
+        return None
+    if not len(el):
+        return (el.text or "").strip()
+    return _whole(el).strip()
+
+
+def _nonempty(el: Element | None) -> str | None:
+    if el is None:
+        return None
+    if not len(el):
+        return (el.text or "").strip() or None
+    return _whole(el).strip() or None
+
+
+def _token_of(token: Stored, el: Element | None) -> str | None:
+    """`token[_nonempty(el)]` or None, in one call (the hot path reads about 35,000 of them)."""
+    if el is None:
+        return None
+    value = (el.text or "").strip() if not len(el) else _whole(el).strip()
+    return token[value] if value else None
+
+
+def _not_valid(value: str, what: str, el: Element) -> ElmoParseError:
+    return ElmoParseError(f"{value[:40]!r} is not a valid {what}", path=_path(el))
+
+
+def _extension(ext: Element | None) -> list[str]:
+    if ext is None:
+        return []
+    return [_canonical(c) for c in ext if isinstance(c.tag, str)]
+
+
 class _Reader:
     def __init__(self, ns: str) -> None:
-        self.ns = ns
         self.pilot = ns == ELMO_PILOT_NS
-        self.names = _Names(ns)
-        # Children of recently visited elements by tag, built in one pass: a reader asks each element for
-        # up to twenty names, and ElementPath lookups dominated parse time (see bench/). Only a few are kept:
-        # holding every element alive made the garbage collector the bottleneck on large documents.
-        self._index: dict[etree._Element, dict[str, list[etree._Element]]] = {}
+        self.tags = _tags(ns)
+        self.checks = Checks()
+        # Dates and decimals repeat across courses: each distinct one is read once (the values are immutable).
+        self.days: dict[str, date] = {}
+        self.decimals: dict[str, Decimal] = {}
 
-    def q(self, name: str) -> str:
-        return self.names[name]
-
-    def _children(self, el: etree._Element) -> Children:
-        index = self._index.get(el)
-        if index is None:
-            index = {}
-            for child in el:
-                tag = child.tag
-                if isinstance(tag, str):
-                    index.setdefault(tag, []).append(child)
-            if len(self._index) >= 8:
-                del self._index[next(iter(self._index))]
-            self._index[el] = index
-        return index
-
-    def all(self, el: etree._Element, name: str) -> list[etree._Element]:
-        return list(self._children(el).get(self.names[name], ()))
-
-    def one(self, el: etree._Element, name: str) -> etree._Element | None:
-        return (self._children(el).get(self.names[name]) or _MISSING)[0]
-
-    def need(self, el: etree._Element, name: str) -> etree._Element:
-        child = self.one(el, name)
-        if child is None:
-            raise ElmoParseError(f"required element <{name}> is missing", path=_path(el))
-        return child
-
-    def whole(self, el: etree._Element) -> str:
-        # Never `el.text`: it stops at a comment, and comments are outside a signature's digest (issue 11 §1).
-        value = whole_text(el)
-        if value is None:
-            raise ElmoParseError("an element holds elements where only text belongs", path=_path(el))
-        return value
-
-    def text(self, el: etree._Element | None) -> str | None:
-        if el is None:
-            return None
-        if not len(el):  # no child node at all (comments and PIs count): `.text` is the whole text
-            return (el.text or "").strip()
-        return self.whole(el).strip()
-
-    def nonempty(self, el: etree._Element | None) -> str | None:
-        if el is None:
-            return None
-        if not len(el):
-            return (el.text or "").strip() or None
-        return self.whole(el).strip() or None
-
-    def conv(self, el: etree._Element | None, fn: Callable[[str], T], what: str) -> T | None:
-        value = self.nonempty(el)
+    def conv(self, el: Element | None, fn: Callable[[str], T], what: str) -> T | None:
+        value = _nonempty(el)
         if value is None or el is None:
             return None
         try:
             return fn(value)
         except (ValueError, InvalidOperation):
-            raise ElmoParseError(f"{value[:40]!r} is not a valid {what}", path=_path(el)) from None
+            raise _not_valid(value, what, el) from None
 
-    def day(self, el: etree._Element | None) -> date | None:
+    def day(self, el: Element | None) -> date | None:
         """An optional xs:date; 2015 pilot documents may give a Java `dtf` pattern or free text instead."""
-        if not self.pilot:
-            return self.conv(el, _date, "date")
-        value = self.nonempty(el)
+        value = _nonempty(el)
         if value is None or el is None:
             return None
-        return _pilot_date(value, el.get("dtf"))
+        if self.pilot:
+            return read_pilot_date(value, el.get("dtf"))
+        day = self.days.get(value)
+        if day is None:
+            try:
+                day = self.days[value] = read_date(value)
+            except ValueError:
+                raise _not_valid(value, "date", el) from None
+        return day
 
-    def identifiers(self, el: etree._Element) -> list[Fields]:
-        return self._identifiers(self._children(el))
+    def decimal(self, el: Element | None) -> Decimal | None:
+        value = _nonempty(el)
+        if value is None or el is None:
+            return None
+        number = self.decimals.get(value)
+        if number is None:
+            try:
+                number = self.decimals[value] = read_decimal(value)
+            except (ValueError, InvalidOperation):
+                raise _not_valid(value, "decimal", el) from None
+        return number
 
-    def _identifiers(self, kids: Children) -> list[Fields]:
+    # Lists of small values: identifiers, localized tokens and texts.
+
+    def identifiers(self, nodes: list[Element]) -> list[Identifier]:
+        token = self.checks.token
         out = []
-        for node in kids.get(self.names["identifier"], ()):
-            value = self.text(node)
+        for node in nodes:
+            value = (node.text or "").strip() if not len(node) else _whole(node).strip()
             if value:
-                out.append(_fields(type=node.get("type") or "unknown", value=value))
+                out.append(build(Identifier, {"type": token[node.get("type") or "unknown"], "value": token[value]}))
         return out
 
-    def tokens(self, el: etree._Element, name: str) -> list[Fields]:
-        return self._tokens(self._children(el), name)
+    def tokens(self, nodes: list[Element]) -> list[LocalizedToken]:
+        token = self.checks.token
+        out = []
+        for node in nodes:
+            value = (node.text or "").strip() if not len(node) else _whole(node).strip()
+            if value:
+                lang = node.get(_LANG)
+                out.append(build(LocalizedToken, {
+                    "value": token[value], "lang": None if lang is None else token[lang],
+                }))
+        return out
 
-    def _tokens(self, kids: Children, name: str) -> list[Fields]:
-        found = ((n, self.text(n)) for n in kids.get(self.names[name], ()))
-        return [_fields(value=value, lang=n.get(_LANG)) for n, value in found if value]
+    def texts(self, nodes: list[Element]) -> list[LocalizedText]:
+        checks = self.checks
+        out = []
+        for node in nodes:
+            value = _whole(node)
+            if value.strip():
+                lang = node.get(_LANG)
+                out.append(build(LocalizedText, {"value": checks.text[value], "lang": checks.opt_token(lang)}))
+        return out
 
-    def texts(self, el: etree._Element, name: str) -> list[Fields]:
-        return self._texts(self._children(el), name)
+    # The document, top down.
 
-    def _texts(self, kids: Children, name: str) -> list[Fields]:
-        found = ((n, self.whole(n)) for n in kids.get(self.names[name], ()))
-        return [_fields(value=value, lang=n.get(_LANG)) for n, value in found if value.strip()]
-
-    def extension(self, el: etree._Element) -> list[str]:
-        return self._extension(self._children(el))
-
-    def _extension(self, kids: Children) -> list[str]:
-        ext = (kids.get(self.names["extension"]) or _MISSING)[0]
-        if ext is None:
-            return []
-        return [_canonical(c) for c in ext if isinstance(c.tag, str)]
-
-    def document(self, root: etree._Element) -> Elmo:
-        reports = self.all(root, "report")
-        if self.pilot and self.one(root, "generatedDate") is None:
+    def document(self, root: Element) -> Elmo:
+        t = self.tags
+        kids = _children(root)
+        reports = kids.get(t.report, _NONE)
+        if self.pilot and t.generatedDate not in kids:
             # The 2015 pilot schema has no generatedDate; the newest issueDate stands in for it.
-            issued = [self.conv(self.one(r, "issueDate"), _datetime, "dateTime") for r in reports]
+            issued = [self.conv(_first(_children(r), t.issueDate), read_datetime, "dateTime") for r in reports]
             generated = max((d for d in issued if d), key=lambda d: d.replace(tzinfo=None), default=None)
             if generated is None:
                 raise ElmoParseError("neither <generatedDate> nor <issueDate> is present", path=_path(root))
         else:
-            generated = self.conv(self.need(root, "generatedDate"), _datetime, "dateTime")
+            generated = self.conv(_need(root, kids, t.generatedDate), read_datetime, "dateTime")
         if generated is None:
             raise ElmoParseError("generatedDate is empty", path=_path(root) + "/generatedDate")
-        learner_el = self.one(root, "learner")
+        learner_el = _first(kids, t.learner)
         if learner_el is None:
             # Pilot documents nest the learner in each report.
-            nested = [r.find(self.q("learner")) for r in reports]
+            nested = [r.find(t.learner) for r in reports]
             learner_el = next((n for n in nested if n is not None and len(n)), None)
         if learner_el is None:
             raise ElmoParseError("required element <learner> is missing", path=_path(root))
-        groups_el = self.one(root, "groups")
-        return Elmo.model_validate(_fields(
-            generated_date=generated,
-            learner=self.learner(learner_el),
-            reports=[self.report(r) for r in reports],
-            attachments=[self.attachment(a) for a in self.all(root, "attachment")],
-            groups=self.groups(groups_el) if groups_el is not None else None,
-            extension=self.extension(root),
-        ))
+        groups_el = _first(kids, t.groups)
+        elmo = build(Elmo, {
+            "generated_date": generated,
+            "learner": self.learner(learner_el),
+            "reports": [self.report(r) for r in reports],
+            "attachments": [self.attachment(a) for a in kids.get(t.attachment, _NONE)],
+            "groups": self.groups(groups_el) if groups_el is not None else None,
+            "extension": _extension(_first(kids, t.extension)),
+        })
+        if self.checks.suspect:
+            # A value a model check refuses: let pydantic validate the document and name the fault.
+            return Elmo.model_validate(elmo.model_dump())
+        return elmo
 
-    def learner(self, el: etree._Element) -> Fields:
-        gender = self.conv(self.one(el, "gender"), int, "gender code")
-        if gender not in (None, 0, 1, 2, 9):
+    def learner(self, el: Element) -> Learner:
+        t, checks = self.tags, self.checks
+        kids = _children(el)
+        gender = self.conv(_first(kids, t.gender), int, "gender code")
+        if gender not in _GENDERS:
             raise ElmoParseError(f"gender {gender} is not 0, 1, 2 or 9", path=_path(el) + "/gender")
-        alt = self.one(el, "alternativeName")
-        alt_value = self.whole(alt) if alt is not None else ""
-        address = self.one(el, "currentAddress")
-        bday_el = self.one(el, "bday")
+        alt = _first(kids, t.alternativeName)
+        alt_value = _whole(alt) if alt is not None else ""
+        address = _first(kids, t.currentAddress)
+        bday_el = _first(kids, t.bday)
         if bday_el is None:
-            bday_el = self.one(el, "dateOfBirth")
-        return _fields(
-            citizenship=self.nonempty(self.one(el, "citizenship")),
-            identifiers=self.identifiers(el),
-            given_names=self.text(self.one(el, "givenNames")) or "",
-            family_name=self.text(self.one(el, "familyName")) or "",
-            alternative_name=(
-                _fields(value=alt_value, lang=alt.get(_LANG))
+            bday_el = _first(kids, t.dateOfBirth)
+        return build(Learner, {
+            "citizenship": _token_of(checks.token, _first(kids, t.citizenship)),
+            "identifiers": self.identifiers(kids.get(t.identifier, _NONE)),
+            "given_names": checks.token[_text(_first(kids, t.givenNames)) or ""],
+            "family_name": checks.token[_text(_first(kids, t.familyName)) or ""],
+            "alternative_name": (
+                build(LocalizedText, {"value": checks.text[alt_value], "lang": checks.opt_token(alt.get(_LANG))})
                 if alt is not None and alt_value.strip()
                 else None
             ),
-            bday=self.day(bday_el),
-            place_of_birth=self.nonempty(self.one(el, "placeOfBirth")),
-            birth_name=self.nonempty(self.one(el, "birthName")),
-            current_address=_canonical(address) if address is not None else None,
-            gender=gender,
-        )
+            "bday": self.day(bday_el),
+            "place_of_birth": _token_of(checks.token, _first(kids, t.placeOfBirth)),
+            "birth_name": _token_of(checks.token, _first(kids, t.birthName)),
+            "current_address": _canonical(address) if address is not None else None,
+            "gender": gender,
+        })
 
-    def issuer(self, el: etree._Element) -> Fields:
-        return _fields(
-            country=self.nonempty(self.one(el, "country")),
-            identifiers=self.identifiers(el),
-            titles=self.tokens(el, "title"),
-            url=self.nonempty(self.one(el, "url")),
-        )
+    def issuer(self, el: Element) -> Issuer:
+        t, checks = self.tags, self.checks
+        kids = _children(el)
+        return build(Issuer, {
+            "country": _token_of(checks.token, _first(kids, t.country)),
+            "identifiers": self.identifiers(kids.get(t.identifier, _NONE)),
+            "titles": self.tokens(kids.get(t.title, _NONE)),
+            "url": _token_of(checks.token, _first(kids, t.url)),
+        })
 
-    def report(self, el: etree._Element) -> Fields:
-        issue = self.conv(self.need(el, "issueDate"), _datetime, "dateTime")
+    def report(self, el: Element) -> Report:
+        t = self.tags
+        kids = _children(el)
+        issue = self.conv(_need(el, kids, t.issueDate), read_datetime, "dateTime")
         if issue is None:
             raise ElmoParseError("issueDate is empty", path=_path(el) + "/issueDate")
         schemes = []
-        for gs in self.all(el, "gradingScheme"):
+        for gs in kids.get(t.gradingScheme, _NONE):
             local_id = gs.get("localId")
             if not local_id:
                 raise ElmoParseError("gradingScheme needs a localId", path=_path(gs))
-            schemes.append({"local_id": local_id, "descriptions": self.texts(gs, "description")})
-        return _fields(
-            issuer=self.issuer(self.need(el, "issuer")),
-            learning_opportunity_specifications=[
-                self.los(n) for n in self.all(el, "learningOpportunitySpecification")
+            schemes.append(build(GradingScheme, {
+                "local_id": self.checks.token[local_id],
+                "descriptions": self.texts(_children(gs).get(t.description, _NONE)),
+            }))
+        return build(Report, {
+            "issuer": self.issuer(_need(el, kids, t.issuer)),
+            "learning_opportunity_specifications": [
+                self.los(n) for n in kids.get(t.learningOpportunitySpecification, _NONE)
             ],
-            issue_date=issue,
-            grading_schemes=schemes,
-            attachments=[self.attachment(a) for a in self.all(el, "attachment")],
-            results_of_recognition=[_canonical(n) for n in self.all(el, "resultOfRecognition")],
-        )
+            "issue_date": issue,
+            "grading_schemes": schemes,
+            "attachments": [self.attachment(a) for a in kids.get(t.attachment, _NONE)],
+            "results_of_recognition": [_canonical(n) for n in kids.get(t.resultOfRecognition, _NONE)],
+        })
 
-    def los(self, el: etree._Element) -> Fields:
-        # The hot path of large transcripts: one child index per element, looked up inline (see bench/).
-        kids, n = self._children(el), self.names
-        specifies = self.need(el, "specifies")
-        loi = self.need(specifies, "learningOpportunityInstance")
-        parts: list[Fields] = []
-        for part in kids.get(n["hasPart"], ()):
-            parts.extend(self.los(child) for child in self.all(part, "learningOpportunitySpecification"))
-        return _fields(
-            identifiers=self._identifiers(kids),
-            titles=self._tokens(kids, "title"),
-            type=self.nonempty((kids.get(n["type"]) or _MISSING)[0]),
-            subject_area=self.nonempty((kids.get(n["subjectArea"]) or _MISSING)[0]),
-            isced_code=self.nonempty((kids.get(n["iscedCode"]) or _MISSING)[0]),
-            url=self.nonempty((kids.get(n["url"]) or _MISSING)[0]),
-            descriptions=self._texts(kids, "description"),
-            descriptions_html=self._texts(kids, "descriptionHtml"),
-            specifies=self.pilot_credits(self.loi(loi), el) if self.pilot else self.loi(loi),
-            specifies_extension=self.extension(specifies),
-            has_part=parts,
-            extension=self._extension(kids),
-        )
+    def los(self, el: Element) -> LearningOpportunitySpecification:
+        # The hot path of large transcripts (with loi, credit and level): children sorted in one loop.
+        t, checks = self.tags, self.checks
+        t_title, t_identifier, t_specifies, t_type = t.title, t.identifier, t.specifies, t.type
+        t_subject, t_has_part, t_description = t.subjectArea, t.hasPart, t.description
+        identifiers: list[Element] = []
+        titles: list[Element] = []
+        descriptions: list[Element] = []
+        descriptions_html: list[Element] = []
+        has_part: list[Element] = []
+        credits: list[Element] = []
+        type_el = subject_el = isced_el = url_el = specifies = ext = None
+        for c in el:
+            tag = c.tag
+            if tag == t_title:
+                titles.append(c)
+            elif tag == t_identifier:
+                identifiers.append(c)
+            elif tag == t_specifies:
+                if specifies is None:
+                    specifies = c
+            elif tag == t_type:
+                if type_el is None:
+                    type_el = c
+            elif tag == t_subject:
+                if subject_el is None:
+                    subject_el = c
+            elif tag == t_has_part:
+                has_part.append(c)
+            elif tag == t_description:
+                descriptions.append(c)
+            elif tag == t.descriptionHtml:
+                descriptions_html.append(c)
+            elif tag == t.iscedCode:
+                if isced_el is None:
+                    isced_el = c
+            elif tag == t.url:
+                if url_el is None:
+                    url_el = c
+            elif tag == t.extension:
+                if ext is None:
+                    ext = c
+            elif tag == t.credit:
+                credits.append(c)
+        if specifies is None:
+            raise ElmoParseError("required element <specifies> is missing", path=_path(el))
+        loi = spec_ext = None
+        for c in specifies:
+            tag = c.tag
+            if tag == t.learningOpportunityInstance:
+                if loi is None:
+                    loi = c
+            elif tag == t.extension and spec_ext is None:
+                spec_ext = c
+        if loi is None:
+            raise ElmoParseError("required element <learningOpportunityInstance> is missing", path=_path(specifies))
+        t_los = t.learningOpportunitySpecification
+        parts = [self.los(child) for part in has_part for child in part if child.tag == t_los]
+        return build(LearningOpportunitySpecification, {
+            "identifiers": self.identifiers(identifiers) if identifiers else [],
+            "titles": self.tokens(titles) if titles else [],
+            "type": _token_of(checks.token, type_el),
+            "subject_area": _token_of(checks.token, subject_el),
+            "isced_code": _token_of(checks.token, isced_el),
+            "url": _token_of(checks.token, url_el),
+            "descriptions": self.texts(descriptions) if descriptions else [],
+            "descriptions_html": self.texts(descriptions_html) if descriptions_html else [],
+            # The 2015 pilot schema puts <credit> on the specification, not on the instance.
+            "specifies": self.loi(loi, credits if self.pilot else _NONE),
+            "specifies_extension": _extension(spec_ext),
+            "has_part": parts,
+            "extension": _extension(ext),
+        })
 
-    def loi(self, el: etree._Element) -> Fields:
-        kids, n = self._children(el), self.names
+    def loi(self, el: Element, pilot_credits: list[Element]) -> LearningOpportunityInstance:
+        t, checks = self.tags, self.checks
+        t_start, t_date, t_status, t_local_id = t.start, t.date, t.status, t.gradingSchemeLocalId
+        t_label, t_credit, t_level, t_language = t.resultLabel, t.credit, t.level, t.languageOfInstruction
+        identifiers: list[Element] = []
+        credits: list[Element] = []
+        levels: list[Element] = []
+        start_el = date_el = status_el = local_id_el = label_el = language_el = None
+        term_el = external_id_el = result_el = shortened_el = distribution_el = hours_el = refs_el = None
+        grouping_el = ext = diploma_supplement = None
+        for c in el:
+            tag = c.tag
+            if tag == t_start:
+                if start_el is None:
+                    start_el = c
+            elif tag == t_date:
+                if date_el is None:
+                    date_el = c
+            elif tag == t_status:
+                if status_el is None:
+                    status_el = c
+            elif tag == t_local_id:
+                if local_id_el is None:
+                    local_id_el = c
+            elif tag == t_label:
+                if label_el is None:
+                    label_el = c
+            elif tag == t_credit:
+                credits.append(c)
+            elif tag == t_level:
+                levels.append(c)
+            elif tag == t_language:
+                if language_el is None:
+                    language_el = c
+            elif tag == t.identifier:
+                identifiers.append(c)
+            elif tag == t.academicTerm:
+                if term_el is None:
+                    term_el = c
+            elif tag == t.gradingSchemeExternalId:
+                if external_id_el is None:
+                    external_id_el = c
+            elif tag == t.result:
+                if result_el is None:
+                    result_el = c
+            elif tag == t.shortenedGrading:
+                if shortened_el is None:
+                    shortened_el = c
+            elif tag == t.resultDistribution:
+                if distribution_el is None:
+                    distribution_el = c
+            elif tag == t.engagementHours:
+                if hours_el is None:
+                    hours_el = c
+            elif tag == t.attachments:
+                if refs_el is None:
+                    refs_el = c
+            elif tag == t.grouping:
+                if grouping_el is None:
+                    grouping_el = c
+            elif tag == t.extension:
+                if ext is None:
+                    ext = c
+            elif tag == t.diplomaSupplement and diploma_supplement is None:
+                diploma_supplement = c
 
-        def one(name: str) -> etree._Element | None:
-            return (kids.get(n[name]) or _MISSING)[0]
-
-        status = self.nonempty(one("status"))
-        if status not in (None, "passed", "failed", "in-progress"):
+        status = _nonempty(status_el)
+        if status not in _STATUSES:
             raise ElmoParseError(f"unknown status {status!r}", path=_path(el) + "/status")
-        term_el = one("academicTerm")
-        term: Fields | None = None
+        term = None
         if term_el is not None:
-            start = self.day(self.need(term_el, "start"))
-            end = self.day(self.need(term_el, "end"))
+            term_kids = _children(term_el)
+            start = self.day(_need(term_el, term_kids, t.start))
+            end = self.day(_need(term_el, term_kids, t.end))
             if start is not None and end is not None:
-                term = _fields(titles=self.tokens(term_el, "title"), start=start, end=end)
-        sg_el = one("shortenedGrading")
-        rd_el = one("resultDistribution")
-        refs = one("attachments")
-        grouping_el = one("grouping")
-        ds = one("diplomaSupplement")
-        return _fields(
-            identifiers=self._identifiers(kids),
-            start=self.day(one("start")),
-            date=self.day(one("date")),
-            academic_term=term,
-            status=status,
-            grading_scheme_local_id=self.nonempty(one("gradingSchemeLocalId")),
-            grading_scheme_external_id=self.nonempty(one("gradingSchemeExternalId")),
-            result_label=self.nonempty(one("resultLabel"))
-            or (self.nonempty(one("result")) if self.pilot else None),
-            shortened_grading=self.shortened(sg_el) if sg_el is not None else None,
-            result_distribution=self.distribution(rd_el) if rd_el is not None else None,
-            credits=[self.credit(c) for c in kids.get(n["credit"], ())],
-            levels=[self.level(x) for x in kids.get(n["level"], ())],
-            language_of_instruction=self.nonempty(one("languageOfInstruction")),
-            engagement_hours=self.conv(one("engagementHours"), _decimal, "decimal"),
-            attachment_refs=[
-                self.whole(r) for r in (self.all(refs, "ref") if refs is not None else [])
+                term = build(AcademicTerm, {
+                    "titles": self.tokens(term_kids.get(t.title, _NONE)), "start": start, "end": end,
+                })
+        values = {
+            "identifiers": self.identifiers(identifiers) if identifiers else [],
+            "start": self.day(start_el),
+            "date": self.day(date_el),
+            "academic_term": term,
+            "status": status,
+            "grading_scheme_local_id": _token_of(checks.token, local_id_el),
+            "grading_scheme_external_id": _token_of(checks.token, external_id_el),
+            "result_label": checks.opt_token(
+                _nonempty(label_el) or (_nonempty(result_el) if self.pilot else None)
+            ),
+            "shortened_grading": self.shortened(shortened_el) if shortened_el is not None else None,
+            "result_distribution": self.distribution(distribution_el) if distribution_el is not None else None,
+            "credits": [self.credit(c) for c in credits],
+            "levels": [self.level(x) for x in levels],
+            "language_of_instruction": _token_of(checks.token, language_el),
+            "engagement_hours": self.decimal(hours_el),
+            "attachment_refs": [
+                checks.text[_whole(r)] for r in (_children(refs_el).get(t.ref, _NONE) if refs_el is not None else ())
             ],
-            grouping=(
-                _fields(
-                    typeref=grouping_el.get("typeref"),
-                    idref=grouping_el.get("idref"),
-                    value=self.whole(grouping_el),
-                )
+            "grouping": (
+                build(Grouping, {
+                    "typeref": checks.opt_text(grouping_el.get("typeref")),
+                    "idref": checks.opt_text(grouping_el.get("idref")),
+                    "value": checks.text[_whole(grouping_el)],
+                })
                 if grouping_el is not None
                 else None
             ),
-            extension=self._extension(kids),
-            diploma_supplement=_canonical(ds) if ds is not None else None,
-        )
+            "extension": _extension(ext),
+            "diploma_supplement": _canonical(diploma_supplement) if diploma_supplement is not None else None,
+        }
+        if pilot_credits and not values["credits"]:
+            values["credits"] = [self.credit(c) for c in pilot_credits]
+        return build(LearningOpportunityInstance, values)
 
-    def pilot_credits(self, loi: Fields, los_el: etree._Element) -> Fields:
-        # The 2015 pilot schema puts <credit> on the specification, not on the instance.
-        if not loi["credits"]:
-            loi["credits"] = [self.credit(c) for c in self.all(los_el, "credit")]
-        return loi
+    def credit(self, el: Element) -> Credit:
+        t = self.tags
+        t_scheme, t_value, t_level = t.scheme, t.value, t.level
+        scheme = value = level = None
+        for c in el:
+            tag = c.tag
+            if tag == t_scheme:
+                if scheme is None:
+                    scheme = c
+            elif tag == t_value:
+                if value is None:
+                    value = c
+            elif tag == t_level and level is None:
+                level = c
+        if scheme is None:
+            raise ElmoParseError("required element <scheme> is missing", path=_path(el))
+        checks = self.checks
+        return build(Credit, {
+            "scheme": checks.scheme[_text(scheme) or ""],
+            "level": _token_of(checks.token, level),
+            "value": self.decimal(value),
+        })
 
-    def shortened(self, el: etree._Element) -> Fields:
-        def pct(name: str) -> Decimal:
-            value = self.conv(self.need(el, name), _decimal, "decimal")
+    def level(self, el: Element) -> Level:
+        t = self.tags
+        t_type, t_value, t_description = t.type, t.value, t.description
+        type_el = value = description = None
+        for c in el:
+            tag = c.tag
+            if tag == t_type:
+                if type_el is None:
+                    type_el = c
+            elif tag == t_value:
+                if value is None:
+                    value = c
+            elif tag == t_description and description is None:
+                description = c
+        if type_el is None:
+            raise ElmoParseError("required element <type> is missing", path=_path(el))
+        checks = self.checks
+        return build(Level, {
+            "type": checks.token[_text(type_el) or ""],
+            "description": (
+                build(LocalizedText, {
+                    "value": checks.text[_whole(description)], "lang": checks.opt_token(description.get(_LANG)),
+                })
+                if description is not None
+                else None
+            ),
+            "value": _token_of(checks.token, value),
+        })
+
+    def shortened(self, el: Element) -> ShortenedGrading:
+        t = self.tags
+        kids = _children(el)
+
+        def pct(tag: str) -> Decimal:
+            value = self.decimal(_need(el, kids, tag))
             if value is None:
-                raise ElmoParseError(f"<{name}> is empty", path=_path(el))
+                raise ElmoParseError(f"<{etree.QName(tag).localname}> is empty", path=_path(el))
             return value
 
-        return _fields(
-            percentage_lower=pct("percentageLower"),
-            percentage_equal=pct("percentageEqual"),
-            percentage_higher=pct("percentageHigher"),
-        )
+        return build(ShortenedGrading, {
+            "percentage_lower": pct(t.percentageLower),
+            "percentage_equal": pct(t.percentageEqual),
+            "percentage_higher": pct(t.percentageHigher),
+        })
 
-    def distribution(self, el: etree._Element) -> Fields:
+    def distribution(self, el: Element) -> ResultDistribution:
+        t = self.tags
+        kids = _children(el)
         categories = []
-        for cat in self.all(el, "category"):
+        for cat in kids.get(t.category, _NONE):
             try:
                 count = int(cat.get("count", ""))
             except ValueError:
                 raise ElmoParseError("category count is not a number", path=_path(cat)) from None
-            categories.append(_fields(label=cat.get("label") or "", count=count))
-        return _fields(categories=categories, descriptions=self.texts(el, "description"))
+            if count < 0:
+                self.checks.other_fault = True  # ResultCategory.count >= 0
+            label = self.checks.token[cat.get("label") or ""]
+            categories.append(build(ResultCategory, {"label": label, "count": count}))
+        if not categories:
+            self.checks.other_fault = True  # ResultDistribution needs a category
+        return build(ResultDistribution, {
+            "categories": categories, "descriptions": self.texts(kids.get(t.description, _NONE)),
+        })
 
-    def credit(self, el: etree._Element) -> Fields:
-        return _fields(
-            scheme=self.text(self.need(el, "scheme")) or "",
-            level=self.nonempty(self.one(el, "level")),
-            value=self.conv(self.one(el, "value"), _decimal, "decimal"),
-        )
+    def attachment(self, el: Element) -> Attachment:
+        t = self.tags
+        kids = _children(el)
+        return build(Attachment, {
+            "identifiers": self.identifiers(kids.get(t.identifier, _NONE)),
+            "titles": self.tokens(kids.get(t.title, _NONE)),
+            "type": _token_of(self.checks.token, _first(kids, t.type)),
+            "descriptions": self.texts(kids.get(t.description, _NONE)),
+            "contents": self.tokens(kids.get(t.content, _NONE)),
+            "extension": _extension(_first(kids, t.extension)),
+        })
 
-    def level(self, el: etree._Element) -> Fields:
-        desc = self.one(el, "description")
-        return _fields(
-            type=self.text(self.need(el, "type")) or "",
-            description=(
-                _fields(value=self.whole(desc), lang=desc.get(_LANG))
-                if desc is not None
-                else None
-            ),
-            value=self.nonempty(self.one(el, "value")),
-        )
-
-    def attachment(self, el: etree._Element) -> Fields:
-        return _fields(
-            identifiers=self.identifiers(el),
-            titles=self.tokens(el, "title"),
-            type=self.nonempty(self.one(el, "type")),
-            descriptions=self.texts(el, "description"),
-            contents=self.tokens(el, "content"),
-            extension=self.extension(el),
-        )
-
-    def groups(self, el: etree._Element) -> Fields:
-        return _fields(
-            group_types=[
-                _fields(
-                    id=gt.get("id"),
-                    titles=self.tokens(gt, "title"),
-                    groups=[
-                        _fields(id=g.get("id"), sorting_key=g.get("sortingKey"),
-                              titles=self.tokens(g, "title"))
-                        for g in self.all(gt, "group")
-                    ],
-                )
-                for gt in self.all(el, "groupType")
-            ]
-        )
-
-
-def _date(value: str) -> date:
-    # xs:date may carry a time zone ("2015-12-17Z", "2015-12-17+01:00"); the day is what counts.
-    return date.fromisoformat(value[:10])
-
-
-def _pilot_date(value: str, dtf: str | None) -> date | None:
-    # Pilot documents: ISO dates, dates in the Java pattern of their `dtf` attribute ("dd-MM-yyyy",
-    # "dd.MM.yyyy", even "yyyy-mm-dd"), or free text such as "2012 Syksy", which carries no day: None.
-    try:
-        return _date(value)
-    except ValueError:
-        pass
-    if dtf:
-        fmt = dtf.replace("yyyy", "%Y").replace("MM", "%m").replace("mm", "%m").replace("dd", "%d")
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            return None
-    return None
-
-
-def _datetime(value: str) -> datetime:
-    if len(value) == 10:
-        # Real documents put an xs:date where an xs:dateTime belongs (Ladok 2015).
-        return datetime.combine(date.fromisoformat(value), time())
-    value = _FRACTION.sub(r"\1", value.replace("Z", "+00:00").replace("z", "+00:00"))
-    return datetime.fromisoformat(value)
-
-
-def _decimal(value: str) -> Decimal:
-    result = Decimal(value.replace(",", "."))
-    if not result.is_finite():
-        raise ValueError(value)
-    return result
+    def groups(self, el: Element) -> Groups:
+        t, checks = self.tags, self.checks
+        group_types = []
+        for gt in _children(el).get(t.groupType, _NONE):
+            gt_kids = _children(gt)
+            titles = self.tokens(gt_kids.get(t.title, _NONE))
+            groups = []
+            for g in gt_kids.get(t.group, _NONE):
+                g_titles = self.tokens(_children(g).get(t.title, _NONE))
+                checks.other_fault = checks.other_fault or not g_titles  # Group needs a title
+                groups.append(build(Group, {
+                    "id": checks.opt_text(g.get("id")),
+                    "sorting_key": checks.opt_text(g.get("sortingKey")),
+                    "titles": g_titles,
+                }))
+            checks.other_fault = checks.other_fault or not titles  # GroupType needs a title
+            group_types.append(build(GroupType, {
+                "id": checks.opt_text(gt.get("id")), "titles": titles, "groups": groups,
+            }))
+        return build(Groups, {"group_types": group_types})
 
 
 _gc_lock = threading.Lock()
@@ -480,7 +692,7 @@ def _collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
-def from_element(root: etree._Element) -> Elmo:
+def from_element(root: Element) -> Elmo:
     """Read an already parsed (hardened) tree into the model."""
     qname = etree.QName(root)
     if qname.namespace not in (ELMO_NS, ELMO_PILOT_NS):
@@ -511,5 +723,5 @@ def from_xml(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Elmo:
     return from_element(parse_xml(data, max_bytes=max_bytes))
 
 
-def is_signed(root: etree._Element) -> bool:
+def is_signed(root: Element) -> bool:
     return root.find(f"{{{DSIG_NS}}}Signature") is not None
