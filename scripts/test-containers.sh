@@ -125,6 +125,9 @@ build_fmt=()
 say "building the service images"
 # RUN steps fetch from the package index (proxy), so they use the host's network; nothing else does.
 PYTHON_IMAGE="$base" BUILD_NETWORK=host PY="$PY" bash scripts/build-images.sh
+# The images a rebuild replaced stay as untagged layers in this run's own data root; drop them (the build
+# cache stays).
+[ "$ENGINE" = docker ] && docker image prune -f >/dev/null
 
 # 2. The stack, in a project directory of its own with freshly generated secrets (never the developer's).
 # Ports other than the defaults, to show that they move everywhere together.
