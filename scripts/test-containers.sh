@@ -3,8 +3,8 @@
 # docker-compose.yml in a network namespace of its own, imports results through the demo client (signature
 # checked), restarts each container in turn with the flow after each restart, and stops everything.
 # Needs root, podman (Debian: podman, buildah, runc, netavark, aardvark-dns), docker-compose, mmdebstrap,
-# iproute2. Docker works too (ENGINE=docker), then on the host's loopback instead of a namespace.
-# Everything this machine's setup needs beyond the product lives here, each with its reason.
+# iproute2. ENGINE=docker uses Debian's docker.io instead, with a dockerd this script starts itself (it needs
+# no system daemon). Everything this machine's setup needs beyond the product lives here, with its reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -13,16 +13,20 @@ started=$SECONDS
 say() { printf '[test-containers %4ds] %s\n' "$((SECONDS - started))" "$*"; }
 
 [ "$(id -u)" -eq 0 ] || { echo "test-containers needs root (network namespace, rootful podman)" >&2; exit 1; }
-need=(podman buildah runc mmdebstrap docker-compose netavark aardvark-dns iptables)
+export ENGINE="${ENGINE:-podman}"
+case "$ENGINE" in
+  podman) need=(podman buildah runc mmdebstrap docker-compose netavark aardvark-dns iptables) ;;
+  docker) need=(docker.io runc mmdebstrap docker-compose iptables) ;;
+  *) echo "ENGINE must be podman or docker" >&2; exit 2 ;;
+esac
 missing=()
 for pkg in "${need[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-if [ ${#missing[@]} -gt 0 ] && [ -z "${ENGINE:-}" ]; then
+if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
     || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
          "${missing[@]}" >/dev/null; }
 fi
-export ENGINE="${ENGINE:-podman}"
 
 work="$(mktemp -d /tmp/ncp-test-containers.XXXXXX)"
 project="ncpct$$"
@@ -37,6 +41,7 @@ cleanup() {
     docker-compose -p "$project" -f "$work/project/docker-compose.yml" down -v --remove-orphans >/dev/null 2>&1
   fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+  stop_dockerd
   [ -n "$ns" ] && ip netns del "$ns"
   [ -f "$work/created-dropin" ] && rm -f "$dropin"
   rm -rf "$work"
@@ -44,6 +49,41 @@ cleanup() {
 }
 trap cleanup EXIT
 trap "exit 143" TERM INT HUP
+
+# ENGINE=docker: a dockerd of this run's own (Debian's docker.io 20.10; no systemd here to start one), with a
+# data root of its own so it never meets a system daemon's, and kept between runs as the layer cache.
+docker_root=/var/lib/ncp-test-containers/docker
+dockerd_pid=""
+start_dockerd() {  # start_dockerd [nsenter ...] -- [dockerd options]
+  local wrap=()
+  while [ "$1" != -- ]; do wrap+=("$1"); shift; done
+  shift
+  "${wrap[@]}" dockerd --host "unix://$work/docker.sock" --data-root "$docker_root" --exec-root "$work/docker-exec" \
+    --pidfile "$work/dockerd.pid" "$@" >>"$work/dockerd.log" 2>&1 &
+  dockerd_pid=$!
+  export DOCKER_HOST="unix://$work/docker.sock"
+  for _ in $(seq 100); do docker version >/dev/null 2>&1 && return 0; sleep 0.3; done
+  tail -20 "$work/dockerd.log" >&2
+  return 1
+}
+stop_dockerd() {
+  [ -n "$dockerd_pid" ] || return 0
+  kill "$dockerd_pid" 2>/dev/null
+  wait "$dockerd_pid" 2>/dev/null
+  dockerd_pid=""
+}
+if [ "$ENGINE" = docker ]; then
+  # This machine has a Docker 28 CLI without buildx in /usr/local/bin, ahead of Debian's on PATH; it cannot
+  # use BuildKit without buildx. Debian's CLI (20.10, BuildKit built in) is the one a Debian 12 user has.
+  mkdir -p "$work/bin"
+  ln -s /usr/bin/docker "$work/bin/docker"
+  export PATH="$work/bin:$PATH"
+  mkdir -p "$docker_root"
+  # Builds: the daemon in the host's network namespace, but with no container network at all (no bridge, no
+  # iptables rules, no IP forwarding): only the builds' `--network host` RUN steps reach the package index,
+  # as podman's builds do. The stack later runs under a second daemon inside a namespace of its own.
+  start_dockerd -- --bridge=none --iptables=false --ip-forward=false --ip-masq=false
+fi
 
 if [ "$ENGINE" = podman ]; then
   # This machine's quirks, handled here rather than in the product:
@@ -78,11 +118,16 @@ fi
 say "building PostgreSQL from Debian packages"
 build_fmt=()
 [ "$ENGINE" = podman ] && build_fmt=(--format docker)
+# Docker 20.10 builds with BuildKit only when asked (the Dockerfiles use RUN --mount); 23 and later by default.
+[ "$ENGINE" = docker ] && export DOCKER_BUILDKIT=1
 "$ENGINE" build "${build_fmt[@]}" --network host -f deploy/docker/postgres.Dockerfile --build-arg "BASE_IMAGE=$base" \
   -t ncp-postgres:15-bookworm . >"$work/postgres-build.log" 2>&1 || { tail -40 "$work/postgres-build.log"; exit 1; }
 say "building the service images"
 # RUN steps fetch from the package index (proxy), so they use the host's network; nothing else does.
 PYTHON_IMAGE="$base" BUILD_NETWORK=host PY="$PY" bash scripts/build-images.sh
+# The images a rebuild replaced stay as untagged layers in this run's own data root; drop them (the build
+# cache stays).
+[ "$ENGINE" = docker ] && docker image prune -f >/dev/null
 
 # 2. The stack, in a project directory of its own with freshly generated secrets (never the developer's).
 # Ports other than the defaults, to show that they move everywhere together.
@@ -119,7 +164,15 @@ if [ "$ENGINE" = podman ]; then
   ) &
   pids+=($!)
 else
-  export DOCKER_HOST="${DOCKER_HOST:-unix:///var/run/docker.sock}"
+  # The build daemon stops; the one that runs the stack starts inside a network namespace made for this run
+  # (only loopback: its bridges and iptables rules live there and route nowhere). nsenter, not `ip netns
+  # exec`, for the same reason as with podman (runc needs the host's /sys cgroup mounts).
+  stop_dockerd
+  ns="ncp-ct-$$"
+  ip netns add "$ns"
+  ip netns exec "$ns" ip link set lo up
+  run_in_ns=(nsenter "--net=/var/run/netns/$ns")
+  start_dockerd "${run_in_ns[@]}" --
 fi
 
 healthy() {
