@@ -1,5 +1,13 @@
 """Signer benchmark: signatures/s and p50/p99 through HTTP (file and PKCS#11 keys), the xmlsec1
-command in a process loop, and the raw RSA-2048 sign rate of `cryptography` as the floor.
+command in a process loop, and the CPU ratios of `make bench` against the unavoidable work.
+
+The floor of one signature (100 courses), every part measured in this process in the same run
+(`unavoidable_parts`): one hardened parse of the request, one XSD validation, C14N 1.0 of the
+document and its SHA-256, C14N of a SignedInfo, one RSA-2048 signature, and writing the answer.
+For the server's CPU per `POST /v1/sign` the floor adds one HTTP exchange carrying the same body
+at the CPU of a bare ASGI app (`ncp_testkit.hello_app`) under the same uvicorn, measured in turns
+with the signer (`server_cpu_ms`). Nothing else counts as unavoidable: not a second parse or
+C14N, not the self-check, not the framework, the log line, the metrics or the thread hop.
 
 Run: .venv/bin/python services/signer/bench/bench_signer.py [--quick]
 Everything (CA, keys, SoftHSM2 token, caller token) is created in a temporary directory.
