@@ -379,6 +379,43 @@ def _verify_element(
     return VerifiedSignature(cert, profile.method, profile.digest, signed)
 
 
+def check_signed_info(
+    signed_info: bytes,
+    value: bytes,
+    digest: bytes,
+    trusted: Sequence[x509.Certificate | PublicKey],
+) -> None:
+    """A signer's check of the signature it just made, without reading its whole output again.
+
+    `signed_info` is the canonical SignedInfo exactly as signed, `value` the raw SignatureValue and `digest` the
+    digest of the canonical document just computed. SignedInfo must be in the profile and name that digest, and
+    `value` must verify over `signed_info` with a trusted key.
+
+    Raises:
+        SignatureProfileError, SignatureError.
+    """
+    if not trusted:
+        raise SignatureError("no trusted certificate to verify against")
+    info = _parse_signed(signed_info)
+    if info.tag != _q("SignedInfo"):
+        raise SignatureProfileError("expected one ds:SignedInfo")
+    _check_shape(info)
+    wrapper = etree.Element(_q("Signature"))
+    wrapper.append(info)
+    profile = _read_profile(wrapper, allow_sha1=False)
+    written = profile.digest_value.encode("ascii", "replace")
+    if len(digest) != hashlib.new(_DIGESTS[profile.digest]).digest_size or not hmac.compare_digest(
+        base64.b64encode(digest), written
+    ):
+        raise SignatureError("DigestValue is not the digest of the document (digest mismatch)")
+    kind, hash_alg = _SIGNATURE_METHODS[profile.method]
+    for item in trusted:
+        key = item.public_key() if isinstance(item, x509.Certificate) else item
+        if _check_value(key, kind, hash_alg, value, signed_info):
+            return
+    raise SignatureError("the signature does not match any trusted certificate")
+
+
 def verify(
     xml: bytes,
     trusted: Sequence[x509.Certificate | PublicKey],

@@ -27,6 +27,11 @@ def get_state(request: Request) -> SignerState:
     return state
 
 
+async def _state(request: Request) -> SignerState:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, a thread hop per request for an attribute.
+    return get_state(request)
+
+
 def _tokens(request: Request) -> CallerTokens:
     return get_state(request).tokens
 
@@ -37,5 +42,5 @@ async def get_caller(request: Request) -> str:
     return await bearer_caller(_tokens, allowed=allowed)(request)
 
 
-State = Annotated[SignerState, Depends(get_state)]
+State = Annotated[SignerState, Depends(_state)]
 Caller = Annotated[str, Depends(get_caller)]

@@ -82,6 +82,9 @@ class Settings(ServiceSettings):
     expiry_warning_days: int = Field(default=30, ge=0)
     expiry_check_interval_s: float = Field(default=3600.0, gt=0)
     sign_concurrency: int = Field(default=4, ge=1, le=256)
+    # A request allocates a few thousand short-lived objects (FastAPI, the Signature tree); with CPython's
+    # default thresholds the collector runs every few requests and rescans what start-up built. 0 keeps the default.
+    gc_gen0_threshold: int = Field(default=50_000, ge=0)
     """Signatures computed at once in worker threads; more requests wait their turn."""
 
     # The EMREG entry this node publishes (GET /v1/emreg-entry).

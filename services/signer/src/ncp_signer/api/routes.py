@@ -10,7 +10,7 @@ from ncp_contracts.signer_models import CertificateInfo, CertificateList, EmregE
 from ncp_runtime import ProblemError, bearer_scheme, problems
 from ncp_signer.api.body import UNAVAILABLE, read_body
 from ncp_signer.api.jwks import emrex2_properties
-from ncp_signer.deps import Caller, State
+from ncp_signer.deps import Caller, State, get_caller, get_state
 from ncp_signer.domain.signing import (
     DocumentRejected,
     SelfCheckFailed,
@@ -47,9 +47,13 @@ _XML_BODY = {"schema": {"type": "string", "description": "an unsigned ELMO 1.7.0
         503: UNAVAILABLE,
     },
 )
-async def sign(request: Request, state: State, caller: Caller, version: str = "1.7.0") -> Response:
+async def sign(request: Request, version: str = "1.7.0") -> Response:
     """Sign an unsigned ELMO document (the body, application/xml) valid against `version`'s XSD
     (1.7.0 or 2.0.0); answer the signed bytes."""
+    # The caller is checked here rather than as a dependency: FastAPI's dependency resolution is a large part of
+    # this route's CPU per request. The router's Security(bearer_scheme) still documents the scheme.
+    caller = await get_caller(request)
+    state = get_state(request)
     try:
         elmo_version = schema_version(version)
     except DocumentRejected as exc:

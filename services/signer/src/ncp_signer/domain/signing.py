@@ -2,9 +2,10 @@
 
 One Reference URI="" with the enveloped-signature then inclusive C14N 1.0 transforms, SHA-256
 digest, C14N 1.0 SignedInfo, RSA-SHA256 (ECDSA-SHA256 for P-256 keys), the signing certificate in
-KeyInfo, and ds:Signature as the last child of <elmo>. The document is serialized once (its
-canonical form, with the Signature inserted at the end); those bytes are verified with the
-certificate and then answered as they are.
+KeyInfo, and ds:Signature as the last child of <elmo>. The document is parsed, validated and
+canonicalized once, and serialized once (its canonical form, with the Signature inserted at the
+end). Before answering, the signature is checked with the certificate over the canonical SignedInfo
+just signed, which names the digest just computed (self_check).
 
 The Signature is built here with lxml rather than signxml's XMLSigner: the same code path serves
 keys that live in a token (which signxml cannot drive), and it canonicalizes the document once
@@ -18,10 +19,11 @@ import threading
 from copy import deepcopy
 from dataclasses import dataclass
 
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
-from emrex_elmo import DSIG_NS, ELMO_NS, SCHEMA_VERSIONS, bundled_schema, dsig, parse_xml, schema_issues, verify
+from emrex_elmo import DSIG_NS, ELMO_NS, SCHEMA_VERSIONS, bundled_schema, dsig, parse_xml, schema_issues
 from emrex_elmo.errors import ElmoError
 from emrex_elmo.schema import SchemaVersion
 from ncp_signer.domain.keys import SigningKey, signature_method
@@ -126,18 +128,23 @@ def _c14n_in_context(el: etree._Element) -> bytes:
     return data
 
 
-def sign_element(root: etree._Element, key: SigningKey) -> bytes:
-    """Sign `root` (a validated, unsigned <elmo>) and serialize the signed document, once.
+@dataclass(frozen=True)
+class _Signature:
+    """What one signing produced: the answer, and what the self-check needs without reading the answer again."""
 
-    The answer is the canonical form of the document (which is what URI="" signs) with the
-    serialized Signature inserted before the closing </elmo> tag: one pass over the document for
-    both the digest and the output, and a verifier's C14N of these bytes minus the Signature is
-    exactly what was digested.
-    """
+    xml: bytes
+    signed_info: bytes
+    """Canonical SignedInfo, exactly the octets the key signed."""
+    value: bytes
+    digest: bytes
+    """SHA-256 of the canonical document, as written in DigestValue."""
+
+
+def _sign(root: etree._Element, key: SigningKey) -> _Signature:
     # URI="" with enveloped-signature + C14N 1.0: the document without comments, before the
     # Signature exists. Nodes outside <elmo> are not part of the output either.
     document: bytes = etree.tostring(root, method="c14n", exclusive=False, with_comments=False)
-    digest = base64.b64encode(hashlib.sha256(document).digest()).decode("ascii")
+    digest = hashlib.sha256(document).digest()
 
     nsmap = {"ds": DSIG_NS} if root.nsmap.get("ds", DSIG_NS) == DSIG_NS else {"dsig": DSIG_NS}
     # Built in place so that SignedInfo sees the namespaces (and xml:* attributes) in scope on <elmo>.
@@ -150,32 +157,59 @@ def sign_element(root: etree._Element, key: SigningKey) -> bytes:
     _ds(transforms, "Transform", Algorithm=dsig.ENVELOPED)
     _ds(transforms, "Transform", Algorithm=dsig.C14N_1_0)
     _ds(reference, "DigestMethod", Algorithm=dsig.SHA256)
-    _ds(reference, "DigestValue").text = digest
-    value = key.sign(_c14n_in_context(signed_info))
+    _ds(reference, "DigestValue").text = base64.b64encode(digest).decode("ascii")
+    info = _c14n_in_context(signed_info)
+    value = key.sign(info)
     _ds(signature, "SignatureValue").text = base64.b64encode(value).decode("ascii")
     x509_data = _ds(_ds(signature, "KeyInfo"), "X509Data")
-    _ds(x509_data, "X509Certificate").text = base64.b64encode(
-        key.certificate.public_bytes(Encoding.DER)
-    ).decode("ascii")
+    _ds(x509_data, "X509Certificate").text = _certificate_text(key.certificate)
     signature_xml: bytes = etree.tostring(signature, encoding="UTF-8", xml_declaration=False)
     root.remove(signature)
     end = document.rindex(b"</")  # C14N always writes the end tag of <elmo>, last
-    return XML_DECLARATION + document[:end] + signature_xml + document[end:]
+    xml = b"".join((XML_DECLARATION, document[:end], signature_xml, document[end:]))
+    return _Signature(xml, info, value, digest)
+
+
+def _certificate_text(certificate: x509.Certificate) -> str:
+    return base64.b64encode(certificate.public_bytes(Encoding.DER)).decode("ascii")
+
+
+def sign_element(root: etree._Element, key: SigningKey) -> bytes:
+    """Sign `root` (a validated, unsigned <elmo>) and serialize the signed document, once.
+
+    The answer is the canonical form of the document (which is what URI="" signs) with the
+    serialized Signature inserted before the closing </elmo> tag: one pass over the document for
+    both the digest and the output, and a verifier's C14N of these bytes minus the Signature is
+    exactly what was digested.
+    """
+    return _sign(root, key).xml
+
+
+def self_check(signed: _Signature, key: SigningKey) -> None:
+    """The signature self-check, on what signing just computed rather than on a re-read of the answer.
+
+    The canonical SignedInfo must read as our profile with the digest just computed, and the value the key
+    returned must verify over it with the certificate we publish: a key that does not match its certificate
+    (a swapped HSM object, a wrong file) or a faulty signature never leaves the service. That the answer's
+    bytes canonicalise back to the same SignedInfo and digest holds by construction (the answer is the
+    canonical document plus the Signature built from them); the tests check it with four verifiers.
+    """
+    try:
+        dsig.check_signed_info(signed.signed_info, signed.value, signed.digest, [key.certificate])
+    except ElmoError as exc:
+        raise SelfCheckFailed(f"own signature does not verify: {exc.code}") from None
 
 
 def sign_document(xml: bytes, key: SigningKey, *, max_bytes: int,
                   version: SchemaVersion = "1.7.0") -> SignedDocument:
-    """Check, sign, serialize once, verify those bytes with the certificate, return them untouched."""
+    """Check, sign, serialize once, self-check the signature, return the bytes."""
     root = prepare(xml, max_bytes=max_bytes, version=version)
     try:
-        signed = sign_element(root, key)
+        signed = _sign(root, key)
     except etree.C14NError:
         # libxml2 refuses C14N 1.0 of, e.g., relative namespace URIs (C14N 1.0 forbids them).
         raise DocumentRejected(422, "not_canonicalizable",
                                "the document cannot be canonicalized (C14N 1.0), e.g. a relative "
                                "namespace URI") from None
-    try:
-        verify(signed, [key.certificate], max_bytes=max(max_bytes, len(signed)))
-    except ElmoError as exc:
-        raise SelfCheckFailed(f"own signature does not verify: {exc.code}") from None
-    return SignedDocument(signed, hashlib.sha256(signed).hexdigest(), key.key_id)
+    self_check(signed, key)
+    return SignedDocument(signed.xml, hashlib.sha256(signed.xml).hexdigest(), key.key_id)
