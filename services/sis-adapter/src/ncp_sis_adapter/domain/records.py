@@ -1,12 +1,15 @@
 """What an adapter reads from a SIS, before it becomes ELMO: flat result records with parent links."""
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from emrex_elmo import Learner, Report
 from emrex_elmo.model import GradingScheme, LoiStatus, LosType as LosType
 from ncp_contracts.sis_models import IdentifierKind as IdentifierKind
+
+from .documents import ReportDocument
 
 Status = LoiStatus
 
@@ -49,10 +52,10 @@ class RecordIssue:
 
 @dataclass
 class SourceAnswer:
-    """What one institution's SIS knows about the learner, already as ELMO reports."""
+    """What one institution's SIS knows about the learner: ELMO reports, as models or already as documents."""
 
     learner: Learner
-    reports: list[Report]
+    reports: Sequence[Report | ReportDocument]
     issues: list[RecordIssue] = field(default_factory=list)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from emrex_elmo import Identifier, Issuer, Learner, LocalizedText
 from emrex_elmo.model import GradingScheme
-from ncp_sis_adapter.domain.mapping import build_report
+from ncp_sis_adapter.domain.mapping import report_document
 from ncp_sis_adapter.domain.records import IdentifierKind, RecordIssue, ResultRecord, SourceAnswer, Term
 from ncp_sis_adapter.domain.sources import SourceRejected, SourceUnavailable
 
@@ -95,9 +95,10 @@ class SqlSource:
         self.engine = engine
         self.institution_key = institution_key
         self.issuer = issuer
-        self._schemes: list[GradingScheme] | None = None
+        self._issuer_document = issuer.model_dump(exclude_none=True)
+        self._schemes: list[dict[str, Any]] | None = None
 
-    async def _grading_schemes(self) -> list[GradingScheme]:
+    async def _grading_schemes(self) -> list[dict[str, Any]]:
         # The catalogue of grading schemes changes rarely; read once per process.
         if self._schemes is None:
             async with self.engine.connect() as conn:
@@ -108,7 +109,7 @@ class SqlSource:
                 self._schemes = [
                     GradingScheme(local_id=r.local_id, descriptions=[
                         LocalizedText(value=v, lang=k) for k, v in dict(r.descriptions).items()
-                    ])
+                    ]).model_dump(exclude_none=True)
                     for r in rows
                 ]
         return self._schemes
@@ -134,7 +135,7 @@ class SqlSource:
         for row in rows:
             mapped = to_record(row, codes)
             (issues if isinstance(mapped, RecordIssue) else records).append(mapped)  # type: ignore[arg-type]
-        report, tree_issues = build_report(self.issuer, records, schemes, datetime.now(UTC))
+        report, tree_issues = report_document(self._issuer_document, records, schemes, datetime.now(UTC))
         return SourceAnswer(learner=to_learner(found), reports=[report], issues=issues + tree_issues)
 
     async def aclose(self) -> None:
