@@ -2,10 +2,14 @@
 also when it skips the per-string validators for an answer that cannot need them."""
 
 import json
+import sys
+from collections.abc import Callable
+from types import FrameType
 
 import pytest
 from pydantic import ValidationError
 
+from emrex_elmo import model as elmo_model
 from ncp_contracts.sis import ResultsAnswer, decode_answer
 
 ANSWER = {
@@ -68,3 +72,27 @@ def test_structure_is_still_checked_on_the_fast_path() -> None:
     answer["learner"]["unexpected"] = "x"
     with pytest.raises(ValidationError):
         decode_answer(json.dumps(answer, separators=(",", ":")).encode())
+
+
+def _text_validator_calls(decode: Callable[[bytes], object], body: bytes) -> list[str]:
+    codes = {elmo_model._token.__code__, elmo_model._xml_text.__code__}
+    calls: list[str] = []
+
+    def profile(frame: FrameType, event: str, _: object) -> None:
+        if event == "call" and frame.f_code in codes:
+            calls.append(frame.f_code.co_name)
+
+    sys.setprofile(profile)
+    try:
+        decode(body)
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_the_usual_answer_is_read_without_the_per_string_validators():
+    # pydantic-core reuses a model class's own (complete) validator unless told otherwise: then the fast
+    # path would silently be the full one. The model's validation calls them, so this check can see them.
+    assert _text_validator_calls(ResultsAnswer.model_validate_json, body_with())
+    assert _text_validator_calls(decode_answer, body_with()) == []
+    assert _text_validator_calls(decode_answer, body_with(title="A  b"))  # the full path when they could act

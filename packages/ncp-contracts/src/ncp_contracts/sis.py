@@ -40,11 +40,31 @@ def _without_text_validators(schema: Any) -> Any:
     return schema
 
 
+def _model_classes(schema: Any) -> set[type]:
+    if isinstance(schema, dict):
+        found = {schema["cls"]} if schema.get("type") == "model" else set()
+        return found.union(*(_model_classes(value) for value in schema.values()))
+    if isinstance(schema, list):
+        return set().union(*(_model_classes(item) for item in schema))
+    return set()
+
+
 @cache
 def _structural_validator() -> SchemaValidator:
     # The same schema (types, literals, required fields, extra=forbid, the `ects` rule) without the per-string
     # Python validators, which were most of the cost of reading a 500-result answer: it runs in pydantic-core.
-    return SchemaValidator(_without_text_validators(ResultsAnswer.__pydantic_core_schema__))
+    schema = ResultsAnswer.__pydantic_core_schema__
+    # pydantic-core reuses a complete model class's own validator for its `model` schema (text validators
+    # and all), so the classes are marked incomplete while this one is built. A test checks that the fast
+    # path calls no text validator.
+    classes = {cls: cls.__dict__.get("__pydantic_complete__") for cls in _model_classes(schema)}
+    try:
+        for cls in classes:
+            type.__setattr__(cls, "__pydantic_complete__", False)
+        return SchemaValidator(_without_text_validators(schema))
+    finally:
+        for cls, complete in classes.items():
+            type.__setattr__(cls, "__pydantic_complete__", complete)
 
 
 def decode_answer(body: bytes) -> ResultsAnswer:

@@ -1,8 +1,7 @@
 """Flat SIS result records to the ELMO model: the LOS tree, ECTS on leaves, one report per institution."""
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,6 +19,13 @@ from .records import RecordIssue, ResultRecord
 _XML_INVALID = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _WS = re.compile(r"[\u0009\u000a\u000d\u0020]+")
 _NEEDS_COLLAPSE = re.compile(r"[\u0009\u000a\u000d]|\u0020\u0020|^\u0020|\u0020$")
+# The usual record in one search over its texts joined by NUL: only characters XML carries, and nothing to
+# collapse (no TAB, LF, CR, double space, or space at either end of a text). A hit takes the exact checks.
+_NOT_PLAIN = re.compile(
+    "[^\u0000\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|\u0020\u0020|\u0000\u0020|\u0020\u0000|^\u0020|\u0020$"
+)
+
+_NUL_JOIN = "\x00".join
 
 
 def _token(value: str) -> str:
@@ -32,6 +38,11 @@ def _clean(record: ResultRecord) -> ResultRecord | RecordIssue:
     Checked once per record here, so the tree can be written as plain dicts: for a learner with hundreds of
     results, per-field model validation was most of the query time.
     """
+    plain = _NUL_JOIN((record.key, record.code, record.grading_scheme or "", record.result_label or "",
+                       record.language or "", record.eqf_level or "", record.isced or "",
+                       *map(_NUL_JOIN, record.titles), *map(_NUL_JOIN, record.term.titles if record.term else ())))
+    if _NOT_PLAIN.search(plain) is None and all(v.strip() for _, v in record.titles):
+        return record  # the common case: already as the model stores it
     texts = {
         "key": record.key, "code": record.code, "grading_scheme": record.grading_scheme or "",
         "result_label": record.result_label or "", "language": record.language or "",
@@ -55,16 +66,12 @@ def _clean(record: ResultRecord) -> ResultRecord | RecordIssue:
         return RecordIssue("titles", "blank; record skipped")
     term = record.term
     if term is not None:
-        term = replace(term, titles=tuple((_token(lang), _token(v)) for lang, v in term.titles))
-    return replace(
-        record, key=_token(record.key), code=_token(record.code), titles=titles, term=term,
+        term = term._replace(titles=tuple((_token(lang), _token(v)) for lang, v in term.titles))
+    return record._replace(
+        key=_token(record.key), code=_token(record.code), titles=titles, term=term,
         grading_scheme=_token(record.grading_scheme) if record.grading_scheme else None,
         result_label=_token(record.result_label) if record.result_label else None,
     )
-
-
-def _titles(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
-    return [{"value": value, "lang": lang} for lang, value in pairs]
 
 
 def _los(record: ResultRecord, parts: list[LosDocument]) -> LosDocument:
@@ -72,32 +79,34 @@ def _los(record: ResultRecord, parts: list[LosDocument]) -> LosDocument:
 
     Values were checked by _clean, and ReportDocument.model() validates the result in the tests.
     """
-    loi: dict[str, Any] = {"identifiers": [{"type": "local", "value": record.key}]}
-    if record.start is not None:
-        loi["start"] = record.start
-    if record.date is not None:
-        loi["date"] = record.date
-    if record.term is not None:
-        loi["academic_term"] = {"titles": _titles(record.term.titles), "start": record.term.start,
-                                "end": record.term.end}
-    if record.status is not None:
-        loi["status"] = record.status
-    if record.grading_scheme is not None:
-        loi["grading_scheme_local_id"] = record.grading_scheme
-    if record.result_label is not None:
-        loi["result_label"] = record.result_label
+    (key, code, titles, type_, _, status, start, date, term, scheme, label, credits, eqf_level, language,
+     isced) = record
+    loi: dict[str, Any] = {"identifiers": [{"type": "local", "value": key}]}
+    if start is not None:
+        loi["start"] = start
+    if date is not None:
+        loi["date"] = date
+    if term is not None:
+        loi["academic_term"] = {"titles": [{"value": v, "lang": lang} for lang, v in term.titles],
+                                "start": term.start, "end": term.end}
+    if status is not None:
+        loi["status"] = status
+    if scheme is not None:
+        loi["grading_scheme_local_id"] = scheme
+    if label is not None:
+        loi["result_label"] = label
     # ELMO XSD: "If this tree node contains ECTS credits earned, then all of its descendants and
     # ancestors MUST NOT", so credits are given on the leaves only.
-    loi["credits"] = [{"scheme": "ects", "value": record.credits}] if not parts and record.credits is not None else []
-    loi["levels"] = [{"type": "EQF", "value": record.eqf_level}] if record.eqf_level else []
-    if record.language is not None:
-        loi["language_of_instruction"] = record.language
+    loi["credits"] = [{"scheme": "ects", "value": credits}] if not parts and credits is not None else []
+    loi["levels"] = [{"type": "EQF", "value": eqf_level}] if eqf_level else []
+    if language is not None:
+        loi["language_of_instruction"] = language
     loi["attachment_refs"] = []
     loi["extension"] = []
-    los: LosDocument = {"identifiers": [{"type": "local", "value": record.code}], "titles": _titles(record.titles),
-                        "type": record.type}
-    if record.isced is not None:
-        los["isced_code"] = record.isced
+    los: LosDocument = {"identifiers": [{"type": "local", "value": code}],
+                        "titles": [{"value": v, "lang": lang} for lang, v in titles], "type": type_}
+    if isced is not None:
+        los["isced_code"] = isced
     los["descriptions"] = []
     los["descriptions_html"] = []
     los["specifies"] = loi

@@ -4,6 +4,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from emrex_elmo import Learner, Report
 from emrex_elmo.model import GradingScheme, LoiStatus, LosType as LosType
@@ -14,16 +15,18 @@ from .documents import ReportDocument
 Status = LoiStatus
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
     titles: tuple[tuple[str, str], ...]  # (lang, title)
     start: dt.date
     end: dt.date
 
 
-@dataclass(frozen=True)
-class ResultRecord:
-    """One learning opportunity a learner took (a degree, module or course) and its outcome."""
+class ResultRecord(NamedTuple):
+    """One learning opportunity a learner took (a degree, module or course) and its outcome.
+
+    Immutable; a NamedTuple because a 500-result answer makes 500 of them, and a frozen dataclass took
+    several times as long to build.
+    """
 
     key: str  # the instance's identifier at the SIS; unique per learner
     code: str  # the specification's code (course code)
