@@ -67,9 +67,18 @@ def _structural_validator() -> SchemaValidator:
             type.__setattr__(cls, "__pydantic_complete__", complete)
 
 
+# Each alternative of the pattern starts with one of these: substring searches (memchr-fast) rule out most
+# bodies, where the pattern's scan of a 350 KB answer took longer than a tenth of its decoding.
+_WOULD_ACT_PREFIXES = (b"\\", b"\xef\xbf", b"  ", b'" ', b' "')
+
+
+def _text_validators_would_act(body: bytes) -> bool:
+    return any(p in body for p in _WOULD_ACT_PREFIXES) and _TEXT_VALIDATORS_WOULD_ACT.search(body) is not None
+
+
 def decode_answer(body: bytes) -> ResultsAnswer:
     """ResultsAnswer.model_validate_json(body), faster when no text validator would act (the usual answer)."""
-    if _TEXT_VALIDATORS_WOULD_ACT.search(body):
+    if _text_validators_would_act(body):
         return ResultsAnswer.model_validate_json(body)
     answer: ResultsAnswer = _structural_validator().validate_json(body)
     return answer
