@@ -47,6 +47,9 @@ def body_with(title: str = "Algebra", description: str = "Line one", scheme: str
     body_with(title="Ab\tc"), body_with(title="Ab  c"), body_with(title=" Abc"), body_with(title="Abc "),
     body_with(title="A\nb"), body_with(description="one\r\ntwo"), body_with(description="one\rtwo"),
     body_with(scheme="ECTS"), body_with(title="Zoë \"quoted\" title"), body_with(title="emoji 😀 ok"),
+    # Whitespace in Python's (str.isspace) sense at a token's ends is trimmed, inside it is kept.
+    body_with(title="a\u00a0"), body_with(title="\u3000a"), body_with(title="a\u00a0b"), body_with(title="\u2028"),
+    body_with(title="a\x85"), body_with(title=""), body_with(description="tab\there"), body_with(description=" x "),
 ])
 def test_decoding_equals_the_model_validation(body: bytes) -> None:
     assert decode_answer(body) == ResultsAnswer.model_validate_json(body)
