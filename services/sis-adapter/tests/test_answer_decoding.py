@@ -2,6 +2,7 @@
 also when it skips the per-string validators for an answer that cannot need them."""
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from types import FrameType
@@ -99,3 +100,12 @@ def test_the_usual_answer_is_read_without_the_per_string_validators():
     assert _text_validator_calls(ResultsAnswer.model_validate_json, body_with())
     assert _text_validator_calls(decode_answer, body_with()) == []
     assert _text_validator_calls(decode_answer, body_with(title="A  b"))  # the full path when they could act
+
+
+def test_the_listed_whitespace_is_what_python_calls_whitespace():
+    from ncp_contracts import sis
+
+    listed: set[int] = set()
+    for low, high in re.findall(r"\\x\{([0-9A-F]+)\}(?:-\\x\{([0-9A-F]+)\})?", sis._SPACES):
+        listed.update(range(int(low, 16), int(high or low, 16) + 1))
+    assert listed == {c for c in range(0x21, 0x110000) if chr(c).isspace()}
