@@ -2,10 +2,15 @@
 also when it skips the per-string validators for an answer that cannot need them."""
 
 import json
+import re
+import sys
+from collections.abc import Callable
+from types import FrameType
 
 import pytest
 from pydantic import ValidationError
 
+from emrex_elmo import model as elmo_model
 from ncp_contracts.sis import ResultsAnswer, decode_answer
 
 ANSWER = {
@@ -43,6 +48,9 @@ def body_with(title: str = "Algebra", description: str = "Line one", scheme: str
     body_with(title="Ab\tc"), body_with(title="Ab  c"), body_with(title=" Abc"), body_with(title="Abc "),
     body_with(title="A\nb"), body_with(description="one\r\ntwo"), body_with(description="one\rtwo"),
     body_with(scheme="ECTS"), body_with(title="Zoë \"quoted\" title"), body_with(title="emoji 😀 ok"),
+    # Whitespace in Python's (str.isspace) sense at a token's ends is trimmed, inside it is kept.
+    body_with(title="a\u00a0"), body_with(title="\u3000a"), body_with(title="a\u00a0b"), body_with(title="\u2028"),
+    body_with(title="a\x85"), body_with(title=""), body_with(description="tab\there"), body_with(description=" x "),
 ])
 def test_decoding_equals_the_model_validation(body: bytes) -> None:
     assert decode_answer(body) == ResultsAnswer.model_validate_json(body)
@@ -68,3 +76,36 @@ def test_structure_is_still_checked_on_the_fast_path() -> None:
     answer["learner"]["unexpected"] = "x"
     with pytest.raises(ValidationError):
         decode_answer(json.dumps(answer, separators=(",", ":")).encode())
+
+
+def _text_validator_calls(decode: Callable[[bytes], object], body: bytes) -> list[str]:
+    codes = {elmo_model._token.__code__, elmo_model._xml_text.__code__}
+    calls: list[str] = []
+
+    def profile(frame: FrameType, event: str, _: object) -> None:
+        if event == "call" and frame.f_code in codes:
+            calls.append(frame.f_code.co_name)
+
+    sys.setprofile(profile)
+    try:
+        decode(body)
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_the_usual_answer_is_read_without_the_per_string_validators():
+    # pydantic-core reuses a model class's own (complete) validator unless told otherwise: then the fast
+    # path would silently be the full one. The model's validation calls them, so this check can see them.
+    assert _text_validator_calls(ResultsAnswer.model_validate_json, body_with())
+    assert _text_validator_calls(decode_answer, body_with()) == []
+    assert _text_validator_calls(decode_answer, body_with(title="A  b"))  # the full path when they could act
+
+
+def test_the_listed_whitespace_is_what_python_calls_whitespace():
+    from ncp_contracts import sis
+
+    listed: set[int] = set()
+    for low, high in re.findall(r"\\x\{([0-9A-F]+)\}(?:-\\x\{([0-9A-F]+)\})?", sis._SPACES):
+        listed.update(range(int(low, 16), int(high or low, 16) + 1))
+    assert listed == {c for c in range(0x21, 0x110000) if chr(c).isspace()}

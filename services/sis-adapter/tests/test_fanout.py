@@ -57,7 +57,7 @@ def institution(source, timeout=1.0, breaker=None, matching=("national_id", "lea
 async def test_all_answer_gives_one_report_per_institution_in_config_order():
     a, b = FakeSis("a.example.fi"), FakeSis("b.example.se", known_by="learner_id")
     outcome = await query_institutions([institution(a), institution(b)], IDENTITY, QueryOptions())
-    assert [r.issuer.identifier("schac") for r in outcome.reports] == ["a.example.fi", "b.example.se"]
+    assert [r.model().issuer.identifier("schac") for r in outcome.reports] == ["a.example.fi", "b.example.se"]
     assert outcome.warnings == []
     assert not outcome.unknown
     assert b.calls == ["national_id", "learner_id"]  # national id found nothing; retried by learner id
@@ -99,8 +99,9 @@ async def test_not_passed_results_are_dropped_unless_asked_for():
     source = FakeSis("a.example.fi")
     with_all = await query_institutions([institution(source)], IDENTITY, QueryOptions(include_not_passed=True))
     passed = await query_institutions([institution(source)], IDENTITY, QueryOptions(include_not_passed=False))
-    assert len(with_all.reports[0].learning_opportunity_specifications) == 2
-    assert [los.identifier("local") for los in passed.reports[0].learning_opportunity_specifications] == ["C1"]
+    assert len(with_all.reports[0].model().learning_opportunity_specifications) == 2
+    assert [los.identifier("local") for los in passed.reports[0].model().learning_opportunity_specifications] == [
+        "C1"]
 
 
 async def test_skipped_records_become_bad_data_warnings_beside_the_results():

@@ -7,12 +7,11 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from emrex_elmo import Elmo, Learner, Report
-from emrex_elmo.vocabulary import passed_only
+from emrex_elmo import Learner
 from ncp_contracts.sis_models import InstitutionWarning, LearnerIdentity, QueryOptions
 
 from .breaker import CircuitBreaker
-from .mapping import used_grading_schemes
+from .documents import ReportDocument
 from .matching import first_match, lookup_keys
 from .records import IdentifierKind, RecordIssue, SourceAnswer
 from .sources import SisSource, SourceBadData, SourceError, SourceRejected
@@ -34,7 +33,7 @@ class Institution:
 @dataclass
 class Outcome:
     learner: Learner | None = None
-    reports: list[Report] = field(default_factory=list)
+    reports: list[ReportDocument] = field(default_factory=list)
     warnings: list[InstitutionWarning] = field(default_factory=list)
     failed: int = 0  # institutions that could not answer (timeout, down, breaker open, unreadable, our bug)
     answered: int = 0
@@ -60,11 +59,6 @@ def _issue_warnings(schac: str, issues: Sequence[RecordIssue]) -> list[Instituti
         )
         for (fieldname, reason), n in counts.items()
     ]
-
-
-def _only_passed(reports: list[Report], learner: Learner) -> list[Report]:
-    elmo = Elmo(generated_date=reports[0].issue_date, learner=learner, reports=reports)
-    return [used_grading_schemes(r) for r in passed_only(elmo).reports]
 
 
 def _merge_learner(base: Learner | None, other: Learner) -> Learner:
@@ -165,9 +159,10 @@ async def query_institutions(
             for issue in answer.issues:
                 log.warning("record skipped", extra={"institution": institution.schac,
                                                      "field": issue.field, "reason": issue.reason})
-        reports = [r for r in answer.reports if r.learning_opportunity_specifications]
-        if reports and not options.include_not_passed:
-            reports = _only_passed(reports, answer.learner)
+        reports = [r if isinstance(r, ReportDocument) else ReportDocument.of(r) for r in answer.reports]
+        if not options.include_not_passed:
+            reports = [r.passed_only() for r in reports]
+        reports = [r for r in reports if r.has_results]
         if reports:
             outcome.learner = _merge_learner(outcome.learner, answer.learner)
             outcome.reports.extend(reports)

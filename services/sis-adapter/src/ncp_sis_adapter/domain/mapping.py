@@ -1,34 +1,31 @@
 """Flat SIS result records to the ELMO model: the LOS tree, ECTS on leaves, one report per institution."""
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import TypeAdapter
 
-from emrex_elmo import (
-    AcademicTerm,
-    Credit,
-    Identifier,
-    Issuer,
-    LearningOpportunityInstance,
-    LearningOpportunitySpecification,
-    Level,
-    LocalizedToken,
-    Report,
-)
+from emrex_elmo import Identifier, Issuer, LearningOpportunitySpecification, LocalizedToken, Report
 from emrex_elmo.model import LOS_TYPE_RANK, GradingScheme
 from emrex_elmo.vocabulary import walk
 
+from .documents import LosDocument, ReportDocument
 from .records import RecordIssue, ResultRecord
 
 # The model's own rules for text (emrex_elmo.model): XML 1.0 characters only; tokens collapse whitespace.
 _XML_INVALID = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _WS = re.compile(r"[\u0009\u000a\u000d\u0020]+")
 _NEEDS_COLLAPSE = re.compile(r"[\u0009\u000a\u000d]|\u0020\u0020|^\u0020|\u0020$")
+# The usual record in one search over its texts joined by NUL: only characters XML carries, and nothing to
+# collapse (no TAB, LF, CR, double space, or space at either end of a text). A hit takes the exact checks.
+_NOT_PLAIN = re.compile(
+    "[^\u0000\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|\u0020\u0020|\u0000\u0020|\u0020\u0000|^\u0020|\u0020$"
+)
+
+_NUL_JOIN = "\x00".join
 
 
 def _token(value: str) -> str:
@@ -38,9 +35,14 @@ def _token(value: str) -> str:
 def _clean(record: ResultRecord) -> ResultRecord | RecordIssue:
     """The record with its text as the model stores it, or an issue when XML cannot carry it.
 
-    Checked once per record here, so the tree can be built with model_construct: for a learner with
-    hundreds of results, per-field model validation was most of the query time.
+    Checked once per record here, so the tree can be written as plain dicts: for a learner with hundreds of
+    results, per-field model validation was most of the query time.
     """
+    plain = _NUL_JOIN((record.key, record.code, record.grading_scheme or "", record.result_label or "",
+                       record.language or "", record.eqf_level or "", record.isced or "",
+                       *map(_NUL_JOIN, record.titles), *map(_NUL_JOIN, record.term.titles if record.term else ())))
+    if _NOT_PLAIN.search(plain) is None and all(v.strip() for _, v in record.titles):
+        return record  # the common case: already as the model stores it
     texts = {
         "key": record.key, "code": record.code, "grading_scheme": record.grading_scheme or "",
         "result_label": record.result_label or "", "language": record.language or "",
@@ -64,88 +66,60 @@ def _clean(record: ResultRecord) -> ResultRecord | RecordIssue:
         return RecordIssue("titles", "blank; record skipped")
     term = record.term
     if term is not None:
-        term = replace(term, titles=tuple((_token(lang), _token(v)) for lang, v in term.titles))
-    return replace(
-        record, key=_token(record.key), code=_token(record.code), titles=titles, term=term,
+        term = term._replace(titles=tuple((_token(lang), _token(v)) for lang, v in term.titles))
+    return record._replace(
+        key=_token(record.key), code=_token(record.code), titles=titles, term=term,
         grading_scheme=_token(record.grading_scheme) if record.grading_scheme else None,
         result_label=_token(record.result_label) if record.result_label else None,
     )
 
 
-M = TypeVar("M", bound=BaseModel)
-_TEMPLATES: dict[type[BaseModel], tuple[dict[str, Any], tuple[str, ...]]] = {}
+def _los(record: ResultRecord, parts: list[LosDocument]) -> LosDocument:
+    """One LOS in the answer's JSON shape (field order and None-less, as the model dumps it).
 
-
-def _build(cls: type[M], **values: Any) -> M:
-    """model_construct without its per-field default computation (the hot path of big reports).
-
-    Only for values already checked by _clean; every field gets a value, list defaults a fresh list.
+    Values were checked by _clean, and ReportDocument.model() validates the result in the tests.
     """
-    template = _TEMPLATES.get(cls)
-    if template is None:
-        defaults = {name: field.get_default(call_default_factory=True) for name, field in cls.model_fields.items()}
-        template = _TEMPLATES[cls] = (defaults, tuple(n for n, d in defaults.items() if isinstance(d, list)))
-    defaults, list_fields = template
-    data = defaults.copy()
-    for name in list_fields:
-        data[name] = []
-    data.update(values)
-    model = cls.__new__(cls)
-    object.__setattr__(model, "__dict__", data)
-    object.__setattr__(model, "__pydantic_fields_set__", set(values))
-    object.__setattr__(model, "__pydantic_extra__", None)
-    object.__setattr__(model, "__pydantic_private__", None)
-    return model
-
-
-def _titles(pairs: Iterable[tuple[str, str]]) -> list[LocalizedToken]:
-    return [_build(LocalizedToken, value=value, lang=lang) for lang, value in pairs]
-
-
-def _ident(value: str) -> list[Identifier]:
-    return [_build(Identifier, type="local", value=value)]
-
-
-def _los(record: ResultRecord, leaf: bool) -> LearningOpportunitySpecification:
-    # Values were checked by _clean; model_construct skips re-validating each of them.
+    (key, code, titles, type_, _, status, start, date, term, scheme, label, credits, eqf_level, language,
+     isced) = record
+    loi: dict[str, Any] = {"identifiers": [{"type": "local", "value": key}]}
+    if start is not None:
+        loi["start"] = start
+    if date is not None:
+        loi["date"] = date
+    if term is not None:
+        loi["academic_term"] = {"titles": [{"value": v, "lang": lang} for lang, v in term.titles],
+                                "start": term.start, "end": term.end}
+    if status is not None:
+        loi["status"] = status
+    if scheme is not None:
+        loi["grading_scheme_local_id"] = scheme
+    if label is not None:
+        loi["result_label"] = label
     # ELMO XSD: "If this tree node contains ECTS credits earned, then all of its descendants and
     # ancestors MUST NOT", so credits are given on the leaves only.
-    credits = (
-        [_build(Credit, scheme="ects", level=None, value=record.credits)]
-        if leaf and record.credits is not None else []
-    )
-    term = (
-        _build(AcademicTerm, titles=_titles(record.term.titles), start=record.term.start,
-                                     end=record.term.end)
-        if record.term is not None else None
-    )
-    loi = _build(
-        LearningOpportunityInstance,
-        identifiers=_ident(record.key),
-        start=record.start,
-        date=record.date,
-        academic_term=term,
-        status=record.status,
-        grading_scheme_local_id=record.grading_scheme,
-        result_label=record.result_label,
-        credits=credits,
-        levels=[_build(Level, type="EQF", description=None, value=record.eqf_level)]
-        if record.eqf_level else [],
-        language_of_instruction=record.language,
-    )
-    return _build(
-        LearningOpportunitySpecification,
-        identifiers=_ident(record.code),
-        titles=_titles(record.titles),
-        type=record.type,
-        isced_code=record.isced,
-        specifies=loi,
-    )
+    loi["credits"] = [{"scheme": "ects", "value": credits}] if not parts and credits is not None else []
+    loi["levels"] = [{"type": "EQF", "value": eqf_level}] if eqf_level else []
+    if language is not None:
+        loi["language_of_instruction"] = language
+    loi["attachment_refs"] = []
+    loi["extension"] = []
+    los: LosDocument = {"identifiers": [{"type": "local", "value": code}],
+                        "titles": [{"value": v, "lang": lang} for lang, v in titles], "type": type_}
+    if isced is not None:
+        los["isced_code"] = isced
+    los["descriptions"] = []
+    los["descriptions_html"] = []
+    los["specifies"] = loi
+    los["specifies_extension"] = []
+    los["has_part"] = parts
+    los["extension"] = []
+    return los
 
 
-def build_tree(
-    records: Sequence[ResultRecord],
-) -> tuple[list[LearningOpportunitySpecification], list[RecordIssue]]:
+_LOS_LIST: TypeAdapter[list[LearningOpportunitySpecification]] = TypeAdapter(list[LearningOpportunitySpecification])
+
+
+def los_documents(records: Sequence[ResultRecord]) -> tuple[list[LosDocument], list[RecordIssue]]:
     """Nest records by parent key, in input order; records that break the tree go to the top level."""
     issues: list[RecordIssue] = []
     by_key: dict[str, ResultRecord] = {}
@@ -172,14 +146,9 @@ def build_tree(
 
     placed: set[str] = set()
 
-    def build(record: ResultRecord, path: frozenset[str]) -> LearningOpportunitySpecification:
+    def build(record: ResultRecord, path: frozenset[str]) -> LosDocument:
         placed.add(record.key)
-        kids = [build(c, path | {c.key}) for c in children.get(record.key, []) if c.key not in path]
-        los = _los(record, leaf=not kids)
-        if kids:
-            los.__dict__["has_part"] = kids  # built here, already valid; skips assignment validation
-            los.__pydantic_fields_set__.add("has_part")
-        return los
+        return _los(record, [build(c, path | {c.key}) for c in children.get(record.key, []) if c.key not in path])
 
     roots = [build(r, frozenset({r.key})) for r in children.get(None, [])]
     # Records in a parent cycle are never reached from a root; report them instead of looping.
@@ -187,6 +156,14 @@ def build_tree(
         if record.key not in placed:
             issues.append(RecordIssue("parent_key", "parent cycle; record skipped"))
     return roots, issues
+
+
+def build_tree(
+    records: Sequence[ResultRecord],
+) -> tuple[list[LearningOpportunitySpecification], list[RecordIssue]]:
+    """los_documents as validated model objects."""
+    roots, issues = los_documents(records)
+    return _LOS_LIST.validate_python(roots), issues
 
 
 def build_issuer(
@@ -204,26 +181,34 @@ def build_issuer(
     )
 
 
+def report_document(
+    issuer: dict[str, Any],
+    records: Sequence[ResultRecord],
+    grading_schemes: Sequence[dict[str, Any]],
+    issued: datetime,
+) -> tuple[ReportDocument, list[RecordIssue]]:
+    """The report in the answer's JSON shape; `issuer` and `grading_schemes` as their models dump them."""
+    roots, issues = los_documents(records)
+    used = {r.grading_scheme for r in records if r.grading_scheme}
+    schemes = [s for s in grading_schemes if s["local_id"] in used]
+    return ReportDocument({
+        "issuer": issuer, "learning_opportunity_specifications": roots, "issue_date": issued,
+        "grading_schemes": schemes, "attachments": [], "results_of_recognition": [],
+    }), issues
+
+
 def build_report(
     issuer: Issuer,
     records: Sequence[ResultRecord],
     grading_schemes: Sequence[GradingScheme],
     issued: datetime,
 ) -> tuple[Report, list[RecordIssue]]:
-    roots, issues = build_tree(records)
-    used = {r.grading_scheme for r in records if r.grading_scheme}
-    schemes = [s for s in grading_schemes if s.local_id in used]
-    return Report(
-        issuer=issuer, learning_opportunity_specifications=roots, issue_date=issued,
-        grading_schemes=schemes,
-    ), issues
-
-
-def used_grading_schemes(report: Report) -> Report:
-    """The report with only the grading schemes its results refer to (after a selection dropped some)."""
-    used = {los.specifies.grading_scheme_local_id for los in walk(report.learning_opportunity_specifications)}
-    kept = [s for s in report.grading_schemes if s.local_id in used]
-    return report if len(kept) == len(report.grading_schemes) else report.model_copy(update={"grading_schemes": kept})
+    """report_document as the validated model."""
+    document, issues = report_document(
+        issuer.model_dump(exclude_none=True), records, [s.model_dump(exclude_none=True) for s in grading_schemes],
+        issued,
+    )
+    return document.model(), issues
 
 
 def total_ects(report: Report) -> Decimal:

@@ -1,26 +1,32 @@
 """What an adapter reads from a SIS, before it becomes ELMO: flat result records with parent links."""
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from emrex_elmo import Learner, Report
 from emrex_elmo.model import GradingScheme, LoiStatus, LosType as LosType
 from ncp_contracts.sis_models import IdentifierKind as IdentifierKind
 
+from .documents import ReportDocument
+
 Status = LoiStatus
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
     titles: tuple[tuple[str, str], ...]  # (lang, title)
     start: dt.date
     end: dt.date
 
 
-@dataclass(frozen=True)
-class ResultRecord:
-    """One learning opportunity a learner took (a degree, module or course) and its outcome."""
+class ResultRecord(NamedTuple):
+    """One learning opportunity a learner took (a degree, module or course) and its outcome.
+
+    Immutable; a NamedTuple because a 500-result answer makes 500 of them, and a frozen dataclass took
+    several times as long to build.
+    """
 
     key: str  # the instance's identifier at the SIS; unique per learner
     code: str  # the specification's code (course code)
@@ -49,10 +55,10 @@ class RecordIssue:
 
 @dataclass
 class SourceAnswer:
-    """What one institution's SIS knows about the learner, already as ELMO reports."""
+    """What one institution's SIS knows about the learner: ELMO reports, as models or already as documents."""
 
     learner: Learner
-    reports: list[Report]
+    reports: Sequence[Report | ReportDocument]
     issues: list[RecordIssue] = field(default_factory=list)
 
 
