@@ -4,9 +4,12 @@ registry-cache (in-process), then every service's /metrics and the spans it made
 import datetime as dt
 import json
 import logging
+import re
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from opentelemetry.trace import SpanKind
 from starlette.requests import Request
 
@@ -193,3 +196,44 @@ async def test_an_incoming_traceparent_at_entry_still_wins(browser, kit, exporte
     assert flow_trace(spans, "/emrex") == TRACE_ID
     entry = next(s for s in spans if s.attributes.get("http.route") == "/emrex")
     assert format(entry.parent.span_id, "016x") == BROWSER_PARENT.split("-")[2]
+
+
+REPO = Path(__file__).resolve().parents[3]
+METRIC = re.compile(r"\b(ncp_[a-z0-9_]+)\s*(?:\{([^}]*)\})?")
+MATCHER = re.compile(r'(\w+)\s*(=~|!~|!=|=)\s*"([^"]*)"')
+GROUPING = re.compile(r"\bby\s*\(([^)]*)\)")
+ADDED_BY_PROMETHEUS = {"job", "instance"}
+
+
+def expressions() -> list[tuple[str, str]]:
+    """(where, PromQL) of every dashboard panel target and every alert rule."""
+    dashboard = json.loads((REPO / "deploy/grafana/emrex-ncp-dashboard.json").read_text())
+    found = [(f"panel {p['title']}", t["expr"]) for p in dashboard["panels"] for t in p.get("targets", [])]
+    rules = yaml.safe_load((REPO / "k8s/components/monitoring/prometheusrule.yaml").read_text())
+    found += [(f"alert {r['alert']}", r["expr"]) for g in rules["spec"]["groups"] for r in g["rules"]]
+    return found
+
+
+async def test_every_dashboard_and_alert_expression_reads_series_a_real_scrape_has(browser, kit, upstreams):
+    await ok_flow(browser, kit)
+    scraped = dict((await scrape(browser.http))[1])
+    for name, transport in upstreams.items():
+        scraped.update((await upstream_metrics(transport, name))[1])
+    labels_of: dict[str, list[dict[str, str]]] = {}
+    for (name, labels), _ in scraped.items():
+        labels_of.setdefault(name, []).append(dict(labels))
+    checked = expressions()
+    assert len(checked) >= 20
+    for where, expr in checked:
+        names = METRIC.findall(expr)
+        assert names, where
+        for name, selector in names:
+            assert name in labels_of, (where, name)
+            for label, op, value in MATCHER.findall(selector):
+                if op == "=":  # an exact value must be one the services write
+                    assert any(s.get(label) == value for s in labels_of[name]), (where, name, label, value)
+                else:
+                    assert any(label in s for s in labels_of[name]), (where, name, label)
+        for grouping in GROUPING.findall(expr):
+            for label in {g.strip() for g in grouping.split(",")} - ADDED_BY_PROMETHEUS:
+                assert any(label in s for name, _ in names for s in labels_of[name]), (where, label)
