@@ -8,7 +8,7 @@ export NCP_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # Every import package of the workspace, for mypy --strict.
 PACKAGES := $(sort $(notdir $(wildcard packages/*/src/* services/*/src/*)))
 
-.PHONY: setup system-deps run test lint typecheck pytest bench load fmt images test-containers
+.PHONY: setup system-deps run test lint typecheck pytest bench load dashboard fmt images test-containers
 
 setup:
 	@$(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install -q "uv==0.13.8"
@@ -44,6 +44,12 @@ bench: setup system-deps
 # The load test alone (make bench runs it too): locust, 200 students, one then two gateways, on PostgreSQL.
 load: setup
 	$(BIN)/python scripts/bench.py --only load
+
+# docs/dashboard.png: the Grafana dashboard's own queries against a real Prometheus after a few hundred flows
+# (deploy/README.md, "Dashboard"). Not part of `make test`.
+dashboard: setup
+	@bash scripts/ensure-system-deps.sh dashboard
+	$(BIN)/python scripts/dashboard-snapshot.py $(DASHBOARD_ARGS)
 
 fmt: setup
 	$(BIN)/ruff check --fix . ; $(BIN)/ruff format .

@@ -2,7 +2,8 @@
 # Installs the Debian packages the product and its tests need (the PDF font; independent verifiers,
 # the HSM, the browser, compose validation) when missing and we are root; otherwise says what is missing.
 set -euo pipefail
-# `runtime`: what the product needs to run (`make run`); `test` (default): also the tools tests drive.
+# `runtime`: what the product needs to run (`make run`); `test` (default): also the tools tests drive;
+# `dashboard`: also Prometheus, for the dashboard picture (`make dashboard`, scripts/dashboard-snapshot.py).
 declare -A need=(
   # a path instead of a command: the package is checked by one of its files (the transcript PDF's font)
   [/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf]=fonts-dejavu-core
@@ -18,6 +19,9 @@ if [ "${1:-test}" != runtime ]; then
     [pdfsig]=poppler-utils
     [npm]=npm  # axe-core for the accessibility checks (tests/e2e/axe), the npm oidc-provider test
   )
+fi
+if [ "${1:-test}" = dashboard ]; then
+  need+=([prometheus]=prometheus)
 fi
 missing=()
 for cmd in "${!need[@]}"; do

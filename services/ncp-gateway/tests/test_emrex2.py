@@ -606,3 +606,22 @@ async def test_authlib_client_with_private_key_jwt_and_pkce_gets_results(node, e
             with pytest.raises(OAuthError, match="invalid_grant"):
                 await client.fetch_token(TOKEN_URL, authorization_response=back, code_verifier=verifier,
                                          state=state)
+
+
+async def test_an_emrex2_flow_without_any_traceparent_is_one_trace(node, emcs):
+    from opentelemetry.trace import SpanKind
+
+    from ncp_testkit.observe import flow_trace, span_exporter, trace_id
+
+    exporter = span_exporter()
+    exporter.clear()
+    assert "traceparent" not in node.http.headers
+    token = await access_token(node, emcs[CLIENT_ID])
+    assert (await results(node, token, data_format="elmo")).status_code == 200
+    spans = exporter.get_finished_spans()
+    flow = flow_trace(spans, "/oauth2/authorize")
+    in_flow = [s for s in spans if trace_id(s) == flow]
+    signed = [s for s in in_flow if s.kind is SpanKind.SERVER and s.attributes["ncp.service"] == "signer"]
+    assert {s.attributes["http.route"] for s in signed} >= {"/v1/sign", "/v1/jws"}
+    steps = {s.attributes.get("http.route") for s in in_flow if s.kind is SpanKind.INTERNAL}
+    assert steps >= {"/login", "/login/callback", "/select", "/send", "/oauth2/token", "/results"}

@@ -18,7 +18,7 @@ from ncp_gateway.domain.transfer import Transfer
 
 GATEWAY_TABLES = (SessionRow.__table__, AuditRow.__table__, AuditChainRow.__table__,  # type: ignore[attr-defined]
                   *(t.__table__ for t in EMREX2_TABLES))  # type: ignore[attr-defined]
-HEAD = "0003"
+HEAD = "0004"
 ALL_TABLES = {"gateway_session", "gateway_audit", "gateway_audit_chain", "alembic_version", "emrex2_consent",
               "emrex2_release", "emrex2_code", "emrex2_token", "emrex2_jti"}
 

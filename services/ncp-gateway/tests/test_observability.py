@@ -2,15 +2,21 @@
 registry-cache (in-process), then every service's /metrics and the spans it made."""
 
 import datetime as dt
+import json
+import logging
+import re
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from opentelemetry.trace import SpanKind
 from starlette.requests import Request
 
 from ncp_gateway.app import create_app
 from ncp_gateway.telemetry import record_transfer
-from ncp_testkit.observe import sample, scrape, span_exporter
+from ncp_runtime.logging import JsonFormatter
+from ncp_testkit.observe import flow_trace, sample, scrape, span_exporter, trace_id
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 BROWSER_PARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
@@ -129,13 +135,105 @@ async def test_one_flow_is_one_trace_across_gateway_sis_adapter_and_signer(brows
             assert all(value not in str(v) for v in (span.attributes or {}).values())
 
 
-async def test_without_an_incoming_trace_each_gateway_request_starts_one_that_reaches_the_signer(browser, kit,
-                                                                                                  exporter):
+class CapturedLogs(logging.Handler):
+    """Log lines as the gateway writes them (JSON, with the trace id of the span current at the time)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.setFormatter(JsonFormatter("test"))
+        self.lines: list[dict] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+@pytest.fixture
+def logs(caplog):
+    caplog.set_level(logging.INFO)
+    handler = CapturedLogs()
+    logging.getLogger().addHandler(handler)
+    yield handler
+    logging.getLogger().removeHandler(handler)
+
+
+async def test_a_flow_without_any_traceparent_is_one_trace_and_its_logs_carry_it(browser, kit, exporter, logs):
+    # A real browser sends no traceparent: the entry starts the flow's trace and every later step continues it.
+    assert "traceparent" not in browser.http.headers
     await ok_flow(browser, kit)
     spans = exporter.get_finished_spans()
-    sign = next(s for s in spans if s.kind is SpanKind.SERVER and s.attributes.get("http.route") == "/v1/sign")
-    same_trace = [s for s in spans if s.context.trace_id == sign.context.trace_id]
-    roots = [s for s in same_trace if s.parent is None]
-    assert len(roots) == 1
-    assert roots[0].attributes["ncp.service"] == "ncp-gateway"
-    assert roots[0].kind is SpanKind.SERVER
+    flow = flow_trace(spans, "/emrex")
+    in_flow = [s for s in spans if trace_id(s) == flow]
+    assert {"ncp-gateway", "sis-adapter", "signer"} <= {s.attributes.get("ncp.service") for s in in_flow}
+    for service, route in (("sis-adapter", "/v1/results/query"), ("signer", "/v1/sign")):
+        assert [s for s in in_flow if s.kind is SpanKind.SERVER and s.attributes["ncp.service"] == service
+                and s.attributes["http.route"] == route], service
+    requests = {trace_id(s) for s in spans
+                if s.kind is SpanKind.SERVER and s.attributes["ncp.service"] == "ncp-gateway"}
+    assert len(requests) >= 5  # entry, login, callback, selection, preview, send: each its own server span
+    steps = [s for s in in_flow if s.kind is SpanKind.INTERNAL]
+    assert {s.attributes["http.route"] for s in steps} >= {"/login", "/login/callback", "/select", "/send"}
+    handoff = [line for line in logs.lines if line["msg"] == "hand-off"]
+    assert len(handoff) == 1
+    assert handoff[0]["trace_id"] == flow
+    ours = [json.dumps(line) for line in logs.lines if line["logger"].startswith("ncp")]
+    assert ours
+    for value in PERSONAL:
+        assert all(value not in line for line in ours)
+
+
+async def test_an_incoming_traceparent_at_entry_still_wins(browser, kit, exporter):
+    browser.http.headers["traceparent"] = BROWSER_PARENT  # only the entry request carries it
+    entered = await browser.enter()
+    del browser.http.headers["traceparent"]
+    assert entered.status_code == 303
+    login = await browser.http.get(entered.headers["location"])
+    browser.authorization_url = login.headers["location"]
+    assert (await browser.callback(await browser.provider_login("demo-learner-1"))).status_code == 303
+    await browser.selection()
+    assert (await browser.submit(keys=["r0.0.0.0"])).status_code == 303
+    assert kit.handoff_of(await browser.send()).fields["returnCode"] == "NCP_OK"
+    spans = exporter.get_finished_spans()
+    assert flow_trace(spans, "/emrex") == TRACE_ID
+    entry = next(s for s in spans if s.attributes.get("http.route") == "/emrex")
+    assert format(entry.parent.span_id, "016x") == BROWSER_PARENT.split("-")[2]
+
+
+REPO = Path(__file__).resolve().parents[3]
+METRIC = re.compile(r"\b(ncp_[a-z0-9_]+)\s*(?:\{([^}]*)\})?")
+MATCHER = re.compile(r'(\w+)\s*(=~|!~|!=|=)\s*"([^"]*)"')
+GROUPING = re.compile(r"\bby\s*\(([^)]*)\)")
+ADDED_BY_PROMETHEUS = {"job", "instance"}
+
+
+def expressions() -> list[tuple[str, str]]:
+    """(where, PromQL) of every dashboard panel target and every alert rule."""
+    dashboard = json.loads((REPO / "deploy/grafana/emrex-ncp-dashboard.json").read_text())
+    found = [(f"panel {p['title']}", t["expr"]) for p in dashboard["panels"] for t in p.get("targets", [])]
+    rules = yaml.safe_load((REPO / "k8s/components/monitoring/prometheusrule.yaml").read_text())
+    found += [(f"alert {r['alert']}", r["expr"]) for g in rules["spec"]["groups"] for r in g["rules"]]
+    return found
+
+
+async def test_every_dashboard_and_alert_expression_reads_series_a_real_scrape_has(browser, kit, upstreams):
+    await ok_flow(browser, kit)
+    scraped = dict((await scrape(browser.http))[1])
+    for name, transport in upstreams.items():
+        scraped.update((await upstream_metrics(transport, name))[1])
+    labels_of: dict[str, list[dict[str, str]]] = {}
+    for (name, labels), _ in scraped.items():
+        labels_of.setdefault(name, []).append(dict(labels))
+    checked = expressions()
+    assert len(checked) >= 20
+    for where, expr in checked:
+        names = METRIC.findall(expr)
+        assert names, where
+        for name, selector in names:
+            assert name in labels_of, (where, name)
+            for label, op, value in MATCHER.findall(selector):
+                if op == "=":  # an exact value must be one the services write
+                    assert any(s.get(label) == value for s in labels_of[name]), (where, name, label, value)
+                else:
+                    assert any(label in s for s in labels_of[name]), (where, name, label)
+        for grouping in GROUPING.findall(expr):
+            for label in {g.strip() for g in grouping.split(",")} - ADDED_BY_PROMETHEUS:
+                assert any(label in s for name, _ in names for s in labels_of[name]), (where, label)

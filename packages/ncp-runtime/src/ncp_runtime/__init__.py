@@ -15,7 +15,7 @@ from .problems import (
 )
 from .settings import ServiceSettings
 from .state import from_state
-from .tracing import configure_tracing
+from .tracing import configure_tracing, flow_context, join_flow
 from .url_text import Utf8UrlMiddleware
 
 __all__ = [
@@ -33,11 +33,13 @@ __all__ = [
     "bearer_scheme",
     "configure_logging",
     "configure_tracing",
+    "flow_context",
     "from_state",
     "health_router",
     "install_observability",
     "install_openapi",
     "install_problem_handlers",
+    "join_flow",
     "problem",
     "problem_response",
     "problems",

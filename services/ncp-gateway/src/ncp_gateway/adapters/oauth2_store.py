@@ -44,6 +44,7 @@ class CodeRow(SQLModel, table=True):
     scope: str = Field(max_length=256)
     expires_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
     used: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False))
+    trace_context: str | None = Field(default=None, max_length=64)  # the flow's W3C traceparent
 
 
 class TokenRow(SQLModel, table=True):
@@ -56,6 +57,7 @@ class TokenRow(SQLModel, table=True):
     scope: str = Field(max_length=256)
     expires_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
     revoked: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False))
+    trace_context: str | None = Field(default=None, max_length=64)  # the flow's W3C traceparent
 
 
 class JtiRow(SQLModel, table=True):
@@ -81,6 +83,7 @@ class Grant:
     code_challenge: str
     scope: str
     expires_at: dt.datetime
+    trace_context: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class AccessGrant:
     client_id: str
     scope: str
     expires_at: dt.datetime
+    trace_context: str | None = None
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -115,7 +119,8 @@ class OAuth2Store:
         if row is None:
             return None, False
         grant = Grant(code_id=row.id, ref_id=row.ref_id, client_id=row.client_id, redirect_uri=row.redirect_uri,
-                      code_challenge=row.code_challenge, scope=row.scope, expires_at=_aware(row.expires_at))
+                      code_challenge=row.code_challenge, scope=row.scope, expires_at=_aware(row.expires_at),
+                      trace_context=row.trace_context)
         return grant, bool(getattr(claimed, "rowcount", 0))
 
     async def revoke_from_code(self, code_id: str) -> int:
@@ -147,7 +152,7 @@ class OAuth2Store:
         if row is None or row.revoked or _aware(row.expires_at) <= now:
             return None
         return AccessGrant(ref_id=row.ref_id, client_id=row.client_id, scope=row.scope,
-                           expires_at=_aware(row.expires_at))
+                           expires_at=_aware(row.expires_at), trace_context=row.trace_context)
 
     async def document(self, ref_id: str, now: dt.datetime) -> tuple[bool, str | None]:
         """(released and not expired, the unsigned document or None when there were no results)."""

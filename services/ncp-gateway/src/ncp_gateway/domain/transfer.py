@@ -63,6 +63,7 @@ class Transfer(BaseModel):
     selected: list[str] = []
     prepared_xml: str | None = None  # the unsigned ELMO exactly as it will be signed
     emrex2: Emrex2Request | None = None  # None: an EMREX 1 transfer (POST /emrex)
+    trace_context: str | None = None  # W3C traceparent of the entry: every later step continues its trace
 
     @property
     def after_login(self) -> str:

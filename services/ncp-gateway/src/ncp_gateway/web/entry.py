@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from ncp_gateway.deps import GatewayDep
 from ncp_gateway.domain.entry import EntryError, EntryPolicy, parse_entry
 from ncp_gateway.domain.transfer import Transfer
+from ncp_runtime import flow_context
 
 from .context import redirect
 from .forms import read_form
@@ -58,7 +59,7 @@ async def start_transfer(request: Request, gw: GatewayDep) -> Response:
         allow_to_pick_courses=entry.allow_to_pick_courses,
         allow_not_passed_courses=entry.allow_not_passed_courses, hei_id=entry.hei_id,
         created_at=now, expires_at=now + dt.timedelta(seconds=settings.session_ttl_seconds),
-        csrf=secrets.token_urlsafe(24),
+        csrf=secrets.token_urlsafe(24), trace_context=flow_context(),
     )
     token = gw.cookie.new_token()
     await gw.store.put(token, transfer)

@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 
 from ncp_gateway.domain.errors import TransferAmbiguous, TransferNotFound
 from ncp_gateway.domain.transfer import Stage, Transfer
+from ncp_runtime import join_flow
 
 from .context import Gateway
 from .forms import read_form
@@ -57,6 +58,7 @@ async def find(gw: Gateway, request: Request) -> Loaded | None:
 def remember(request: Request, found: Loaded) -> None:
     """From here on the request belongs to a valid transfer: any failure ends in its hand-off."""
     request.state.transfer = found
+    join_flow(found.transfer.trace_context)  # this request's work belongs to the flow's trace
 
 
 async def load(gw: Gateway, request: Request, stages: Collection[Stage]) -> Loaded:

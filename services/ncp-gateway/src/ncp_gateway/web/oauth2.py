@@ -56,6 +56,7 @@ from ncp_gateway.domain.oauth2 import (
 from ncp_gateway.domain.return_codes import Outcome
 from ncp_gateway.domain.transfer import Emrex2Request, Transfer
 from ncp_gateway.settings import Settings
+from ncp_runtime import flow_context, join_flow
 
 from .context import Gateway, redirect
 from .forms import read_form
@@ -188,6 +189,7 @@ async def authorize(request: Request, gw: GatewayDep, service: Emrex2Dep) -> Res
         expires_at=now + dt.timedelta(seconds=settings.session_ttl_seconds), csrf=secrets.token_urlsafe(24),
         emrex2=Emrex2Request(client_id=client.client_id, client_name=client.name, redirect_uri=redirect_uri,
                              state=wanted.state, code_challenge=wanted.code_challenge, scope=wanted.scope),
+        trace_context=flow_context(),
     )
     token = gw.cookie.new_token()
     await gw.store.put(token, transfer)
@@ -243,7 +245,8 @@ async def _release(service: Emrex2, transfer: Transfer, wanted: Emrex2Request, o
                        expires_at=now + dt.timedelta(seconds=settings.emrex2_results_ttl_seconds)),
             CodeRow(id=secret_key(code), ref_id=ref_id, client_id=wanted.client_id,
                     redirect_uri=wanted.redirect_uri, code_challenge=wanted.code_challenge, scope=wanted.scope,
-                    expires_at=now + dt.timedelta(seconds=settings.emrex2_code_ttl_seconds)),
+                    expires_at=now + dt.timedelta(seconds=settings.emrex2_code_ttl_seconds),
+                    trace_context=transfer.trace_context),
         )
     except Exception as exc:  # the database failing: the client still hears back, with an error
         log.error("emrex2 release not stored", extra={"error_type": type(exc).__name__})
@@ -313,6 +316,7 @@ async def _token(request: Request, service: Emrex2, params: dict[str, list[str]]
     grant, first_use = await service.store.claim_code(secret_key(code))
     if grant is None:
         raise OAuthError("invalid_grant", "the code is unknown")
+    join_flow(grant.trace_context)  # the client's token request is a step of the student's flow
     if not first_use:
         revoked = await service.store.revoke_from_code(grant.code_id)
         log.warning("authorization code replayed", extra={"revoked_tokens": revoked})
@@ -331,7 +335,8 @@ async def _token(request: Request, service: Emrex2, params: dict[str, list[str]]
     ttl = service.settings.emrex2_token_ttl_seconds
     await service.store.issue(TokenRow(id=secret_key(access), code_id=grant.code_id, ref_id=grant.ref_id,
                                        client_id=client.client_id, scope=grant.scope,
-                                       expires_at=now + dt.timedelta(seconds=ttl)))
+                                       expires_at=now + dt.timedelta(seconds=ttl),
+                                       trace_context=grant.trace_context))
     return {"access_token": access, "token_type": "Bearer", "expires_in": ttl, "scope": grant.scope}
 
 

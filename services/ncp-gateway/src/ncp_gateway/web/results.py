@@ -18,6 +18,7 @@ from lxml import etree
 from emrex_elmo import Elmo, ElmoError, from_xml, to_element, to_xml, validate
 from ncp_contracts import ServiceError
 from ncp_gateway.domain.oauth2 import OAuthError, parse_format, scope_covers, secret_key
+from ncp_runtime import join_flow
 
 from .oauth2 import JSON_HEADERS, Emrex2, Emrex2Dep
 
@@ -72,6 +73,7 @@ async def results(request: Request, service: Emrex2Dep) -> Response:
     grant = await service.store.access(secret_key(value.strip()), now)
     if grant is None:
         return _bearer_error("invalid_token", "the access token is unknown, expired or revoked", 401)
+    join_flow(grant.trace_context)  # signing the results is the last step of the student's flow
     params: dict[str, list[str]] = {}
     for key, item in request.query_params.multi_items():
         params.setdefault(key, []).append(item)
