@@ -23,12 +23,14 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from emrex_cli.devpki import IssuedKey, make_ca, make_signing_key
+from ncp_gateway.adapters.store import make_engine
 from ncp_gateway.app import create_app
 from ncp_gateway.settings import Settings
 
@@ -425,3 +427,38 @@ class Kit:
 @pytest.fixture
 def kit() -> type[Kit]:
     return Kit
+
+
+# ---- a PostgreSQL schema of its own ---------------------------------------------------------------
+
+@dataclass
+class PgSchema:
+    schema: str
+    url: str  # for SQLAlchemy (asyncpg driver)
+    conn: Any  # an asyncpg connection, for looking (or tampering) behind the code's back
+    made: list[AsyncEngine] = field(default_factory=list)
+
+    def engines(self, count: int) -> list[AsyncEngine]:
+        """`count` engines on the schema, each with its own pool (replicas); disposed before the schema is dropped."""
+        engines = [make_engine(self.url, self.schema) for _ in range(count)]
+        self.made.extend(engines)
+        return engines
+
+
+@pytest.fixture
+async def pg() -> AsyncIterator[PgSchema]:
+    """A schema of its own on the test PostgreSQL, dropped afterwards (skips when the server is unreachable)."""
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(PG_URL, timeout=3)
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.skip(f"PostgreSQL at {PG_URL} is unreachable: {exc}")
+    db = PgSchema(unique_schema(), PG_URL.replace("postgresql://", "postgresql+asyncpg://", 1), conn)
+    try:
+        yield db
+    finally:
+        for engine in db.made:
+            await engine.dispose()
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{db.schema}" CASCADE')
+        await conn.close()

@@ -8,11 +8,10 @@ import pytest
 from emrex_cli.devpki import IssuedKey
 from ncp_signer import Settings, create_app
 from ncp_testkit import (
-    bearer,
-    conformance_schema,
+    conformance_service,
+    conformance_test,
     error_media_types,
     secured_operations,
-    serve_on_loopback,
     write_caller_tokens,
     write_key_files,
 )
@@ -27,25 +26,19 @@ def service(tmp_path_factory: pytest.TempPathFactory, rsa_key: IssuedKey, ca: Is
     settings = Settings(key_file=key, cert_file=cert, caller_tokens_path=tmp / "tokens", sign_concurrency=1,
                         emreg_url="https://emp.example.fi/emrex", emreg_acronym="EXAMPLE", emreg_country_code="FI",
                         emreg_institutions=["Example University"], log_level="WARNING")
-    with serve_on_loopback(create_app(settings), lifespan="on") as url:
-        yield url, bearer(tokens["gateway"])
+    with conformance_service(create_app(settings), tokens["gateway"]) as service:
+        yield service
 
 
 # The document the app serves (generating it needs no lifespan); the requests go to the running service.
 DOCUMENT = create_app(Settings(caller_tokens_path=Path("/nonexistent"))).openapi()
-schema = conformance_schema(
+test_api_conforms = conformance_test(
     DOCUMENT,
     # A string that is a well-formed, schema-valid, unsigned ELMO document is beyond JSON Schema: the documented
     # 400 (not XML), 409 (already signed) and 422 (not ELMO 1.7.0).
     # Whether bytes are a PDF pyHanko can sign is beyond JSON Schema, as is a well-formed ELMO document.
     also_refused={"/v1/sign": [400, 422], "/v1/sign-pdf": [400]},
 )
-
-
-@schema.parametrize()
-def test_api_conforms(case, service):
-    url, auth = service
-    case.call_and_validate(base_url=url, headers=auth)
 
 
 def test_document_names_the_body_the_errors_and_the_credential():
