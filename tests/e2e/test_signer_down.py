@@ -10,8 +10,8 @@ pytestmark = pytest.mark.e2e
 def test_signer_stopped_mid_flow(student):
     student.start_import()
     student.log_in("demo-learner-1")
+    student.select("Introduction to Programming")
     page = student.page
-    page.get_by_role("checkbox", name=re.compile("Introduction to Programming")).check()
     page.get_by_role("button", name="Continue to preview").click()
     student.stack.stop("signer")
     try:

@@ -13,20 +13,13 @@ LEAVES_JS = """() => {
 }"""
 
 
-def preview_and_send(page, agree=re.compile("I agree"), send="Send", preview="Continue to preview"):
-    page.get_by_role("button", name=preview).click()
-    page.get_by_role("checkbox", name=agree).check()
-    page.get_by_role("button", name=send, exact=True).click()
-
-
 def test_some_courses_from_two_institutions_arrive_signed_and_verified(student):
     student.start_import()
     student.log_in("demo-learner-1")
     page = student.page
     assert page.url.startswith(student.stack.url("gateway", "/select"))
-    page.get_by_role("checkbox", name=re.compile("Introduction to Programming")).check()
-    page.get_by_role("checkbox", name=re.compile("Swedish for Exchange Students")).check()
-    preview_and_send(page)
+    student.select("Introduction to Programming", "Swedish for Exchange Students")
+    student.preview_and_send()
     answer = student.answer()
     assert answer["code"] == "NCP_OK"
     assert answer["signature"] == "true"
@@ -53,10 +46,10 @@ def test_everything_can_be_sent(student):
     student.log_in("demo-learner-1")
     page = student.page
     institutions = page.locator("main h2").count()
-    page.get_by_role("button", name="Select all").click()
+    student.select()
     leaves = page.evaluate(LEAVES_JS)
     assert leaves >= 5
-    preview_and_send(page)
+    student.preview_and_send()
     answer = student.answer()
     assert answer["code"] == "NCP_OK"
     assert answer["signature"] == "true"

@@ -8,19 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ncp_testkit import required_reference_dir
+from ncp_testkit.fixtures import reference as reference, samples as samples
 
 Run = Callable[..., subprocess.CompletedProcess[bytes]]
-
-
-@pytest.fixture(scope="session")
-def reference() -> Path:
-    return required_reference_dir()
-
-
-@pytest.fixture(scope="session")
-def samples(reference: Path) -> Path:
-    return reference / "samples"
 
 
 @pytest.fixture
