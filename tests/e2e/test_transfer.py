@@ -82,14 +82,17 @@ def _focused(page):
     }""")
 
 
-def tab_to(page, name, limit=250):
-    """Press Tab until the focused element's accessible name matches; fail if the focus order never gets there."""
+def tab_to(page, name, then=None, limit=250):
+    """Press Tab until the focused element's accessible name matches, then the key `then`; fail if the focus order
+    never gets there."""
     pattern = re.compile(name) if isinstance(name, str) else name
     seen = []
     for _ in range(limit):
         page.keyboard.press("Tab")
         current = _focused(page)
         if pattern.search(current):
+            if then:
+                page.keyboard.press(then)
             return
         seen.append(current)
     raise AssertionError(f"Tab never reached {pattern.pattern!r}; focus went through {seen[:40]}")
@@ -98,23 +101,16 @@ def tab_to(page, name, limit=250):
 def test_keyboard_only(student):
     page = student.page
     page.goto(student.stack.demo_url)
-    tab_to(page, "^Import my results from the national node$")
-    page.keyboard.press("Enter")
+    tab_to(page, "^Import my results from the national node$", "Enter")
     page.wait_for_url(re.compile(rf"^{re.escape(student.stack.url('oidc'))}/"))
-    tab_to(page, "^demo-learner-1$")
-    page.keyboard.press("Enter")
+    tab_to(page, "^demo-learner-1$", "Enter")
     page.wait_for_url(re.compile(rf"^{re.escape(student.stack.url('gateway', '/select'))}"))
-    tab_to(page, "Introduction to Programming")
-    page.keyboard.press("Space")
-    tab_to(page, "Swedish for Exchange Students")
-    page.keyboard.press("Space")
-    tab_to(page, "^Continue to preview$")
-    page.keyboard.press("Enter")
+    tab_to(page, "Introduction to Programming", "Space")
+    tab_to(page, "Swedish for Exchange Students", "Space")
+    tab_to(page, "^Continue to preview$", "Enter")
     page.wait_for_url(re.compile(rf"^{re.escape(student.stack.url('gateway', '/preview'))}"))
-    tab_to(page, "I agree")
-    page.keyboard.press("Space")
-    tab_to(page, "^Send$")
-    page.keyboard.press("Enter")
+    tab_to(page, "I agree", "Space")
+    tab_to(page, "^Send$", "Enter")
     answer = student.answer()
     assert answer["code"] == "NCP_OK"
     assert answer["signature"] == "true"

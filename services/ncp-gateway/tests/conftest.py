@@ -1,6 +1,7 @@
 """Fixtures: a real OIDC provider on loopback (oidc-provider-mock), the real signer, sis-adapter and
 registry-cache apps in-process, keys and secrets made at test time, and a `Browser` that walks the flow."""
 
+import asyncio
 import datetime as dt
 import json
 import os
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import anyio
 import httpx
 import lxml.html
 import pytest
@@ -427,6 +429,30 @@ class Kit:
 @pytest.fixture
 def kit() -> type[Kit]:
     return Kit
+
+
+@pytest.fixture
+async def silent_port() -> AsyncIterator[int]:
+    """A real socket that accepts the request and never answers."""
+    release = asyncio.Event()
+    writers: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        await reader.read(65_536)
+        await release.wait()
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        release.set()
+        server.close()
+        await server.wait_closed()
+        for writer in writers:
+            writer.close()
+        await anyio.sleep(0.1)
 
 
 # ---- a PostgreSQL schema of its own ---------------------------------------------------------------
