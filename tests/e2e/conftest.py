@@ -130,11 +130,23 @@ class Student:
         for title in titles:
             self.page.get_by_role("checkbox", name=re.compile(title)).check()
 
-    def preview_and_send(self, agree: Any = re.compile("I agree"), send: str = "Send",
-                         preview: str = "Continue to preview") -> None:
-        self.page.get_by_role("button", name=preview).click()
+    def preview(self, button: str = "Continue to preview") -> None:
+        self.page.get_by_role("button", name=button).click()
+
+    def agree_and_send(self, agree: Any = re.compile("I agree"), send: str = "Send") -> None:
         self.page.get_by_role("checkbox", name=agree).check()
         self.page.get_by_role("button", name=send, exact=True).click()
+
+    def preview_and_send(self) -> None:
+        self.preview()
+        self.agree_and_send()
+
+    def to_preview(self, *titles: str) -> None:
+        """Import, log in as the demo learner, choose `titles` (all without titles) and go to the preview."""
+        self.start_import()
+        self.log_in()
+        self.select(*titles)
+        self.preview()
 
     def send_everything(self, who: str = "demo-learner-1") -> dict[str, str]:
         """One whole flow: import, log in, select all, preview, agree and send; the client's answer."""

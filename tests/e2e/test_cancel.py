@@ -23,12 +23,8 @@ def test_cancel_at_selection(student):
 
 
 def test_cancel_at_consent(student):
-    student.start_import()
-    student.log_in("demo-learner-1")
-    student.select("Introduction to Programming")
-    page = student.page
-    page.get_by_role("button", name="Continue to preview").click()
-    page.get_by_role("button", name="Cancel", exact=True).click()
+    student.to_preview("Introduction to Programming")
+    student.page.get_by_role("button", name="Cancel", exact=True).click()
     answer = student.answer()
     assert answer["code"] == "NCP_CANCEL"
     assert answer["signature"] == ""  # nothing was sent

@@ -5,6 +5,7 @@ from .conformance import (
     conformance_schema,
     conformance_service,
     conformance_test,
+    document_issues,
     error_media_types,
     secured_operations,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "conformance_test",
     "course",
     "dev_ca",
+    "document_issues",
     "error_media_types",
     "free_port",
     "golden_elmo",

@@ -67,6 +67,19 @@ def secured_operations(document: dict[str, Any]) -> set[str]:
             for method, operation in item.items() if {"bearerAuth": []} in operation.get("security", [])}
 
 
+def document_issues(document: dict[str, Any], *, secured: set[str]) -> list[str]:
+    """What an internal API's OpenAPI document gets wrong by the rules every service keeps: each documented error
+    answer is problem+json only, exactly the `secured` operations ("METHOD /path") need the bearer credential,
+    and FastAPI's default validation error is never named."""
+    issues = [f"{where}: {sorted(types)}" for where, types in error_media_types(document).items()
+              if types != {"application/problem+json"}]
+    if (found := secured_operations(document)) != secured:
+        issues.append(f"secured operations: {sorted(found)}, not {sorted(secured)}")
+    if "HTTPValidationError" in str(document):
+        issues.append("HTTPValidationError is named")
+    return issues
+
+
 @contextmanager
 def conformance_service(app: Any, token: str) -> Iterator[tuple[str, dict[str, str]]]:
     """`app` served on loopback with its lifespan: (base URL, the caller's bearer headers), as `conformance_test`
