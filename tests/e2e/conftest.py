@@ -123,6 +123,39 @@ class Student:
         self.page.get_by_role("button", name=who, exact=True).click()
         self.page.wait_for_load_state()
 
+    def select(self, *titles: str) -> None:
+        """Tick the results whose names match `titles`; without titles, press "Select all"."""
+        if not titles:
+            self.page.get_by_role("button", name="Select all").click()
+        for title in titles:
+            self.page.get_by_role("checkbox", name=re.compile(title)).check()
+
+    def preview(self, button: str = "Continue to preview") -> None:
+        self.page.get_by_role("button", name=button).click()
+
+    def agree_and_send(self, agree: Any = re.compile("I agree"), send: str = "Send") -> None:
+        self.page.get_by_role("checkbox", name=agree).check()
+        self.page.get_by_role("button", name=send, exact=True).click()
+
+    def preview_and_send(self) -> None:
+        self.preview()
+        self.agree_and_send()
+
+    def to_preview(self, *titles: str) -> None:
+        """Import, log in as the demo learner, choose `titles` (all without titles) and go to the preview."""
+        self.start_import()
+        self.log_in()
+        self.select(*titles)
+        self.preview()
+
+    def send_everything(self, who: str = "demo-learner-1") -> dict[str, str]:
+        """One whole flow: import, log in, select all, preview, agree and send; the client's answer."""
+        self.start_import()
+        self.log_in(who)
+        self.select()
+        self.preview_and_send()
+        return self.answer()
+
     def answer(self) -> dict[str, str]:
         """The demo client's result page: return code, message, and what it found."""
         self.page.wait_for_url(self.stack.url("demo", "/return"))

@@ -1,6 +1,5 @@
 """Cancel is possible at login, at selection and at consent, and the client receives NCP_CANCEL."""
 
-import re
 
 import pytest
 
@@ -18,18 +17,14 @@ def test_cancel_at_login(student):
 def test_cancel_at_selection(student):
     student.start_import()
     student.log_in("demo-learner-1")
-    student.page.get_by_role("checkbox", name=re.compile("Introduction to Programming")).check()
+    student.select("Introduction to Programming")
     student.page.get_by_role("button", name="Cancel", exact=True).click()
     assert student.answer()["code"] == "NCP_CANCEL"
 
 
 def test_cancel_at_consent(student):
-    student.start_import()
-    student.log_in("demo-learner-1")
-    page = student.page
-    page.get_by_role("checkbox", name=re.compile("Introduction to Programming")).check()
-    page.get_by_role("button", name="Continue to preview").click()
-    page.get_by_role("button", name="Cancel", exact=True).click()
+    student.to_preview("Introduction to Programming")
+    student.page.get_by_role("button", name="Cancel", exact=True).click()
     answer = student.answer()
     assert answer["code"] == "NCP_CANCEL"
     assert answer["signature"] == ""  # nothing was sent

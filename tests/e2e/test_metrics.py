@@ -1,7 +1,6 @@
 """After a whole flow through the real processes, every product service's /metrics shows it, by route template
 and without personal data; a trace id sent by the caller reaches the logs of the services it passed."""
 
-import re
 
 import httpx
 import pytest
@@ -24,14 +23,7 @@ def scrape_all(stack) -> dict[str, tuple[str, dict]]:
 
 def test_every_service_counts_a_whole_flow(student):
     before = scrape_all(student.stack)
-    student.start_import()
-    student.log_in("demo-learner-1")
-    page = student.page
-    page.get_by_role("button", name="Select all").click()
-    page.get_by_role("button", name="Continue to preview").click()
-    page.get_by_role("checkbox", name=re.compile("I agree")).check()
-    page.get_by_role("button", name="Send", exact=True).click()
-    assert student.answer()["code"] == "NCP_OK"
+    assert student.send_everything()["code"] == "NCP_OK"
     after = scrape_all(student.stack)
 
     def moved(service: str, name: str, **labels: str) -> float:

@@ -13,20 +13,13 @@ LEAVES_JS = """() => {
 }"""
 
 
-def preview_and_send(page, agree=re.compile("I agree"), send="Send", preview="Continue to preview"):
-    page.get_by_role("button", name=preview).click()
-    page.get_by_role("checkbox", name=agree).check()
-    page.get_by_role("button", name=send, exact=True).click()
-
-
 def test_some_courses_from_two_institutions_arrive_signed_and_verified(student):
     student.start_import()
     student.log_in("demo-learner-1")
     page = student.page
     assert page.url.startswith(student.stack.url("gateway", "/select"))
-    page.get_by_role("checkbox", name=re.compile("Introduction to Programming")).check()
-    page.get_by_role("checkbox", name=re.compile("Swedish for Exchange Students")).check()
-    preview_and_send(page)
+    student.select("Introduction to Programming", "Swedish for Exchange Students")
+    student.preview_and_send()
     answer = student.answer()
     assert answer["code"] == "NCP_OK"
     assert answer["signature"] == "true"
@@ -53,10 +46,10 @@ def test_everything_can_be_sent(student):
     student.log_in("demo-learner-1")
     page = student.page
     institutions = page.locator("main h2").count()
-    page.get_by_role("button", name="Select all").click()
+    student.select()
     leaves = page.evaluate(LEAVES_JS)
     assert leaves >= 5
-    preview_and_send(page)
+    student.preview_and_send()
     answer = student.answer()
     assert answer["code"] == "NCP_OK"
     assert answer["signature"] == "true"
@@ -89,14 +82,17 @@ def _focused(page):
     }""")
 
 
-def tab_to(page, name, limit=250):
-    """Press Tab until the focused element's accessible name matches; fail if the focus order never gets there."""
+def tab_to(page, name, then=None, limit=250):
+    """Press Tab until the focused element's accessible name matches, then the key `then`; fail if the focus order
+    never gets there."""
     pattern = re.compile(name) if isinstance(name, str) else name
     seen = []
     for _ in range(limit):
         page.keyboard.press("Tab")
         current = _focused(page)
         if pattern.search(current):
+            if then:
+                page.keyboard.press(then)
             return
         seen.append(current)
     raise AssertionError(f"Tab never reached {pattern.pattern!r}; focus went through {seen[:40]}")
@@ -105,23 +101,16 @@ def tab_to(page, name, limit=250):
 def test_keyboard_only(student):
     page = student.page
     page.goto(student.stack.demo_url)
-    tab_to(page, "^Import my results from the national node$")
-    page.keyboard.press("Enter")
+    tab_to(page, "^Import my results from the national node$", "Enter")
     page.wait_for_url(re.compile(rf"^{re.escape(student.stack.url('oidc'))}/"))
-    tab_to(page, "^demo-learner-1$")
-    page.keyboard.press("Enter")
+    tab_to(page, "^demo-learner-1$", "Enter")
     page.wait_for_url(re.compile(rf"^{re.escape(student.stack.url('gateway', '/select'))}"))
-    tab_to(page, "Introduction to Programming")
-    page.keyboard.press("Space")
-    tab_to(page, "Swedish for Exchange Students")
-    page.keyboard.press("Space")
-    tab_to(page, "^Continue to preview$")
-    page.keyboard.press("Enter")
+    tab_to(page, "Introduction to Programming", "Space")
+    tab_to(page, "Swedish for Exchange Students", "Space")
+    tab_to(page, "^Continue to preview$", "Enter")
     page.wait_for_url(re.compile(rf"^{re.escape(student.stack.url('gateway', '/preview'))}"))
-    tab_to(page, "I agree")
-    page.keyboard.press("Space")
-    tab_to(page, "^Send$")
-    page.keyboard.press("Enter")
+    tab_to(page, "I agree", "Space")
+    tab_to(page, "^Send$", "Enter")
     answer = student.answer()
     assert answer["code"] == "NCP_OK"
     assert answer["signature"] == "true"

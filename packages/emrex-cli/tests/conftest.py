@@ -8,19 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from ncp_testkit import required_reference_dir
+from emrex_cli.devpki import IssuedKey
+from ncp_testkit import golden_elmo, sign_enveloped, signing_key
+from ncp_testkit.fixtures import reference as reference, samples as samples
 
 Run = Callable[..., subprocess.CompletedProcess[bytes]]
 
 
 @pytest.fixture(scope="session")
-def reference() -> Path:
-    return required_reference_dir()
-
-
-@pytest.fixture(scope="session")
-def samples(reference: Path) -> Path:
-    return reference / "samples"
+def golden_signed() -> tuple[IssuedKey, bytes]:
+    """A development key (CN=cli-test.example) and the golden transcript, signed (enveloped) by it."""
+    key = signing_key(common_name="cli-test.example")
+    return key, sign_enveloped(golden_elmo(), key)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 import emrex_elmo
 from emrex_cli.devpki import IssuedKey
 from emrex_cli.main import main
-from ncp_testkit import golden_elmo, sign_enveloped, signing_key as signing_key_for
+from ncp_testkit import golden_elmo
 
 Run = Callable[..., subprocess.CompletedProcess[bytes]]
 
@@ -26,14 +26,9 @@ transcript = golden_elmo
 
 
 @pytest.fixture(scope="module")
-def signing_key() -> IssuedKey:
-    return signing_key_for(common_name="cli-test.example")
-
-
-@pytest.fixture(scope="module")
-def signed_files(tmp_path_factory: pytest.TempPathFactory, signing_key: IssuedKey) -> dict[str, Path]:
+def signed_files(tmp_path_factory: pytest.TempPathFactory, golden_signed: tuple[IssuedKey, bytes]) -> dict[str, Path]:
     work = tmp_path_factory.mktemp("signed")
-    xml = sign_enveloped(transcript(), signing_key)
+    key, xml = golden_signed
     files = {
         "signed": work / "signed.xml",
         "wire": work / "signed.b64",
@@ -43,7 +38,7 @@ def signed_files(tmp_path_factory: pytest.TempPathFactory, signing_key: IssuedKe
     }
     files["signed"].write_bytes(xml)
     files["wire"].write_text(emrex_elmo.transport.encode(xml) + "\n")
-    files["cert"].write_bytes(signing_key.cert_pem())
+    files["cert"].write_bytes(key.cert_pem())
     files["tampered"].write_bytes(xml.replace(b"<resultLabel>F</resultLabel>", b"<resultLabel>A</resultLabel>"))
     files["unsigned"].write_bytes(emrex_elmo.to_xml(transcript()))
     return files

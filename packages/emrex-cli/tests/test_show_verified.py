@@ -7,18 +7,12 @@ import pytest
 import emrex_elmo
 from emrex_cli.devpki import IssuedKey
 from emrex_cli.main import main
-from ncp_testkit import golden_elmo, sign_enveloped, signing_key as signing_key_for
 
 
 @pytest.fixture(scope="module")
-def key() -> IssuedKey:
-    return signing_key_for(common_name="cli-show.example")
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory: pytest.TempPathFactory, key: IssuedKey) -> dict[str, Path]:
+def files(tmp_path_factory: pytest.TempPathFactory, golden_signed: tuple[IssuedKey, bytes]) -> dict[str, Path]:
     work = tmp_path_factory.mktemp("show")
-    xml = sign_enveloped(golden_elmo(), key)
+    key, xml = golden_signed
     assert xml.count(b"<resultLabel>B</resultLabel>") == 1
     assert xml.count(b"<value>7.5</value>") == 1
     # Comments are not digested: this still verifies, and on main `emrex show` printed no grade and 7 ECTS.

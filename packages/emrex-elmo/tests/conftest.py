@@ -6,17 +6,7 @@ import pytest
 from cryptography import x509
 
 import emrex_elmo
-from ncp_testkit import required_reference_dir
-
-
-@pytest.fixture(scope="session")
-def reference() -> Path:
-    return required_reference_dir()
-
-
-@pytest.fixture(scope="session")
-def samples(reference: Path) -> Path:
-    return reference / "samples"
+from ncp_testkit.fixtures import reference as reference, samples as samples
 
 
 @pytest.fixture(scope="session")

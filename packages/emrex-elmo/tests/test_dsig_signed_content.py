@@ -77,24 +77,24 @@ _INSERTIONS = st.tuples(
 )
 
 
+# Mutations that insert something at a point inside a text run.
+_INSERTED = {
+    "comment": b"<!-- x -->",
+    "empty-comment": b"<!---->",
+    "comment-with-digits": b"<!--9-->",
+    "pi": b"<?x y?>",
+    "empty-cdata": b"<![CDATA[]]>",
+    "space": b" ",
+    "newline": b"\n",
+}
+
+
 def _mutate(doc: Signed, run: int, kind: str, offset: int, width: int) -> bytes:
     start, end = doc.text_runs[run % len(doc.text_runs)]
     at = start + offset % (end - start + 1)
     xml = doc.xml
-    if kind == "comment":
-        return xml[:at] + b"<!-- x -->" + xml[at:]
-    if kind == "empty-comment":
-        return xml[:at] + b"<!---->" + xml[at:]
-    if kind == "comment-with-digits":
-        return xml[:at] + b"<!--9-->" + xml[at:]
-    if kind == "pi":
-        return xml[:at] + b"<?x y?>" + xml[at:]
-    if kind == "empty-cdata":
-        return xml[:at] + b"<![CDATA[]]>" + xml[at:]
-    if kind == "space":
-        return xml[:at] + b" " + xml[at:]
-    if kind == "newline":
-        return xml[:at] + b"\n" + xml[at:]
+    if kind in _INSERTED:
+        return xml[:at] + _INSERTED[kind] + xml[at:]
     # The next few characters, same text, written another way (entity-free: no DTD is ever allowed).
     piece = xml[at:min(at + width, end)]
     if kind == "cdata":

@@ -3,6 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -31,7 +32,7 @@ from emrex_elmo import (
     ResultDistribution,
     ShortenedGrading,
 )
-from emrex_elmo.model import GradingScheme
+from emrex_elmo.model import AttachmentType, GradingScheme, LosType
 
 PROFILE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -43,11 +44,8 @@ _ALPHABET = st.one_of(
 )
 LANGS = ["en", "fi", "nb", "sv", "de", "el", "uk", "ar", "zh-Hans", "ja", "hi"]
 COUNTRIES = ["FI", "NO", "SE", "DK", "DE", "PL", "GR", "UA", "JP", "CN", "SA", "IS", "HR"]
-LOS_TYPES = ["Degree Programme", "Module", "Course", "Class"]
-ATTACHMENT_TYPES = [
-    "Diploma", "Diploma Supplement", "Transcript of Records", "EMREX transcript",
-    "Micro Credential", "Letter of Nomination", "Certificate of Training", "Learning Agreement", "Other",
-]
+LOS_TYPES = list(get_args(LosType))  # highest first, as the XSD's hierarchy rule ranks them
+ATTACHMENT_TYPES = list(get_args(AttachmentType))
 EXTENSIONS = [
     '<x:note xmlns:x="urn:example:ext">Ελληνικά &amp; more</x:note>',
     '<fs xmlns="urn:example:fs" code="A1"><part>漢字</part><part></part></fs>',

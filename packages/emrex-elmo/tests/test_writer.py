@@ -21,32 +21,24 @@ from emrex_elmo import (
     Report,
 )
 from emrex_elmo.model import GradingScheme
+from ncp_testkit.elmo import course as make_course, institution, learner, make_elmo
 
 NS = emrex_elmo.ELMO_NS
 UTC = dt.UTC
 
 
 def issuer(**changes: object) -> Issuer:
-    values: dict[str, object] = {
-        "country": "NO",
-        "identifiers": [Identifier(type="schac", value="uio.no")],
-        "titles": [LocalizedToken(value="Universitetet i Oslo", lang="nb"), LocalizedToken(value="UiO", lang="en")],
-        "url": "https://www.uio.no/",
-    }
-    return Issuer(**{**values, **changes})
+    uio = institution("uio.no", LocalizedToken(value="Universitetet i Oslo", lang="nb"),
+                      LocalizedToken(value="UiO", lang="en"), country="NO")
+    return uio.model_copy(update=changes)
 
 
 def course(
     title: str = "Algoritmer", ects: Decimal | None = Decimal("10"), **loi: object
 ) -> LearningOpportunitySpecification:
-    return LearningOpportunitySpecification(
-        identifiers=[Identifier(type="local", value=title[:8])],
-        titles=[LocalizedToken(value=title, lang="nb")],
-        type="Course",
-        specifies=LearningOpportunityInstance(
-            status="passed", result_label="A", credits=[Credit(scheme="ECTS", value=ects)], **loi
-        ),
-    )
+    """A passed course with grade A and an `ECTS` credit (the writer lowercases it); `loi` adds to its result."""
+    los = make_course(title, ects=ects, grade="A", code=title[:8], scheme="ECTS", date=None)
+    return los.model_copy(update={"specifies": los.specifies.model_copy(update=loi)})
 
 
 def document(*los: LearningOpportunitySpecification, **report: object) -> Elmo:
@@ -266,20 +258,8 @@ def test_credit_level_is_dropped_from_2_0_output_and_bday_becomes_date_of_birth(
 def test_profile_minimal_document_is_written_exactly() -> None:
     # emrex.md 3.3: the minimal valid document.
     when = dt.datetime(2025, 1, 15, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
-    elmo = Elmo(
-        generated_date=when,
-        learner=Learner(given_names="Maria", family_name="Example"),
-        reports=[
-            Report(
-                issuer=Issuer(
-                    identifiers=[Identifier(type="schac", value="example.edu")],
-                    titles=[LocalizedToken(value="Example University", lang="en")],
-                    url="https://www.example.edu/",
-                ),
-                issue_date=when,
-            )
-        ],
-    )
+    elmo = make_elmo([], [institution("example.edu", "Example University", lang="en")],
+                     student=learner("Maria", "Example", bday=None), generated=when)
     assert emrex_elmo.to_xml(elmo) == (
         b'<?xml version="1.0" encoding="UTF-8"?>\n'
         b'<elmo xmlns="https://github.com/emrex-eu/elmo-schemas/tree/v1">'

@@ -19,11 +19,9 @@ import hashlib
 import json
 import secrets
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -41,21 +39,11 @@ from ncp_registry_cache.app import create_app as registry_app
 from ncp_registry_cache.settings import Settings as RegistrySettings
 from ncp_signer import Settings as SignerSettings, create_app as signer_app
 from ncp_testkit import bearer, dev_ca, make_elmo, signing_key, write_caller_tokens, write_key_files
-from ncp_testkit.benchmark import Ratio, publish
+from ncp_testkit.benchmark import Ratio, median_cpu_ms, publish
 
 NODE = "http://node"
 CLIENT_ID = "bench-emc"
 REDIRECT_URI = "https://emc.example.fi/cb"
-
-
-def median_cpu_ms(fn: Callable[[], object], runs: int = 200) -> float:
-    fn()
-    samples = []
-    for _ in range(runs):
-        started = time.process_time()
-        fn()
-        samples.append(time.process_time() - started)
-    return statistics.median(samples) * 1000
 
 
 def assertion(key: RSAKey) -> str:
@@ -82,7 +70,7 @@ def token_floor_ms(key: RSAKey, directory: Path) -> float:
         db.execute("insert into jti values (?, ?, ?)", (CLIENT_ID, f"{next(counter)}", claims["exp"]))
 
     try:
-        return median_cpu_ms(work)
+        return median_cpu_ms(work, runs=200)
     finally:
         db.close()
 

@@ -27,7 +27,6 @@ import statistics
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,7 @@ from lxml import etree
 
 import emrex_elmo
 from emrex_elmo import transport
-from ncp_testkit.benchmark import Ratio, cpu_seconds, publish
+from ncp_testkit.benchmark import Ratio, cpu_seconds, median_cpu_ms, publish
 from ncp_testkit.stack import PYTHON, free_port, running_stack, start_process, student_flow
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -132,16 +131,6 @@ def cut_font(font_file: Path) -> bytes:
     return out.getvalue()
 
 
-def median_cpu_ms(fn: Callable[[], object], runs: int = 30) -> float:
-    fn()
-    samples = []
-    for _ in range(runs):
-        started = time.process_time()
-        fn()
-        samples.append(time.process_time() - started)
-    return statistics.median(samples) * 1000
-
-
 TEMPLATE = jinja2.Environment(autoescape=True).from_string("""<!doctype html><html lang="{{ lang }}"><head>
 <meta charset="utf-8"><title>{{ title }}</title><link rel="stylesheet" href="/static/app.css"></head><body>
 <header><h1>{{ title }}</h1><p>{{ intro }}</p></header><main><form method="post" action="/select">
@@ -217,12 +206,12 @@ def unavoidable_work_ms(document: bytes) -> dict[str, float]:
             bytes(document_pdf.output())
 
         parts = {
-            "RSA sign + C14N + digest": median_cpu_ms(sign),
-            "XSD validation": median_cpu_ms(lambda: schema.validate(root)),
-            "gzip + base64": median_cpu_ms(lambda: transport.encode(document)),
-            "13 SQLite statements": median_cpu_ms(statements),
-            "3 template renders": median_cpu_ms(lambda: [TEMPLATE.render(context) for _ in range(3)]),
-            "ID token check": median_cpu_ms(check_token),
+            "RSA sign + C14N + digest": median_cpu_ms(sign, runs=30),
+            "XSD validation": median_cpu_ms(lambda: schema.validate(root), runs=30),
+            "gzip + base64": median_cpu_ms(lambda: transport.encode(document), runs=30),
+            "13 SQLite statements": median_cpu_ms(statements, runs=30),
+            "3 template renders": median_cpu_ms(lambda: [TEMPLATE.render(context) for _ in range(3)], runs=30),
+            "ID token check": median_cpu_ms(check_token, runs=30),
             "PDF with embedded subset font": median_cpu_ms(pdf, runs=10),
         }
         db.close()

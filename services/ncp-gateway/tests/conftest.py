@@ -1,6 +1,7 @@
 """Fixtures: a real OIDC provider on loopback (oidc-provider-mock), the real signer, sis-adapter and
 registry-cache apps in-process, keys and secrets made at test time, and a `Browser` that walks the flow."""
 
+import asyncio
 import datetime as dt
 import json
 import os
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import anyio
 import httpx
 import lxml.html
 import pytest
@@ -23,12 +25,14 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from emrex_cli.devpki import IssuedKey, make_ca, make_signing_key
+from ncp_gateway.adapters.store import make_engine
 from ncp_gateway.app import create_app
 from ncp_gateway.settings import Settings
 
@@ -425,3 +429,62 @@ class Kit:
 @pytest.fixture
 def kit() -> type[Kit]:
     return Kit
+
+
+@pytest.fixture
+async def silent_port() -> AsyncIterator[int]:
+    """A real socket that accepts the request and never answers."""
+    release = asyncio.Event()
+    writers: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        await reader.read(65_536)
+        await release.wait()
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        release.set()
+        server.close()
+        await server.wait_closed()
+        for writer in writers:
+            writer.close()
+        await anyio.sleep(0.1)
+
+
+# ---- a PostgreSQL schema of its own ---------------------------------------------------------------
+
+@dataclass
+class PgSchema:
+    schema: str
+    url: str  # for SQLAlchemy (asyncpg driver)
+    conn: Any  # an asyncpg connection, for looking (or tampering) behind the code's back
+    made: list[AsyncEngine] = field(default_factory=list)
+
+    def engines(self, count: int) -> list[AsyncEngine]:
+        """`count` engines on the schema, each with its own pool (replicas); disposed before the schema is dropped."""
+        engines = [make_engine(self.url, self.schema) for _ in range(count)]
+        self.made.extend(engines)
+        return engines
+
+
+@pytest.fixture
+async def pg() -> AsyncIterator[PgSchema]:
+    """A schema of its own on the test PostgreSQL, dropped afterwards (skips when the server is unreachable)."""
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(PG_URL, timeout=3)
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.skip(f"PostgreSQL at {PG_URL} is unreachable: {exc}")
+    db = PgSchema(unique_schema(), PG_URL.replace("postgresql://", "postgresql+asyncpg://", 1), conn)
+    try:
+        yield db
+    finally:
+        for engine in db.made:
+            await engine.dispose()
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{db.schema}" CASCADE')
+        await conn.close()

@@ -23,6 +23,19 @@ def record(n: int, *, at: dt.datetime = NOW, pseudonym: str | None = None) -> Au
                     elmo_sha256=f"{n:064x}", login_pseudonym=pseudonym or f"{n % 5:064x}", protocol="emrex1")
 
 
+async def replica_stores(engines: list[AsyncEngine], schema: str | None = None) -> list[SessionStore]:
+    """One store per engine (a replica with its own pool); replicas start one after the other (tables made once)."""
+    for engine in engines:
+        await create_tables(engine, schema)
+    return [SessionStore(engine) for engine in engines]
+
+
+async def append(store: SessionStore, numbers: range) -> None:
+    """One writer: records one after the other."""
+    for n in numbers:
+        await store.add_audit(record(n))
+
+
 async def chain_report(store: SessionStore) -> ChainReport:
     state, links = await store.audit_chain()
     return verify(links, state)
@@ -185,9 +198,7 @@ async def test_replicas_appending_at_once_on_one_sqlite_file_keep_one_chain(tmp_
     url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
     engines = [make_engine(url) for _ in range(3)]
     try:
-        for engine in engines:
-            await create_tables(engine)
-        stores = [SessionStore(engine) for engine in engines]
+        stores = await replica_stores(engines)
         await asyncio.gather(*(stores[n % 3].add_audit(record(n)) for n in range(60)))
         report = await chain_report(stores[0])
         assert report.ok
@@ -198,84 +209,41 @@ async def test_replicas_appending_at_once_on_one_sqlite_file_keep_one_chain(tmp_
 
 
 @pytest.mark.postgres
-async def test_replicas_appending_at_once_on_postgresql_keep_one_chain(kit) -> None:
-    import asyncpg
-
-    try:
-        conn = await asyncpg.connect(kit.PG_URL, timeout=3)
-    except (OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL at {kit.PG_URL} is unreachable: {exc}")
-    schema = kit.unique_schema()
-    url = kit.PG_URL.replace("postgresql://", "postgresql+asyncpg://", 1)
-    engines = [make_engine(url, schema) for _ in range(4)]  # four replicas, each with its own pool
-    try:
-        for engine in engines:  # replicas start one after the other (the schema is created once)
-            await create_tables(engine, schema)
-        stores = [SessionStore(engine) for engine in engines]
-
-        async def replica(store: SessionStore, first: int) -> None:
-            for n in range(first, first + 30):
-                await store.add_audit(record(n))
-
-        # Each replica runs several writers at once too: 4 x 3 concurrent writers, 360 records.
-        await asyncio.gather(*(replica(store, 1000 * i + 100 * j) for i, store in enumerate(stores)
-                               for j in range(3)))
-        for _ in range(2):
-            # A purge racing with appends still removes a prefix and leaves a verifiable chain.
-            await asyncio.gather(stores[0].purge_audit(NOW + dt.timedelta(seconds=1)),
-                                 *(stores[k].add_audit(record(9000 + k, at=NOW + dt.timedelta(hours=1)))
-                                   for k in range(1, 4)))
-        state, links = await stores[1].audit_chain()
-        assert state.anchor_seq == 360
-        assert state.head_seq == 366
-        report = verify(links, state)
-        assert report.ok
-        assert report.checked == 6
-        seqs = [link.seq for link in links]
-        assert seqs == list(range(361, 367))
-    finally:
-        for engine in engines:
-            await engine.dispose()
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await conn.close()
+async def test_replicas_appending_at_once_on_postgresql_keep_one_chain(pg) -> None:
+    stores = await replica_stores(pg.engines(4), pg.schema)
+    # Each replica runs several writers at once too: 4 x 3 concurrent writers, 360 records.
+    await asyncio.gather(*(append(store, range(1000 * i + 100 * j, 1000 * i + 100 * j + 30))
+                           for i, store in enumerate(stores) for j in range(3)))
+    for _ in range(2):
+        # A purge racing with appends still removes a prefix and leaves a verifiable chain.
+        await asyncio.gather(stores[0].purge_audit(NOW + dt.timedelta(seconds=1)),
+                             *(stores[k].add_audit(record(9000 + k, at=NOW + dt.timedelta(hours=1)))
+                               for k in range(1, 4)))
+    state, links = await stores[1].audit_chain()
+    assert state.anchor_seq == 360
+    assert state.head_seq == 366
+    report = verify(links, state)
+    assert report.ok
+    assert report.checked == 6
+    seqs = [link.seq for link in links]
+    assert seqs == list(range(361, 367))
 
 
 @pytest.mark.postgres
-async def test_replicas_on_postgresql_chain_every_record(kit) -> None:
-    import asyncpg
-
-    try:
-        conn = await asyncpg.connect(kit.PG_URL, timeout=3)
-    except (OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL at {kit.PG_URL} is unreachable: {exc}")
-    schema = kit.unique_schema()
-    url = kit.PG_URL.replace("postgresql://", "postgresql+asyncpg://", 1)
-    engines = [make_engine(url, schema) for _ in range(3)]
-    try:
-        for engine in engines:  # replicas start one after the other (the schema is created once)
-            await create_tables(engine, schema)
-        stores = [SessionStore(engine) for engine in engines]
-        async def writer(store: SessionStore, first: int) -> None:
-            for n in range(first, first + 10):
-                await store.add_audit(record(n))
-
-        # 3 replicas x 5 writers each (a connection each: the shared server's connection limit is not the test).
-        await asyncio.gather(*(writer(stores[k % 3], 10 * k) for k in range(15)))
-        report = await chain_report(stores[2])
-        assert report.ok
-        assert report.checked == 150
-        rows = await stores[0].audit_records()
-        assert sorted(r.learning_opportunities for r in rows) == list(range(150))
-        # An edit on PostgreSQL is found as well.
-        await conn.execute(f'UPDATE "{schema}".gateway_audit SET credits = $1 WHERE seq = 77', "0")
-        report = await chain_report(stores[1])
-        assert report.first_break is not None
-        assert report.first_break.seq == 77
-    finally:
-        for engine in engines:
-            await engine.dispose()
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await conn.close()
+async def test_replicas_on_postgresql_chain_every_record(pg) -> None:
+    stores = await replica_stores(pg.engines(3), pg.schema)
+    # 3 replicas x 5 writers each (a connection each: the shared server's connection limit is not the test).
+    await asyncio.gather(*(append(stores[k % 3], range(10 * k, 10 * k + 10)) for k in range(15)))
+    report = await chain_report(stores[2])
+    assert report.ok
+    assert report.checked == 150
+    rows = await stores[0].audit_records()
+    assert sorted(r.learning_opportunities for r in rows) == list(range(150))
+    # An edit on PostgreSQL is found as well.
+    await pg.conn.execute(f'UPDATE "{pg.schema}".gateway_audit SET credits = $1 WHERE seq = 77', "0")
+    report = await chain_report(stores[1])
+    assert report.first_break is not None
+    assert report.first_break.seq == 77
 
 
 _BEFORE_THE_CHAIN = """CREATE TABLE gateway_audit (
@@ -320,18 +288,6 @@ async def test_an_audit_table_from_before_the_chain_is_upgraded_and_chained(tmp_
 
 
 @pytest.mark.postgres
-async def test_an_audit_table_from_before_the_chain_is_upgraded_on_postgresql(kit) -> None:
-    import asyncpg
-
-    try:
-        conn = await asyncpg.connect(kit.PG_URL, timeout=3)
-    except (OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL at {kit.PG_URL} is unreachable: {exc}")
-    schema = kit.unique_schema()
-    engine = make_engine(kit.PG_URL.replace("postgresql://", "postgresql+asyncpg://", 1), schema)
-    try:
-        await _upgrade_keeps_and_chains_old_records(engine, schema, postgres=True)
-    finally:
-        await engine.dispose()
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await conn.close()
+async def test_an_audit_table_from_before_the_chain_is_upgraded_on_postgresql(pg) -> None:
+    [engine] = pg.engines(1)
+    await _upgrade_keeps_and_chains_old_records(engine, pg.schema, postgres=True)

@@ -3,8 +3,7 @@ the registry-cache at the receiver lookup), faulted: answering 5xx, refusing con
 and never answering. The client always receives the auto-POST with its sessionId and a return code, within the
 configured timeout; never a bare 500, JSON or a hang."""
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import anyio
 import httpx
@@ -25,30 +24,6 @@ class Faulty(httpx.AsyncBaseTransport):
         if request.url.path.startswith(self.path):
             return await self.answer(request)
         return await self.real.handle_async_request(request)
-
-
-@pytest.fixture
-async def silent_port() -> AsyncIterator[int]:
-    """A real socket that accepts the request and never answers."""
-    release = asyncio.Event()
-    writers: list[asyncio.StreamWriter] = []
-
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writers.append(writer)
-        await reader.read(65_536)
-        await release.wait()
-        writer.close()
-
-    server = await asyncio.start_server(silent, "127.0.0.1", 0)
-    try:
-        yield server.sockets[0].getsockname()[1]
-    finally:
-        release.set()
-        server.close()
-        await server.wait_closed()
-        for writer in writers:
-            writer.close()
-        await anyio.sleep(0.1)
 
 
 def faults(silent_port: int) -> dict[str, Answer]:

@@ -5,23 +5,14 @@ from decimal import Decimal
 
 import pytest
 
-from emrex_elmo import (
-    Credit,
-    Elmo,
-    Identifier,
-    Issuer,
-    Learner,
-    LearningOpportunityInstance,
-    LearningOpportunitySpecification,
-    LocalizedToken,
-    Report,
-)
+from emrex_elmo import Elmo
 from ncp_gateway.domain.entry import EntryError, EntryPolicy, origin_of, parse_entry
 from ncp_gateway.domain.outgoing import choose, pseudonym, restrict_to_institution, summarize
 from ncp_gateway.domain.receiver import maybe_outside_eu_eea
 from ncp_gateway.domain.results_view import Filters, build_groups
 from ncp_gateway.domain.return_codes import Outcome, return_code
 from ncp_gateway.messages import CATALOG, missing_translations, negotiate
+from ncp_testkit.elmo import course, institution, learner, make_elmo
 
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
@@ -87,26 +78,17 @@ def test_catalog_is_complete_and_button_names_are_as_specified():
     assert CATALOG["button.cancel"] == {"en": "Cancel", "de": "Abbrechen"}
 
 
-def los(title: str, ects: str | None = None, status: str | None = None, parts=(), type_="Course", date=None):
-    credits = [Credit(scheme="ects", value=Decimal(ects))] if ects else []
-    return LearningOpportunitySpecification(
-        titles=[LocalizedToken(value=title, lang="en")], type=type_, has_part=list(parts),
-        specifies=LearningOpportunityInstance(credits=credits, status=status, date=date),
-    )
-
-
 def sample() -> Elmo:
-    report_a = Report(issuer=Issuer(identifiers=[Identifier(type="schac", value="a.example.fi")],
-                                    titles=[LocalizedToken(value="A", lang="en")], url="https://a.example.fi"),
-                      issue_date=NOW, learning_opportunity_specifications=[
-                          los("Degree", type_="Degree Programme", parts=[
-                              los("C1", "5", date=dt.date(2020, 1, 1)),
-                              los("C2", "2.5", status="failed", date=dt.date(2021, 1, 1))]),
-                          los("C3", "3", date=dt.date(2022, 1, 1))])
-    report_b = Report(issuer=Issuer(identifiers=[Identifier(type="schac", value="b.example.de")],
-                                    titles=[LocalizedToken(value="B", lang="en")], url="https://b.example.de"),
-                      issue_date=NOW, learning_opportunity_specifications=[los("D1", "6")])
-    return Elmo(generated_date=NOW, learner=Learner(given_names="X", family_name="Y"), reports=[report_a, report_b])
+    def los(title: str, ects: str | None = None, *parts, kind="Course", status=None, date=None):
+        return course(title, *parts, kind=kind, ects=ects, status=status, lang="en", date=date)
+
+    a_courses = [los("Degree", None, los("C1", "5", date=dt.date(2020, 1, 1)),
+                     los("C2", "2.5", status="failed", date=dt.date(2021, 1, 1)), kind="Degree Programme"),
+                 los("C3", "3", date=dt.date(2022, 1, 1))]
+    return make_elmo([a_courses, [los("D1", "6")]],
+                     [institution("a.example.fi", "A", lang="en", url="https://a.example.fi"),
+                      institution("b.example.de", "B", lang="en", url="https://b.example.de")],
+                     student=learner("X", "Y", bday=None), generated=NOW)
 
 
 def test_choose_sets_fresh_dates_and_drops_not_passed_unless_allowed():

@@ -78,22 +78,11 @@ async def test_the_migrations_make_the_schema_the_code_uses_on_sqlite(tmp_path):
 
 
 @pytest.mark.postgres
-async def test_the_migrations_make_the_schema_the_code_uses_on_postgresql(kit):
-    import asyncpg
-
-    try:
-        conn = await asyncpg.connect(kit.PG_URL, timeout=3)
-    except (OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL at {kit.PG_URL} is unreachable: {exc}")
-    schema = kit.unique_schema()
-    try:
-        await check_migrated_schema(kit.PG_URL.replace("postgresql://", "postgresql+asyncpg://", 1), schema)
-        tables = {r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = $1",
-                                                          schema)}
-        assert tables == ALL_TABLES
-    finally:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await conn.close()
+async def test_the_migrations_make_the_schema_the_code_uses_on_postgresql(pg):
+    await check_migrated_schema(pg.url, pg.schema)
+    tables = {r["tablename"] for r in await pg.conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = $1",
+                                                          pg.schema)}
+    assert tables == ALL_TABLES
 
 
 async def test_a_database_made_by_create_all_is_adopted_with_its_rows(tmp_path):

@@ -13,31 +13,17 @@ from ncp_gateway.adapters.oauth2_store import (
     ReleaseRow,
     TokenRow,
 )
-from ncp_gateway.adapters.store import make_engine, migrate
+from ncp_gateway.adapters.store import migrate
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-async def replicas(kit):
-    import asyncpg
-
-    try:
-        conn = await asyncpg.connect(kit.PG_URL, timeout=3)
-    except (OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL at {kit.PG_URL} is unreachable: {exc}")
-    schema = kit.unique_schema()
-    url = kit.PG_URL.replace("postgresql://", "postgresql+asyncpg://", 1)
-    engines = [make_engine(url, schema) for _ in range(2)]
-    try:
-        for engine in engines:
-            await migrate(engine, schema)  # both replicas migrate: the second finds nothing to do
-        yield [OAuth2Store(engine) for engine in engines]
-    finally:
-        for engine in engines:
-            await engine.dispose()
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await conn.close()
+async def replicas(pg):
+    engines = pg.engines(2)
+    for engine in engines:
+        await migrate(engine, pg.schema)  # both replicas migrate: the second finds nothing to do
+    return [OAuth2Store(engine) for engine in engines]
 
 
 async def test_jti_once_code_once_and_replay_revokes_across_replicas(replicas):

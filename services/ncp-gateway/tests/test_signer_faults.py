@@ -87,34 +87,13 @@ async def test_the_real_signer_still_gives_ncp_ok_with_the_check(browser, kit, s
                       emrex_elmo.load_certificates(secret_files.signing_cert.read_bytes()))
 
 
-async def test_a_signer_that_accepts_and_never_answers_gives_ncp_error_within_the_timeout(make_browser, kit):
+async def test_a_signer_that_accepts_and_never_answers_gives_ncp_error_within_the_timeout(make_browser, kit,
+                                                                                          silent_port):
     """A real socket that takes the request and says nothing: the configured timeout ends the wait."""
-    import asyncio
-
-    release = asyncio.Event()
-    writers = []
-
-    async def silent(reader, writer):
-        writers.append(writer)
-        await reader.read(65_536)
-        await release.wait()
-        writer.close()
-        await writer.wait_closed()
-
-    server = await asyncio.start_server(silent, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        async with make_browser(transports={"signer": None}, signer_url=f"http://127.0.0.1:{port}",
-                                http_timeout_seconds=1.0) as b:
-            await b.login("demo-learner-1")
-            with anyio.fail_after(15):  # the first call to the signer: the transcript PDF, before the preview
-                handoff = kit.handoff_of(await b.submit(keys=["r2.0"]))
-            assert handoff.fields["returnCode"] == "NCP_ERROR"
-            assert handoff.fields["elmo"] == ""
-    finally:
-        release.set()
-        server.close()
-        await server.wait_closed()
-        for writer in writers:
-            writer.close()
-        await anyio.sleep(0.1)
+    async with make_browser(transports={"signer": None}, signer_url=f"http://127.0.0.1:{silent_port}",
+                            http_timeout_seconds=1.0) as b:
+        await b.login("demo-learner-1")
+        with anyio.fail_after(15):  # the first call to the signer: the transcript PDF, before the preview
+            handoff = kit.handoff_of(await b.submit(keys=["r2.0"]))
+        assert handoff.fields["returnCode"] == "NCP_ERROR"
+        assert handoff.fields["elmo"] == ""

@@ -4,27 +4,11 @@ import datetime as dt
 
 import pytest
 
-from ncp_gateway.adapters.store import SessionStore, make_engine, migrate
+from ncp_gateway.adapters.store import SessionStore, migrate
 from ncp_gateway.adapters.tables import AuditRow
 from ncp_gateway.domain.transfer import Transfer
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-async def pg_schema(kit):
-    import asyncpg
-
-    try:
-        conn = await asyncpg.connect(kit.PG_URL, timeout=3)
-    except (OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL at {kit.PG_URL} is unreachable: {exc}")
-    schema = kit.unique_schema()
-    try:
-        yield schema
-    finally:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await conn.close()
 
 
 def transfer(now: dt.datetime) -> Transfer:
@@ -33,38 +17,33 @@ def transfer(now: dt.datetime) -> Transfer:
                     csrf="c")
 
 
-async def test_store_round_trip_rotation_purge_and_audit(kit, pg_schema):
-    url = kit.PG_URL.replace("postgresql://", "postgresql+asyncpg://", 1)
-    engines = [make_engine(url, pg_schema) for _ in range(2)]  # two replicas
-    try:
-        await migrate(engines[0], pg_schema)
-        await migrate(engines[1], pg_schema)  # idempotent
-        one, two = SessionStore(engines[0]), SessionStore(engines[1])
-        now = dt.datetime.now(dt.UTC)
-        await one.put("t1", transfer(now))
-        assert (await two.get("t1")).session_id == "s"
-        await two.rotate("t1", "t2", transfer(now))
-        assert await one.get("t1") is None
-        assert await one.get("t2") is not None
-        assert await one.delete("t2") is True
-        assert await two.delete("t2") is False  # a second replica cannot send it again
-        await one.put("old", transfer(now - dt.timedelta(hours=3)))
-        await two.purge(now - dt.timedelta(hours=1))
-        assert await one.get("old") is None
-        await one.add_audit(AuditRow(created_at=now, receiver_origin="https://emc.example.fi", return_code="NCP_OK",
-                                     institutions="a.example.fi", learning_opportunities=2, credits="7.5",
-                                     elmo_sha256="0" * 64, login_pseudonym="1" * 64))
-        [record] = await two.audit_records()
-        assert record.credits == "7.5"
-        assert record.created_at.tzinfo is not None
-        await one.ping()
-    finally:
-        for engine in engines:
-            await engine.dispose()
+async def test_store_round_trip_rotation_purge_and_audit(pg):
+    engines = pg.engines(2)  # two replicas
+    await migrate(engines[0], pg.schema)
+    await migrate(engines[1], pg.schema)  # idempotent
+    one, two = SessionStore(engines[0]), SessionStore(engines[1])
+    now = dt.datetime.now(dt.UTC)
+    await one.put("t1", transfer(now))
+    assert (await two.get("t1")).session_id == "s"
+    await two.rotate("t1", "t2", transfer(now))
+    assert await one.get("t1") is None
+    assert await one.get("t2") is not None
+    assert await one.delete("t2") is True
+    assert await two.delete("t2") is False  # a second replica cannot send it again
+    await one.put("old", transfer(now - dt.timedelta(hours=3)))
+    await two.purge(now - dt.timedelta(hours=1))
+    assert await one.get("old") is None
+    await one.add_audit(AuditRow(created_at=now, receiver_origin="https://emc.example.fi", return_code="NCP_OK",
+                                 institutions="a.example.fi", learning_opportunities=2, credits="7.5",
+                                 elmo_sha256="0" * 64, login_pseudonym="1" * 64))
+    [record] = await two.audit_records()
+    assert record.credits == "7.5"
+    assert record.created_at.tzinfo is not None
+    await one.ping()
 
 
-async def test_whole_flow_on_postgresql(make_browser, kit, pg_schema):
-    async with make_browser(database_url=kit.PG_URL, database_schema=pg_schema) as b:
+async def test_whole_flow_on_postgresql(make_browser, kit, pg):
+    async with make_browser(database_url=kit.PG_URL, database_schema=pg.schema) as b:
         await b.login("demo-learner-1")
         await b.submit(keys=["r2.0"])
         assert kit.handoff_of(await b.send()).fields["returnCode"] == "NCP_OK"

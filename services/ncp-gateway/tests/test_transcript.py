@@ -3,21 +3,11 @@
 import datetime as dt
 import re
 import zlib
-from decimal import Decimal
 
-from emrex_elmo import (
-    Credit,
-    Elmo,
-    Identifier,
-    Issuer,
-    Learner,
-    LearningOpportunityInstance,
-    LearningOpportunitySpecification,
-    LocalizedToken,
-    Report,
-)
+from emrex_elmo import Elmo
 from ncp_gateway.adapters.transcript_pdf import TranscriptRenderer
 from ncp_gateway.settings import Settings
+from ncp_testkit.elmo import course, institution, learner, make_elmo
 
 NOW = dt.datetime(2026, 5, 4, 12, 0, tzinfo=dt.UTC)
 
@@ -38,10 +28,8 @@ def renderer() -> TranscriptRenderer:
 
 
 def named(given: str, family: str) -> Elmo:
-    return Elmo(generated_date=NOW, learner=Learner(given_names=given, family_name=family), reports=[
-        Report(issuer=Issuer(identifiers=[Identifier(type="schac", value="a.example.fi")],
-                             titles=[LocalizedToken(value="A", lang="en")], url="https://a.example.fi/"),
-               issue_date=NOW)])
+    return make_elmo([], [institution("a.example.fi", "A", lang="en", url="https://a.example.fi/")],
+                     student=learner(given, family, bday=None), generated=NOW)
 
 
 def test_one_renderer_serves_documents_with_different_characters():
@@ -56,17 +44,10 @@ def test_one_renderer_serves_documents_with_different_characters():
 
 def test_transcript_is_a_pdf_whose_fonts_map_greek_and_cyrillic_names():
     renderer_ = renderer()
-    course = LearningOpportunitySpecification(
-        identifiers=[Identifier(type="local", value="ΜΑΘ-101")], titles=[LocalizedToken(value="Άλγεβρα", lang="el")],
-        type="Course", specifies=LearningOpportunityInstance(result_label="9", date=dt.date(2025, 1, 20),
-                                                             credits=[Credit(scheme="ects", value=Decimal("7.5"))]),
-    )
-    elmo = Elmo(generated_date=NOW, learner=Learner(given_names="Μαρία", family_name="Иванова",
-                                                    bday=dt.date(2001, 2, 3)),
-                reports=[Report(issuer=Issuer(identifiers=[Identifier(type="schac", value="aegean.example.gr")],
-                                              titles=[LocalizedToken(value="Πανεπιστήμιο Αιγαίου", lang="el")],
-                                              url="https://www.aegean.example.gr/"),
-                                issue_date=NOW, learning_opportunity_specifications=[course])])
+    algebra = course("Άλγεβρα", code="ΜΑΘ-101", lang="el", ects="7.5", grade="9", status=None,
+                     date=dt.date(2025, 1, 20))
+    elmo = make_elmo([algebra], [institution("aegean.example.gr", "Πανεπιστήμιο Αιγαίου", lang="el")],
+                     student=learner("Μαρία", "Иванова", bday=dt.date(2001, 2, 3)), generated=NOW)
     pdf = renderer_.render(elmo)
     assert pdf.startswith(b"%PDF-1.")
     assert pdf.rstrip().endswith(b"%%EOF")

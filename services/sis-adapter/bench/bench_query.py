@@ -107,22 +107,14 @@ def pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] * 1000
 
 
-async def timed(fn, n: int) -> list[float]:
+async def timed(fn, n: int, clock=time.perf_counter) -> list[float]:
+    """Seconds per call, `n` calls one after the other; `clock=time.process_time` gives the CPU seconds of this
+    process (client and service share it: sequential calls, one process)."""
     out = []
     for _ in range(n):
-        started = time.perf_counter()
+        started = clock()
         await fn()
-        out.append(time.perf_counter() - started)
-    return out
-
-
-async def cpu_per_call(fn, n: int) -> list[float]:
-    """CPU seconds of this process per call (client and service share it: sequential calls, one process)."""
-    out = []
-    for _ in range(n):
-        started = time.process_time()
-        await fn()
-        out.append(time.process_time() - started)
+        out.append(clock() - started)
     return out
 
 
@@ -222,8 +214,8 @@ async def main() -> None:
             cpu_service: list[float] = []
             cpu_floor: list[float] = []
             for _ in range(max(1, args.queries // 10)):  # alternated, so load elsewhere hits both alike
-                cpu_floor += await cpu_per_call(sql_to_json, 10)
-                cpu_service += await cpu_per_call(service, 10)
+                cpu_floor += await timed(sql_to_json, 10, time.process_time)
+                cpu_service += await timed(service, 10, time.process_time)
             svc = await timed(service, args.queries)
             raw = await timed(service_bytes, args.queries)
             floor = await timed(bare_sql, args.queries)

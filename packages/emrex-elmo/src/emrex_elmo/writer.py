@@ -7,7 +7,7 @@ lowercase `ects`, decimals use a dot and no superfluous zeros, `bday` is a plain
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 from lxml import etree
 
@@ -17,6 +17,7 @@ from .model import (
     LOS_TYPE_RANK,
     AcademicTerm,
     Attachment,
+    AttachmentType,
     Credit,
     Elmo,
     Groups,
@@ -33,17 +34,7 @@ from .model import (
 from .namespaces import ELMO_NS, XML_NS
 
 OutputVersion = Literal["1.7.0", "2.0.0"]
-_ATTACHMENT_TYPES = {
-    "Diploma",
-    "Diploma Supplement",
-    "Transcript of Records",
-    "EMREX transcript",
-    "Micro Credential",
-    "Letter of Nomination",
-    "Certificate of Training",
-    "Learning Agreement",
-    "Other",
-}
+_ATTACHMENT_TYPES = frozenset(get_args(AttachmentType))
 _LANG = f"{{{XML_NS}}}lang"
 _DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 

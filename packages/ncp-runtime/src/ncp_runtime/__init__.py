@@ -1,6 +1,7 @@
 """Service plumbing shared by the NCP services: problem+json, health, JSON logs, request ids, auth."""
 
 from .auth import CallerTokens, bearer_caller, read_secret
+from .body_limit import BodyLimitMiddleware
 from .health import ReadyCheck, health_router
 from .logging import configure as configure_logging
 from .metrics import Metrics, app_metrics, install_observability
@@ -20,6 +21,7 @@ from .url_text import Utf8UrlMiddleware
 
 __all__ = [
     "PROBLEM_JSON",
+    "BodyLimitMiddleware",
     "CallerTokens",
     "Metrics",
     "Problem",

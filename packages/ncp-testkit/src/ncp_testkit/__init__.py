@@ -1,7 +1,14 @@
 """Shared test helpers for the NCP workspace (dev only; no service imports this at run time)."""
 
 from .asgi import asgi_client
-from .conformance import conformance_schema, error_media_types, secured_operations
+from .conformance import (
+    conformance_schema,
+    conformance_service,
+    conformance_test,
+    document_issues,
+    error_media_types,
+    secured_operations,
+)
 from .elmo import (
     WHEN,
     course,
@@ -23,8 +30,11 @@ __all__ = [
     "asgi_client",
     "bearer",
     "conformance_schema",
+    "conformance_service",
+    "conformance_test",
     "course",
     "dev_ca",
+    "document_issues",
     "error_media_types",
     "free_port",
     "golden_elmo",

@@ -7,6 +7,9 @@ same run, because these machines are shared and wall time mostly measures the ne
 
 import json
 import os
+import statistics
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -30,6 +33,17 @@ class Ratio:
     @property
     def met(self) -> bool | None:
         return None if self.target is None else self.ratio <= self.target
+
+
+def median_cpu_ms(fn: Callable[[], object], runs: int) -> float:
+    """Median CPU time of `fn` in this process over `runs` calls, in ms, after one untimed warm-up call."""
+    fn()
+    samples = []
+    for _ in range(runs):
+        started = time.process_time()
+        fn()
+        samples.append(time.process_time() - started)
+    return statistics.median(samples) * 1000
 
 
 def cpu_seconds(pid: int) -> float:

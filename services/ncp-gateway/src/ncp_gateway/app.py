@@ -19,7 +19,14 @@ from ncp_contracts import BearerAuth
 from ncp_contracts.registry import RegistryClient
 from ncp_contracts.signer import SignerClient
 from ncp_contracts.sis import SisClient
-from ncp_runtime import RequestIdMiddleware, configure_logging, health_router, install_problem_handlers, read_secret
+from ncp_runtime import (
+    BodyLimitMiddleware,
+    RequestIdMiddleware,
+    configure_logging,
+    health_router,
+    install_problem_handlers,
+    read_secret,
+)
 
 from .adapters.oidc import OidcClient
 from .adapters.store import SessionStore, make_engine, migrate
@@ -36,7 +43,7 @@ from .web import accessibility, entry, login, my_results, oauth2, preview, selec
 from .web.context import TEMPLATES, Gateway
 from .web.cookies import SessionCookie
 from .web.entry import EXPIRED_GRACE
-from .web.forms import BadForm, BodyLimitMiddleware
+from .web.forms import BadForm, too_large
 from .web.loading import browser_transfers
 from .web.oauth2 import Emrex2
 from .web.security import SecurityHeadersMiddleware, hsts_header
@@ -167,7 +174,7 @@ def create_app(
     app.add_exception_handler(BadForm, _bad_form)
     app.add_exception_handler(TransferError, _transfer_error)
     app.add_exception_handler(Exception, _unexpected)  # replaces ncp_runtime's JSON 500: this app speaks HTML
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_form_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_form_bytes, refusal=too_large)
     app.add_middleware(SecurityHeadersMiddleware, hsts=hsts_header(settings.hsts_max_age_seconds,
                                                                    settings.hsts_include_subdomains))
     app.add_middleware(RequestIdMiddleware)

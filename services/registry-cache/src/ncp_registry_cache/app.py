@@ -9,6 +9,7 @@ import httpx
 from fastapi import FastAPI, Request
 
 from ncp_runtime import (
+    BodyLimitMiddleware,
     CallerTokens,
     RequestIdMiddleware,
     Utf8UrlMiddleware,
@@ -22,7 +23,6 @@ from .adapters.db import create_engine, migrate
 from .adapters.sources import Source, make_source
 from .adapters.store import Store
 from .api import clients, emps, status, verify
-from .api.limits import BodyLimitMiddleware
 from .deps import State
 from .domain.clients import CLIENTS
 from .domain.emreg import parse_document

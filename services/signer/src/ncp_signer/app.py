@@ -14,6 +14,7 @@ import anyio
 from fastapi import FastAPI, Request
 
 from ncp_runtime import (
+    BodyLimitMiddleware,
     CallerTokens,
     RequestIdMiddleware,
     Utf8UrlMiddleware,
@@ -128,6 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="NCP signer", version="0.1.0", lifespan=lifespan)
     install_problem_handlers(app)
     install_openapi(app)
+    # Every body the signer takes is one document (ELMO, PDF or JWS payload): one limit, before it is read.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_document_bytes)
     app.add_middleware(Utf8UrlMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router(ready))

@@ -7,7 +7,6 @@ raises `BadForm`; the app answers it with the HTML error page, never JSON.
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BadForm(Exception):
@@ -36,31 +35,7 @@ async def read_form(request: Request, *, max_fields: int) -> FormData:
     return form
 
 
-class BodyLimitMiddleware:
-    """Refuses request bodies above `max_bytes` while they are read (declared or streamed)."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length", b"")
-        too_large_declared = declared.isdigit() and int(declared) > self.max_bytes
-        received = 0
-
-        async def bounded_receive() -> Message:
-            nonlocal received
-            # Raised inside the route's read, so the app's handler renders the error page.
-            if too_large_declared:
-                raise BadForm(413, "error.too_large")
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BadForm(413, "error.too_large")
-            return message
-
-        await self.app(scope, receive if scope["method"] in ("GET", "HEAD") else bounded_receive, send)
+def too_large(limit: int) -> BadForm:
+    """The gateway's refusal for ncp_runtime's body limit: raised inside the route's read, so the app's handler
+    renders the HTML error page."""
+    return BadForm(413, "error.too_large")

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response, Security
 
 from ncp_runtime import ProblemError, bearer_scheme, problems
 from ncp_signer.adapters.pdf_signer import PdfRejected, SignedPdf, sign_pdf
-from ncp_signer.api.body import UNAVAILABLE, read_body
+from ncp_signer.api.body import UNAVAILABLE
 from ncp_signer.deps import Caller, State
 from ncp_signer.errors import signing_unavailable
 from ncp_signer.observability import count_signature
@@ -39,7 +39,7 @@ async def sign_pdf_document(request: Request, state: State, caller: Caller) -> R
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != PDF:
         raise ProblemError(415, "unsupported_media_type", "send the document as application/pdf")
-    body = await read_body(request, state.settings.max_document_bytes)
+    body = await request.body()
     key = state.keyring.active
     problem = state.keyring.active_problem()
     if key is None or problem is not None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response, Security
 
 from ncp_contracts.signer_models import CertificateInfo, CertificateList, EmregEntry
 from ncp_runtime import ProblemError, bearer_scheme, problems
-from ncp_signer.api.body import UNAVAILABLE, read_body
+from ncp_signer.api.body import UNAVAILABLE
 from ncp_signer.api.jwks import emrex2_properties
 from ncp_signer.deps import Caller, State, get_caller, get_state
 from ncp_signer.domain.signing import (
@@ -62,7 +62,7 @@ async def sign(request: Request, version: str = "1.7.0") -> Response:
     if media_type not in XML_TYPES and not media_type.endswith("+xml"):
         raise ProblemError(415, "unsupported_media_type", "send the ELMO document as application/xml")
     settings = state.settings
-    body = await read_body(request, settings.max_document_bytes)
+    body = await request.body()
     key = state.keyring.active
     problem = state.keyring.active_problem()
     if key is None or problem is not None:

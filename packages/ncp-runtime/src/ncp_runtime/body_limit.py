@@ -1,8 +1,17 @@
-"""A request-body limit that acts before FastAPI reads the body (it reads it whole for JSON)."""
+"""One request-body limit for every service, acting while the body is read (the declared length or the bytes that
+stream in), before a framework has read it whole.
+
+Internal APIs answer problem+json 413 from the middleware itself. A browser-facing app injects its own refusal: an
+exception raised inside the app's read of the body, which the app's own handler answers (the gateway's HTML page).
+"""
+
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ncp_runtime import problem_response
+from .problems import problem_response
+
+Refusal = Callable[[int], Exception]
 
 
 class _TooLarge(Exception):
@@ -10,28 +19,38 @@ class _TooLarge(Exception):
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, refusal: Refusal | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.refusal = refusal
+
+    def _exceeded(self) -> Exception:
+        return self.refusal(self.max_bytes) if self.refusal is not None else _TooLarge()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        over_declared = declared.isdigit() and int(declared) > self.max_bytes
+        if over_declared and self.refusal is None:
             await self._refuse(scope, receive, send)
+            return
+        if scope["method"] in ("GET", "HEAD"):  # never read: nothing to limit
+            await self.app(scope, receive, send)
             return
         seen = 0
         started = False
 
         async def limited_receive() -> Message:
             nonlocal seen
+            if over_declared:  # an injected refusal: raised where the app reads, for its handler
+                raise self._exceeded()
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    raise self._exceeded()
             return message
 
         async def tracking_send(message: Message) -> None:
