@@ -19,16 +19,16 @@ import math
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
+from ncp_testkit.load import LoadTestFailed, run_students
 from ncp_testkit.stack import Stack, free_port, running_stack
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ JOBS = {"gateway": "ncp-gateway", "signer": "ncp-signer", "sis": "ncp-sis-adapte
 SCRAPE_SECONDS = 2
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     raise SystemExit(f"dashboard-snapshot: {message}")
 
 
@@ -93,17 +93,10 @@ def prometheus(directory: Path, stack: Stack) -> Iterator[str]:
 
 def drive_flows(stack: Stack, users: int, seconds: float) -> dict[str, Any]:
     """The locust students of the load test (entry, login, selection, preview, consent, hand-off)."""
-    env = {**os.environ, "NCP_LOAD_GATEWAYS": stack.gateway}
-    # gevent patches the standard library before anything imports ssl: `-m ncp_testkit.loadtest` would import the
-    # package's __init__ (and with it urllib3 and ssl) first, and locust then dies in a RecursionError.
-    run = ("from gevent import monkey; monkey.patch_all(); import runpy; "
-           "runpy.run_module('ncp_testkit.loadtest', run_name='__main__')")
-    done = subprocess.run([sys.executable, "-c", run, "--users", str(users), "--seconds", str(seconds),
-                           "--spawn-rate", str(users)], env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        fail(f"locust failed ({done.returncode}): {done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    try:
+        return run_students([stack.gateway], users=users, seconds=seconds, spawn_rate=users)
+    except LoadTestFailed as failed:
+        fail(str(failed))
 
 
 def legend(format_: str, labels: dict[str, str]) -> str:

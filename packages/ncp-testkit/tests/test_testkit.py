@@ -1,5 +1,6 @@
 """The shared test helpers do what the suites rely on."""
 
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -106,3 +107,12 @@ async def test_asgi_client_runs_the_lifespan() -> None:
 
 def test_reference_dir_is_beside_the_repository() -> None:
     assert reference_dir().name == "reference"
+
+
+def test_the_locust_students_start_in_their_own_process():
+    """The students' process imports locust after gevent patched ssl (no RecursionError); --help exits 0."""
+    from ncp_testkit.load import students_command
+
+    done = subprocess.run(students_command("--help"), capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "--users" in done.stdout

@@ -13,8 +13,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -23,19 +21,17 @@ from typing import Any
 import asyncpg
 
 from ncp_testkit.benchmark import cpu_seconds, rss_mib
+from ncp_testkit.load import LoadTestFailed, run_students
 from ncp_testkit.stack import Stack, running_stack
 
 PG = os.environ.get("NCP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def locust(stack: Stack, users: int, seconds: float) -> dict[str, Any]:
-    env = {**os.environ, "NCP_LOAD_GATEWAYS": ",".join(stack.gateways)}
-    done = subprocess.run([sys.executable, "-m", "ncp_testkit.loadtest", "--users", str(users),
-                           "--seconds", str(seconds)], env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"locust failed ({done.returncode}): {done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    try:
+        return run_students(stack.gateways, users=users, seconds=seconds)
+    except LoadTestFailed as failed:
+        raise SystemExit(str(failed)) from None
 
 
 async def audit_counts(schema: str) -> dict[str, int]:

@@ -215,14 +215,6 @@ async def check_jws(node: Node, response: httpx.Response) -> None:
     assert response.headers["x-request-id"]
 
 
-async def set_expired(database: Path, table: str) -> None:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{database}")
-    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"UPDATE {table} SET expires_at = :p"), {"p": past})
-    await engine.dispose()
-
-
 # ---- happy paths ---------------------------------------------------------------------------------------
 
 async def test_metadata_describes_the_authorization_server(node):
@@ -420,8 +412,8 @@ async def test_missing_or_malformed_verifier(node, emcs, code, verifier):
     assert response.json()["error"] in ("invalid_request", "invalid_grant")
 
 
-async def test_expired_code(node, emcs, code):
-    await set_expired(node.database, "emrex2_code")
+async def test_expired_code(node, emcs, code, clock, gateway_settings):
+    clock.advance(dt.timedelta(seconds=gateway_settings.emrex2_code_ttl_seconds + 1))  # on the gateway's clock
     response = await token_request(node, emcs[CLIENT_ID], *code)
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_grant"
@@ -540,8 +532,8 @@ async def test_missing_or_unknown_token(node, elmo_token, authorization):
     assert_bearer_error(response, 401, "invalid_token")
 
 
-async def test_expired_token(node, elmo_token):
-    await set_expired(node.database, "emrex2_token")
+async def test_expired_token(node, elmo_token, clock, gateway_settings):
+    clock.advance(dt.timedelta(seconds=gateway_settings.emrex2_token_ttl_seconds + 1))  # on the gateway's clock
     assert_bearer_error(await results(node, elmo_token, data_format="elmo"), 401, "invalid_token")
 
 

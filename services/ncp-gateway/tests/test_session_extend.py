@@ -2,30 +2,12 @@
 another session lifetime, CSRF-checked, never beyond the maximum lifetime, and not once the transfer expired."""
 
 import datetime as dt
-import json
-from pathlib import Path
 
 import lxml.html
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from ncp_gateway.settings import Settings
-
-
-async def set_times(database_path: Path, *, created_ago: dt.timedelta, expires_in: dt.timedelta) -> None:
-    """Moves every stored transfer's entry time and expiry, as if it had been running for `created_ago`."""
-    engine = create_async_engine(f"sqlite+aiosqlite:///{database_path}")
-    now = dt.datetime.now(dt.UTC)
-    async with engine.begin() as conn:
-        for row_id, data in (await conn.execute(text("SELECT id, data FROM gateway_session"))).all():
-            record = json.loads(data)
-            record["created_at"] = (now - created_ago).isoformat()
-            record["expires_at"] = (now + expires_in).isoformat()
-            await conn.execute(text("UPDATE gateway_session SET data = :d, expires_at = :e WHERE id = :i"),
-                               {"d": json.dumps(record), "e": now + expires_in, "i": row_id})
-    await engine.dispose()
 
 
 def tid_of(browser) -> str:
@@ -70,10 +52,9 @@ async def test_every_transfer_page_offers_extending_without_javascript(browser):
 
 
 @pytest.mark.parametrize("json_answer", [True, False])
-async def test_extending_gives_another_session_lifetime(browser, gateway_settings, json_answer):
+async def test_extending_gives_another_session_lifetime(browser, clock, json_answer):
     await browser.login("demo-learner-1")
-    await set_times(gateway_settings.database_path, created_ago=dt.timedelta(minutes=18),
-                    expires_in=dt.timedelta(minutes=2))
+    clock.advance(dt.timedelta(minutes=18))  # 2 of the session's 20 minutes left, on the gateway's clock
     assert seconds_shown((await browser.selection()).text) <= 120
     answer = await extend(browser, json_answer=json_answer)
     if json_answer:
@@ -88,10 +69,9 @@ async def test_extending_gives_another_session_lifetime(browser, gateway_setting
 
 
 @pytest.mark.parametrize("csrf", [None, "wrong"])
-async def test_extending_needs_the_csrf_token(browser, gateway_settings, csrf):
+async def test_extending_needs_the_csrf_token(browser, clock, csrf):
     await browser.login("demo-learner-1")
-    await set_times(gateway_settings.database_path, created_ago=dt.timedelta(minutes=18),
-                    expires_in=dt.timedelta(minutes=2))
+    clock.advance(dt.timedelta(minutes=18))
     problem = await extend(browser, json_answer=True, csrf=csrf)
     assert problem.status_code == 403
     assert problem.headers["content-type"] == "application/problem+json"
@@ -102,11 +82,10 @@ async def test_extending_needs_the_csrf_token(browser, gateway_settings, csrf):
     assert seconds_shown((await browser.selection()).text) <= 120  # unchanged
 
 
-async def test_extending_stops_at_the_maximum_lifetime(make_browser, gateway_settings):
+async def test_extending_stops_at_the_maximum_lifetime(make_browser, clock):
     async with make_browser(session_max_lifetime_seconds=1500) as browser:
         await browser.login("demo-learner-1")
-        await set_times(gateway_settings.database_path, created_ago=dt.timedelta(minutes=10),
-                        expires_in=dt.timedelta(minutes=2))
+        clock.advance(dt.timedelta(minutes=10))
         first = await extend(browser, json_answer=True)
         assert first.status_code == 200
         assert 890 <= first.json()["seconds_left"] <= 900  # 1500 s after the entry, not 1200 s from now
