@@ -174,6 +174,18 @@ class SessionStore:
         values = {"id": token_key(token), "expires_at": transfer.expires_at, "data": transfer.model_dump_json()}
         await self._run(lambda conn: conn.execute(self._upsert, values))
 
+    async def put_new(self, token: str, transfer: Transfer, *, now: dt.datetime, max_live: int) -> bool:
+        """Stores a new transfer unless `max_live` transfers are live already (False then): one operation."""
+        values = {"id": token_key(token), "expires_at": transfer.expires_at, "data": transfer.model_dump_json()}
+
+        def put_if_room(conn: Connection) -> bool:
+            if conn.execute(_COUNT_LIVE, {"now": now}).scalar_one() >= max_live:
+                return False
+            conn.execute(self._upsert, values)
+            return True
+
+        return await self._run(put_if_room)
+
     async def get(self, token: str) -> Transfer | None:
         key = token_key(token)
         data = await self._run(lambda conn: conn.execute(_GET, {"key": key}).scalar_one_or_none())
