@@ -103,6 +103,8 @@ class _OnSqliteThread:
     """Runs each operation whole on one thread with plain sqlite3 (a file on this machine: no pre-ping)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
+        if engine.url.database in (None, "", ":memory:"):
+            raise ValueError("the session store needs an SQLite file (a second engine opens it), not memory")
         self.engine: Engine = create_engine(engine.url.set(drivername="sqlite+pysqlite"))
         event.listen(self.engine, "connect", _sqlite_pragmas)
         # One thread: this process's operations queue here instead of for SQLite's write lock.
