@@ -8,8 +8,9 @@ bottleneck of throughput, so the ratios are server CPU (from /proc/<pid>/stat), 
   - entry: the gateway's CPU per POST /emrex against the hello app's CPU per request;
   - flow: the gateway's CPU per completed flow against the work a flow cannot avoid (the floor), measured
     here in the same run: one RSA-2048 signature with C14N and digest, one XSD validation, gzip and base64,
-    13 SQLite statements on sqlite3, three Jinja2 renders, one ID token check, one PDF with an embedded
-    DejaVu subset, and 11 HTTP exchanges at the hello app's CPU per request.
+    15 SQLite statements on sqlite3 (two of them the audit chain's head), the audit record's SHA-256, three
+    Jinja2 renders, one ID token check, one PDF with an embedded DejaVu subset, and 12 HTTP exchanges (one
+    of them the PDF signing call) at the hello app's CPU per request.
 Exits non-zero when any request fails.
 """
 
@@ -45,7 +46,9 @@ from ncp_testkit.benchmark import Ratio, cpu_seconds, median_cpu_ms, publish
 from ncp_testkit.stack import PYTHON, free_port, running_stack, start_process, student_flow
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-HTTP_EXCHANGES_PER_FLOW = 11
+# Seven requests of the student's browser, and the gateway's calls: token exchange, SIS query, PDF signing (since
+# the signed transcript), document signing, and the receiver's registry entry.
+HTTP_EXCHANGES_PER_FLOW = 12
 
 RETURN_URL = "http://127.0.0.1:9/emrex/return"
 
@@ -157,11 +160,14 @@ def unavoidable_work_ms(document: bytes) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         db = sqlite3.connect(Path(tmp) / "floor.db", isolation_level=None)
         db.execute("create table session (id text primary key, data text, updated real)")
+        db.execute("create table chain (id integer primary key, head_seq integer, head_hash text)")
+        db.execute("insert into chain values (1, 0, ?)", ("0" * 64,))
         blob = json.dumps({"transfer": base64.b64encode(document[:4000]).decode()})
         counter = [0]
 
         def statements() -> None:
-            # 13 statements, 4 of them writes (as a flow: create, login, selection, sent).
+            # 15 statements, 5 of them writes (as a flow: create, login, selection, sent), the last two the audit
+            # chain's head: read it, move it (since the hash-chained audit).
             counter[0] += 1
             sid = f"s{counter[0]}"
             db.execute("insert into session values (?, ?, ?)", (sid, blob, time.time()))
@@ -170,6 +176,17 @@ def unavoidable_work_ms(document: bytes) -> dict[str, float]:
                 db.execute("select data from session where id = ?", (sid,)).fetchone()
                 db.execute("select data from session where id = ?", (sid,)).fetchone()
                 db.execute("update session set data = ?, updated = ? where id = ?", (blob, time.time(), sid))
+            seq, head = db.execute("select head_seq, head_hash from chain where id = 1").fetchone()
+            db.execute("update chain set head_seq = ?, head_hash = ? where id = 1", (seq + 1, head))
+
+        record = {"seq": 1, "created_at": "2026-11-30T09:00:00.000000Z", "protocol": "emrex1",
+                  "receiver_origin": "https://emp.example", "return_code": "NCP_OK", "institutions": "a b",
+                  "learning_opportunities": 3, "credits": "15", "elmo_sha256": "0" * 64, "login_pseudonym": "0" * 64}
+
+        def audit_link() -> None:
+            # The audit record's hash: SHA-256 over the previous hash and the record as canonical JSON.
+            canonical = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
+            hashlib.sha256(b"0" * 64 + b"\n" + canonical).hexdigest()
 
         context = {"lang": "en", "title": "Choose results", "intro": "Pick what to send.", "csrf": "x" * 43,
                    "institutions": [{"name": f"University {i}", "rows": [
@@ -209,7 +226,8 @@ def unavoidable_work_ms(document: bytes) -> dict[str, float]:
             "RSA sign + C14N + digest": median_cpu_ms(sign, runs=30),
             "XSD validation": median_cpu_ms(lambda: schema.validate(root), runs=30),
             "gzip + base64": median_cpu_ms(lambda: transport.encode(document), runs=30),
-            "13 SQLite statements": median_cpu_ms(statements, runs=30),
+            "15 SQLite statements": median_cpu_ms(statements, runs=30),
+            "audit record hash (SHA-256)": median_cpu_ms(audit_link, runs=30),
             "3 template renders": median_cpu_ms(lambda: [TEMPLATE.render(context) for _ in range(3)], runs=30),
             "ID token check": median_cpu_ms(check_token, runs=30),
             "PDF with embedded subset font": median_cpu_ms(pdf, runs=10),

@@ -106,7 +106,7 @@ async def test_before_a_valid_entry_a_failure_is_the_html_error_page_with_its_id
         raise Boom("database down")
 
     async with make_browser(raise_app_exceptions=False) as b:
-        monkeypatch.setattr(SessionStore, "put", failing)
+        monkeypatch.setattr(SessionStore, "put_new", failing)  # the entry's write
         response = await b.enter()
         assert response.status_code == 500
         assert response.headers["content-type"].startswith("text/html")
@@ -124,7 +124,7 @@ async def test_when_even_the_error_page_fails_the_answer_is_still_html_with_the_
         raise Boom("templates broken")
 
     async with make_browser(raise_app_exceptions=False) as b:
-        monkeypatch.setattr(SessionStore, "put", failing)
+        monkeypatch.setattr(SessionStore, "put_new", failing)  # the entry's write
         monkeypatch.setattr(Jinja2Templates, "TemplateResponse", broken)
         response = await b.enter()
         assert response.status_code == 500

@@ -94,6 +94,9 @@ class ServerSpan:
 _server: ContextVar[ServerSpan | None] = ContextVar("ncp_server_span", default=None)
 
 
+_NO_SPAN = ServerSpan(trace.INVALID_SPAN)
+
+
 @contextmanager
 def server_span(service: str, scope: Scope) -> Iterator[ServerSpan]:
     carrier = {
@@ -101,6 +104,10 @@ def server_span(service: str, scope: Scope) -> Iterator[ServerSpan]:
         for k, v in scope.get("headers", [])
         if k in (b"traceparent", b"tracestate")
     }
+    if not carrier and not isinstance(trace.get_tracer_provider(), TracerProvider):
+        # No exporter and no caller's trace: the API's span would be the invalid one anyway, so skip making it.
+        yield _NO_SPAN
+        return
     method = str(scope.get("method", "GET"))
     tracer = trace.get_tracer(TRACER)
     with tracer.start_as_current_span(

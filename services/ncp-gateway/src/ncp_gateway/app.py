@@ -145,6 +145,7 @@ def create_app(
             stack.push_async_callback(engine.dispose)
             await migrate(engine, settings.database_schema)
             store = SessionStore(engine)
+            stack.callback(store.close)
             purger = asyncio.create_task(_purge_forever(store, settings, clock))
             stack.push_async_callback(_stop, purger)  # before the engine is disposed (LIFO)
             signer, sis = SignerClient(signer_http), SisClient(sis_http)

@@ -95,14 +95,18 @@ def _with_store(args: argparse.Namespace, work: Callable[[SessionStore], Awaitab
             engine = make_engine(async_url(url), schema)
         except Exception as exc:  # a malformed URL or an unknown driver
             raise AuditCommandError(f"bad database URL ({type(exc).__name__})") from None
+        store: SessionStore | None = None
         try:
-            return await work(SessionStore(engine))
+            store = SessionStore(engine)
+            return await work(store)
         except AuditCommandError:
             raise
         except Exception as exc:  # unreachable, no such table: one line, never the URL (it may hold a password)
             raise AuditCommandError(f"the audit could not be read ({type(exc).__name__}: "
                                     f"{str(exc).splitlines()[0][:200] if str(exc) else ''})") from None
         finally:
+            if store is not None:
+                store.close()
             await engine.dispose()
 
     return asyncio.run(run())

@@ -1,28 +1,50 @@
-"""Server-side session store and audit log on SQLAlchemy async (SQLite or PostgreSQL via asyncpg); the schema
-is Alembic's (`ncp_gateway/alembic`), migrated at start-up."""
+"""Server-side session store and audit log on SQLAlchemy Core (SQLite or PostgreSQL via asyncpg); the schema
+is Alembic's (`ncp_gateway/alembic`), migrated at start-up.
 
+Each operation is one synchronous function over a Connection, run in one transaction: on PostgreSQL through the
+async engine (`run_sync`), on SQLite whole on one worker thread with plain sqlite3. aiosqlite hands every cursor
+call to its thread and back (about a dozen thread switches per statement); here an operation is one switch.
+"""
+
+import asyncio
 import datetime as dt
 import hashlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, delete, event, func, inspect, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, event, func, inspect, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlmodel import col
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.orm import Session
 
 from ncp_gateway.domain.audit_chain import CHAINED_FIELDS, ChainState, Link, Value, next_link
 from ncp_gateway.domain.transfer import Transfer
 
 from .tables import AuditChainRow, AuditRow, SessionRow
 
+T = TypeVar("T")
+Work = Callable[[Connection], T]
+SESSIONS = SessionRow.__table__  # type: ignore[attr-defined]
+AUDIT = AuditRow.__table__  # type: ignore[attr-defined]
+CHAIN = AuditChainRow.__table__  # type: ignore[attr-defined]
+
 
 def token_key(token: str) -> str:
     # The row id is a hash: a read of the table does not yield usable cookies.
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets several gateway processes share one file; busy_timeout waits for a writer.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
 
 
 def make_engine(url: str, schema: str | None = None) -> AsyncEngine:
@@ -31,13 +53,7 @@ def make_engine(url: str, schema: str | None = None) -> AsyncEngine:
         kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
-        @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_connection: Any, _: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            # WAL lets several gateway processes share one file; busy_timeout waits for a writer.
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
 
@@ -83,8 +99,65 @@ def audit_link(row: AuditRow) -> Link:
     return Link(row.id, audit_content(row), row.prev_hash, row.row_hash)
 
 
-def chain_state(head: AuditChainRow) -> ChainState:
-    return ChainState(head.head_seq, head.head_hash, head.anchor_seq, head.anchor_hash)
+class _OnSqliteThread:
+    """Runs each operation whole on one thread with plain sqlite3 (a file on this machine: no pre-ping)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        if engine.url.database in (None, "", ":memory:"):
+            raise ValueError("the session store needs an SQLite file (a second engine opens it), not memory")
+        self.engine: Engine = create_engine(engine.url.set(drivername="sqlite+pysqlite"))
+        event.listen(self.engine, "connect", _sqlite_pragmas)
+        # One thread: this process's operations queue here instead of for SQLite's write lock.
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ncp-gateway-sqlite")
+
+    def _run(self, work: Work[T]) -> T:
+        with self.engine.begin() as conn:
+            return work(conn)
+
+    async def __call__(self, work: Work[T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self._run, work)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        self.engine.dispose()
+
+
+class _OnAsyncEngine:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def __call__(self, work: Work[T]) -> T:
+        async with self.engine.begin() as conn:
+            return await conn.run_sync(work)
+
+    def close(self) -> None:
+        pass  # the engine is its owner's
+
+
+# Built once: SQLAlchemy then finds their compiled form in its cache without walking a new statement each time.
+_GET = select(SESSIONS.c.data).where(SESSIONS.c.id == bindparam("key"))
+_GET_MANY = select(SESSIONS.c.id, SESSIONS.c.data).where(SESSIONS.c.id.in_(bindparam("keys", expanding=True)))
+_COUNT_LIVE = select(func.count()).select_from(SESSIONS).where(SESSIONS.c.expires_at > bindparam("now"))
+_ROTATE = (update(SESSIONS).where(SESSIONS.c.id == bindparam("old_key"))
+           .values(id=bindparam("new_key"), expires_at=bindparam("new_expires_at"), data=bindparam("new_data")))
+_DELETE = delete(SESSIONS).where(SESSIONS.c.id == bindparam("key"))
+_PURGE = delete(SESSIONS).where(SESSIONS.c.expires_at < bindparam("before"))
+# SQLite has no row locks: a write as the first statement takes the database's write lock now, so the head read
+# next is the latest and stays so (WAL; busy_timeout queues the other writers).
+_TAKE_WRITE_LOCK = update(CHAIN).where(CHAIN.c.id == 1).values(head_seq=CHAIN.c.head_seq)
+_HEAD = select(CHAIN).where(CHAIN.c.id == 1)
+_MOVE_HEAD = (update(CHAIN).where(CHAIN.c.id == 1)
+              .values(head_seq=bindparam("new_seq"), head_hash=bindparam("new_hash")))
+_INSERT_AUDIT = AUDIT.insert()
+
+
+def _upsert(dialect: str) -> Any:
+    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(SESSIONS)
+    # One statement: no read-then-write transaction holding SQLite's lock.
+    return statement.on_conflict_do_update(
+        index_elements=[SESSIONS.c.id],
+        set_={"expires_at": statement.excluded.expires_at, "data": statement.excluded.data},
+    )
 
 
 class SessionStore:
@@ -92,119 +165,119 @@ class SessionStore:
         self._dialect = engine.dialect.name
         if self._dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database {self._dialect!r}: use SQLite or PostgreSQL")
-        self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        self._run = _OnSqliteThread(engine) if self._dialect == "sqlite" else _OnAsyncEngine(engine)
+        self._upsert = _upsert(self._dialect)
+
+    def close(self) -> None:
+        """Ends the SQLite worker thread and its connections (the async engine is disposed by its owner)."""
+        self._run.close()
 
     async def put(self, token: str, transfer: Transfer) -> None:
-        # One upsert statement: no read-then-write transaction holding SQLite's lock across awaits.
         values = {"id": token_key(token), "expires_at": transfer.expires_at, "data": transfer.model_dump_json()}
-        table = SessionRow.__table__  # type: ignore[attr-defined]
-        insert = postgresql_insert if self._dialect == "postgresql" else sqlite_insert
-        statement = insert(table).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c.id], set_={"expires_at": statement.excluded.expires_at,
-                                               "data": statement.excluded.data},
-        )
-        async with self._sessions() as db:
-            await db.execute(statement)
-            await db.commit()
+        await self._run(lambda conn: conn.execute(self._upsert, values))
+
+    async def put_new(self, token: str, transfer: Transfer, *, now: dt.datetime, max_live: int) -> bool:
+        """Stores a new transfer unless `max_live` transfers are live already (False then): one operation."""
+        values = {"id": token_key(token), "expires_at": transfer.expires_at, "data": transfer.model_dump_json()}
+
+        def put_if_room(conn: Connection) -> bool:
+            if conn.execute(_COUNT_LIVE, {"now": now}).scalar_one() >= max_live:
+                return False
+            conn.execute(self._upsert, values)
+            return True
+
+        return await self._run(put_if_room)
 
     async def get(self, token: str) -> Transfer | None:
-        async with self._sessions() as db:
-            query = select(SessionRow).where(col(SessionRow.id) == token_key(token))
-            row = (await db.execute(query)).scalar_one_or_none()
-        return None if row is None else Transfer.model_validate_json(row.data)
+        key = token_key(token)
+        data = await self._run(lambda conn: conn.execute(_GET, {"key": key}).scalar_one_or_none())
+        return None if data is None else Transfer.model_validate_json(data)
 
     async def get_many(self, tokens: list[str]) -> dict[str, Transfer]:
         """token -> transfer for those of `tokens` that have a record (one query)."""
         by_key = {token_key(t): t for t in tokens}
         if not by_key:
             return {}
-        async with self._sessions() as db:
-            rows = (await db.execute(select(SessionRow).where(col(SessionRow.id).in_(list(by_key))))).scalars()
-            return {by_key[row.id]: Transfer.model_validate_json(row.data) for row in rows}
+        rows = await self._run(lambda conn: conn.execute(_GET_MANY, {"keys": list(by_key)}).all())
+        return {by_key[key]: Transfer.model_validate_json(data) for key, data in rows}
 
     async def count_live(self, now: dt.datetime) -> int:
-        async with self._sessions() as db:
-            query = select(func.count()).select_from(SessionRow).where(col(SessionRow.expires_at) > now)
-            return int((await db.execute(query)).scalar_one())
+        return int(await self._run(lambda conn: conn.execute(_COUNT_LIVE, {"now": now}).scalar_one()))
 
     async def rotate(self, old_token: str, new_token: str, transfer: Transfer) -> None:
         """Moves the record to a new token (session fixation: the pre-login token stops working)."""
-        async with self._sessions() as db:
-            await db.execute(
-                update(SessionRow).where(SessionRow.id == token_key(old_token))  # type: ignore[arg-type]
-                .values(id=token_key(new_token), expires_at=transfer.expires_at, data=transfer.model_dump_json())
-            )
-            await db.commit()
+        values = {"old_key": token_key(old_token), "new_key": token_key(new_token),
+                  "new_expires_at": transfer.expires_at, "new_data": transfer.model_dump_json()}
+        await self._run(lambda conn: conn.execute(_ROTATE, values))
 
     async def delete(self, token: str) -> bool:
-        async with self._sessions() as db:
-            result = await db.execute(delete(SessionRow).where(SessionRow.id == token_key(token)))  # type: ignore[arg-type]
-            await db.commit()
-        return bool(getattr(result, "rowcount", 0))
+        key = token_key(token)
+        return bool(await self._run(lambda conn: conn.execute(_DELETE, {"key": key}).rowcount))
 
     async def purge(self, before: dt.datetime) -> None:
-        async with self._sessions() as db:
-            await db.execute(delete(SessionRow).where(SessionRow.expires_at < before))  # type: ignore[arg-type]
-            await db.commit()
+        await self._run(lambda conn: conn.execute(_PURGE, {"before": before}))
 
-    async def _lock_chain(self, db: AsyncSession) -> AuditChainRow:
+    def _lock_chain(self, conn: Connection) -> ChainState:
         """The chain head, locked until the transaction ends: appends and purges on all replicas take turns."""
         if self._dialect == "sqlite":
-            # SQLite has no row locks: a write as the first statement takes the database's write lock now, so
-            # the head read next is the latest and stays so (WAL; busy_timeout queues the other writers).
-            await db.execute(update(AuditChainRow).where(col(AuditChainRow.id) == 1)
-                             .values(head_seq=AuditChainRow.head_seq))
-        query = select(AuditChainRow).where(col(AuditChainRow.id) == 1).with_for_update()
-        return (await db.execute(query)).scalar_one()
+            conn.execute(_TAKE_WRITE_LOCK)
+        head = conn.execute(_HEAD.with_for_update()).one()
+        return ChainState(head.head_seq, head.head_hash, head.anchor_seq, head.anchor_hash)
 
     async def add_audit(self, row: AuditRow) -> AuditRow:
         """Appends `row` to the hash chain (its seq, prev_hash and row_hash are set here) in one transaction."""
-        async with self._sessions() as db:
-            head = await self._lock_chain(db)
+
+        def append(conn: Connection) -> None:
+            head = self._lock_chain(conn)
             content = {k: v for k, v in audit_content(row).items() if k != "seq"}
-            row.seq, row.prev_hash, row.row_hash = next_link(chain_state(head), content)
-            head.head_seq, head.head_hash = row.seq, row.row_hash
-            db.add(row)
-            db.add(head)
-            await db.commit()
+            row.seq, row.prev_hash, row.row_hash = next_link(head, content)
+            values = {c.name: getattr(row, c.name) for c in AUDIT.columns if c.name != "id" or row.id is not None}
+            inserted = conn.execute(_INSERT_AUDIT, values).inserted_primary_key
+            row.id = inserted[0] if inserted else None
+            conn.execute(_MOVE_HEAD, {"new_seq": row.seq, "new_hash": row.row_hash})
+
+        await self._run(append)
         return row
 
     async def purge_audit(self, before: dt.datetime) -> int:
         """Removes the records older than `before` from the start of the chain; the last one removed becomes
         the anchor the rest verifies from."""
-        async with self._sessions() as db:
-            head = await self._lock_chain(db)
-            young = select(func.min(AuditRow.seq)).where(col(AuditRow.created_at) >= before)
-            keep_from = (await db.execute(young)).scalar_one_or_none()
+
+        def purge(conn: Connection) -> int:
+            head = self._lock_chain(conn)
+            young = select(func.min(AUDIT.c.seq)).where(AUDIT.c.created_at >= before)
+            keep_from = conn.execute(young).scalar_one_or_none()
             # A prefix only: a record appended a moment late with an older timestamp waits for the next purge.
             last = head.head_seq if keep_from is None else int(keep_from) - 1
             if last <= head.anchor_seq:
-                await db.rollback()
                 return 0
-            anchor = (await db.execute(select(col(AuditRow.row_hash)).where(col(AuditRow.seq) == last))).scalar_one()
-            result = await db.execute(delete(AuditRow).where(col(AuditRow.seq) <= last))
-            head.anchor_seq, head.anchor_hash = last, anchor
-            db.add(head)
-            await db.commit()
-        return int(getattr(result, "rowcount", 0) or 0)
+            anchor = conn.execute(select(AUDIT.c.row_hash).where(AUDIT.c.seq == last)).scalar_one()
+            result = conn.execute(delete(AUDIT).where(AUDIT.c.seq <= last))
+            conn.execute(update(CHAIN).where(CHAIN.c.id == 1).values(anchor_seq=last, anchor_hash=anchor))
+            return int(result.rowcount or 0)
+
+        return await self._run(purge)
 
     async def audit_records(self) -> list[AuditRow]:
-        async with self._sessions() as db:
-            return list((await db.execute(select(AuditRow).order_by(col(AuditRow.seq)))).scalars())
+        return await self._run(lambda conn: _audit_rows(conn))
 
     async def audit_chain(self) -> tuple[ChainState, list[Link]]:
         """The chain as stored (head and anchor, then every record in sequence order), read in one transaction."""
-        async with self._sessions() as db, db.begin():
-            head = (await db.execute(select(AuditChainRow).where(col(AuditChainRow.id) == 1))).scalar_one()
-            rows = (await db.execute(select(AuditRow).order_by(col(AuditRow.seq)))).scalars()
-            return chain_state(head), [audit_link(row) for row in rows]
+
+        def read(conn: Connection) -> tuple[ChainState, list[Link]]:
+            head = conn.execute(_HEAD).one()
+            state = ChainState(head.head_seq, head.head_hash, head.anchor_seq, head.anchor_hash)
+            return state, [audit_link(row) for row in _audit_rows(conn)]
+
+        return await self._run(read)
 
     async def audit_of(self, pseudonym: str) -> list[AuditRow]:
-        async with self._sessions() as db:
-            query = select(AuditRow).where(col(AuditRow.login_pseudonym) == pseudonym).order_by(col(AuditRow.seq))
-            return list((await db.execute(query)).scalars())
+        return await self._run(lambda conn: _audit_rows(conn, AuditRow.login_pseudonym == pseudonym))
 
     async def ping(self) -> None:
-        async with self._sessions() as db:
-            await db.execute(text("SELECT 1"))
+        await self._run(lambda conn: conn.execute(text("SELECT 1")))
+
+
+def _audit_rows(conn: Connection, *where: Any) -> list[AuditRow]:
+    with Session(conn) as db:
+        return list(db.scalars(select(AuditRow).where(*where).order_by(AUDIT.c.seq)))

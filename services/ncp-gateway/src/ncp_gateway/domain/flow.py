@@ -14,7 +14,7 @@ from typing import Any, NoReturn, Protocol
 
 from cryptography import x509
 
-from emrex_elmo import Elmo, ElmoError, Learner, Report, all_keys, from_xml, to_xml, transport, validate
+from emrex_elmo import Elmo, ElmoError, Learner, Report, all_keys, to_xml, transport, validate
 
 from .clock import Clock
 from .errors import (
@@ -30,6 +30,7 @@ from .errors import (
     WrongStep,
 )
 from .outgoing import Summary, choose, has_results, pseudonym, restrict_to_institution, summarize, with_transcript
+from .prepared import ParsedDocuments
 from .provider_errors import provider_error
 from .return_codes import Outcome
 from .signed_check import SignedDocumentError, check_signed, check_signed_pdf
@@ -124,6 +125,8 @@ class TransferService:
     pseudonym_key: bytes
     render_transcript: Callable[[Elmo], bytes]
     new_token: Callable[[], str]
+    # The prepared documents as parsed for the preview, read again by the signed check and the audit summary.
+    prepared: ParsedDocuments = field(default_factory=ParsedDocuments)
 
     def check(self, transfer: Transfer, stages: Collection[Stage]) -> None:
         # emrex.md §7: on expiry, tell the client (NCP_ERROR) instead of stranding the student.
@@ -261,10 +264,14 @@ class TransferService:
         document = transfer.prepared_xml.encode("utf-8")
         signed = await self.signer.sign(document)
         try:
+            prepared = self.prepared.parse(document)  # usually parsed for the preview already
+        finally:
+            self.prepared.forget(document)  # sent, or never will be
+        try:
             try:
-                check_signed(signed, document, await self.signer.active_certificates())
+                check_signed(signed, prepared, await self.signer.active_certificates())
             except SignedDocumentError:  # perhaps a key rotation since the certificates were cached
-                check_signed(signed, document, await self.signer.active_certificates(refresh=True))
+                check_signed(signed, prepared, await self.signer.active_certificates(refresh=True))
         except SignedDocumentError as exc:
             raise SigningFailed(f"signed_{exc.code}") from None
-        return Ending(Outcome.OK, signed=signed, summary=summarize(from_xml(document)), claimed=True)
+        return Ending(Outcome.OK, signed=signed, summary=summarize(prepared), claimed=True)

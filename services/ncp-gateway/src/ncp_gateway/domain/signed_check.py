@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from cryptography import x509
 
-from emrex_elmo import ElmoError, from_xml, verify
+from emrex_elmo import Elmo, ElmoError, from_xml, verify
 
 
 class SignedDocumentError(Exception):
@@ -14,8 +14,9 @@ class SignedDocumentError(Exception):
         self.code = code
 
 
-def check_signed(signed: bytes, prepared: bytes, active: Sequence[x509.Certificate]) -> None:
-    """Raises SignedDocumentError unless `signed` is `prepared` with a valid signature by an `active` key."""
+def check_signed(signed: bytes, prepared: bytes | Elmo, active: Sequence[x509.Certificate]) -> None:
+    """Raises SignedDocumentError unless `signed` is `prepared` (its bytes, or their parsed model) with a valid
+    signature by an `active` key."""
     if not active:
         raise SignedDocumentError("no_active_certificate")
     try:
@@ -25,7 +26,7 @@ def check_signed(signed: bytes, prepared: bytes, active: Sequence[x509.Certifica
     except ValueError:  # lxml or cryptography refusing bytes that are not a document at all
         raise SignedDocumentError("signature_invalid") from None
     # The model leaves the ds:Signature out: equal models mean the signer changed nothing we send.
-    if from_xml(signed) != from_xml(prepared):
+    if from_xml(signed) != (prepared if isinstance(prepared, Elmo) else from_xml(prepared)):
         raise SignedDocumentError("content_differs")
 
 

@@ -51,8 +51,6 @@ async def start_transfer(request: Request, gw: GatewayDep) -> Response:
     if len(open_here) >= settings.max_transfers_per_browser:
         # Asked, not dropped: the student finishes or cancels one of the open transfers first.
         return gw.error_page(request, "error.too_many_here", status=429, count=len(open_here))
-    if await gw.store.count_live(now) >= settings.max_live_transfers:
-        return gw.error_page(request, "error.busy", status=503, headers={"retry-after": "60"})
     transfer = Transfer(
         tid=gw.cookie.new_tid(), session_id=entry.session_id, return_url=entry.return_url,
         receiver_origin=entry.receiver_origin, receiver_host=entry.receiver_host,
@@ -62,7 +60,9 @@ async def start_transfer(request: Request, gw: GatewayDep) -> Response:
         csrf=secrets.token_urlsafe(24), trace_context=flow_context(),
     )
     token = gw.cookie.new_token()
-    await gw.store.put(token, transfer)
+    # Counted and stored in one database operation: the entry is the busiest request of the node.
+    if not await gw.store.put_new(token, transfer, now=now, max_live=settings.max_live_transfers):
+        return gw.error_page(request, "error.busy", status=503, headers={"retry-after": "60"})
     gw.entries += 1
     if gw.entries % _PURGE_EVERY == 0:
         await gw.store.purge(now - EXPIRED_GRACE)

@@ -3,7 +3,6 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from emrex_elmo import from_xml
 from ncp_gateway.adapters.upstreams import receiver_entry
 from ncp_gateway.deps import GatewayDep, PreviewedDep
 from ncp_gateway.domain.outgoing import summarize
@@ -22,7 +21,7 @@ async def render_preview(
 ) -> Response:
     assert transfer.prepared_xml is not None
     lang = gw.language(request)
-    document = from_xml(transfer.prepared_xml.encode("utf-8"))
+    document = gw.flow.prepared.parse(transfer.prepared_xml.encode("utf-8"))
     groups = build_groups(document, lang=lang, filters=Filters(), selected=(), include_not_passed=True)
     entry = await receiver_entry(gw.registry, transfer.return_url)  # only adds a name: None when unavailable
     name = None

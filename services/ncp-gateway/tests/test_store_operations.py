@@ -1,0 +1,70 @@
+"""The store's own operations on SQLite: a new transfer is counted and stored in one operation, the audit append
+sets the record's id and chain fields, and an SQLite store needs a file."""
+
+import datetime as dt
+
+import pytest
+
+from ncp_gateway.adapters.store import SessionStore, make_engine, migrate
+from ncp_gateway.adapters.tables import AuditRow
+from ncp_gateway.domain.audit_chain import verify
+from ncp_gateway.domain.transfer import Transfer
+
+
+def _transfer(expires: dt.datetime) -> Transfer:
+    return Transfer(tid="B" * 16, session_id="s", return_url="https://emc.example.fi/r",
+                    receiver_origin="https://emc.example.fi", receiver_host="emc.example.fi", created_at=expires,
+                    expires_at=expires, csrf="c")
+
+
+async def test_put_new_stores_until_the_live_limit(tmp_path):
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
+    await migrate(engine)
+    store = SessionStore(engine)
+    try:
+        now = dt.datetime.now(dt.UTC)
+        live = _transfer(now + dt.timedelta(minutes=5))
+        assert await store.put_new("one", live, now=now, max_live=2)
+        assert await store.put_new("old", _transfer(now - dt.timedelta(minutes=1)), now=now, max_live=2)  # expired
+        assert await store.put_new("two", live, now=now, max_live=2)
+        assert not await store.put_new("three", live, now=now, max_live=2)
+        assert await store.get("three") is None
+        assert set(await store.get_many(["one", "two", "three", "old"])) == {"one", "two", "old"}
+        assert await store.count_live(now) == 2
+        assert await store.delete("one")
+        assert not await store.delete("one")
+    finally:
+        store.close()
+        await engine.dispose()
+
+
+async def test_add_audit_sets_id_and_chain_and_the_chain_verifies(tmp_path):
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
+    await migrate(engine)
+    store = SessionStore(engine)
+    try:
+        now = dt.datetime.now(dt.UTC)
+        first = await store.add_audit(AuditRow(created_at=now, receiver_origin="x", return_code="NCP_OK"))
+        second = await store.add_audit(AuditRow(created_at=now, receiver_origin="y", return_code="NCP_CANCEL"))
+        assert first.id is not None
+        assert second.id is not None
+        assert second.id != first.id
+        assert (first.seq, second.seq) == (1, 2)
+        assert second.prev_hash == first.row_hash
+        state, links = await store.audit_chain()
+        assert state.head_seq == 2
+        assert state.head_hash == second.row_hash
+        assert verify(links, state).ok
+        assert [r.receiver_origin for r in await store.audit_records()] == ["x", "y"]
+    finally:
+        store.close()
+        await engine.dispose()
+
+
+async def test_an_sqlite_store_in_memory_is_refused():
+    engine = make_engine("sqlite+aiosqlite://")
+    try:
+        with pytest.raises(ValueError, match="SQLite file"):
+            SessionStore(engine)
+    finally:
+        await engine.dispose()
