@@ -94,7 +94,7 @@ class ServerSpan:
 _server: ContextVar[ServerSpan | None] = ContextVar("ncp_server_span", default=None)
 
 
-_NO_SPAN = ServerSpan(trace.INVALID_SPAN)
+_NO_SPAN = ServerSpan("", trace.INVALID_SPAN)  # shared; never set as the request's `_server`, so never joins a flow
 
 
 @contextmanager
