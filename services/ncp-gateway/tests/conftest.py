@@ -205,6 +205,7 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.ASGITransport]:
 async def upstreams(tmp_path: Path, secret_files: Secrets, pki: tuple[IssuedKey, IssuedKey],
                     seeded_sis_db: Path) -> AsyncIterator[dict[str, httpx.AsyncBaseTransport]]:
     """The real signer, sis-adapter (demo data) and registry-cache, in-process over ASGI."""
+    from ncp_demo_sis import DEMO_TENANTS
     from ncp_registry_cache.app import create_app as registry_app
     from ncp_registry_cache.settings import Settings as RegistrySettings
     from ncp_signer import Settings as SignerSettings, create_app as signer_app
@@ -220,7 +221,7 @@ async def upstreams(tmp_path: Path, secret_files: Secrets, pki: tuple[IssuedKey,
             caller_tokens_path=secret_files.callers))))
         sis = await stack.enter_async_context(running(sis_app(SisSettings(
             database_url=f"sqlite+aiosqlite:///{tmp_path / 'sis.db'}", caller_tokens_path=secret_files.callers,
-            seed_demo=False))))
+            seed_demo=False, tenants_path=DEMO_TENANTS))))
         registry = await stack.enter_async_context(running(registry_app(RegistrySettings(
             env="test", dev_mode=True, source=str(emreg),
             database_url=f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}",
