@@ -24,7 +24,7 @@ from ncp_runtime import (
 from ncp_signer.adapters.keyring import Keyring
 from ncp_signer.api import jwks, jws, pdf
 from ncp_signer.api.routes import router
-from ncp_signer.deps import SignerState, get_state
+from ncp_signer.deps import SignerState, State
 from ncp_signer.domain.signing import warm_up
 from ncp_signer.observability import install as install_metrics
 from ncp_signer.settings import Settings
@@ -73,7 +73,7 @@ async def start_workers(count: int) -> ThreadPoolExecutor:
 
 
 async def ready(request: Request) -> tuple[bool, dict[str, Any]]:
-    state = get_state(request)
+    state: SignerState = request.state.signer
     keyring = state.keyring
     problem = keyring.active_problem()
     details: dict[str, Any] = {"active_key_id": keyring.active_id}
@@ -90,14 +90,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging("signer", settings.log_level)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[State]:
         keyring = await anyio.to_thread.run_sync(Keyring, settings)
         tokens, tokens_error = _load_tokens(settings)
         if tokens_error:
             log.error("caller authentication not configured", extra={"reason": tokens_error})
         executor = await start_workers(settings.sign_concurrency)
         state = SignerState(settings, keyring, tokens, tokens_error, executor)
-        app.state.signer = state
+        metrics.watch(keyring)
         check_expiry(state)
         try:
             async with anyio.create_task_group() as tg:
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         check_expiry(state)
 
                 tg.start_soon(watch_expiry)
-                yield
+                yield {"signer": state}
                 tg.cancel_scope.cancel()
         finally:
             await anyio.to_thread.run_sync(executor.shutdown)
@@ -124,5 +124,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jws.router)
     app.include_router(jwks.router)
     app.include_router(pdf.router)
-    install_metrics(app)
+    metrics = install_metrics(app)
     return app

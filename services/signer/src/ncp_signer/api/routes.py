@@ -10,7 +10,7 @@ from ncp_contracts.signer_models import CertificateInfo, CertificateList, EmregE
 from ncp_runtime import ProblemError, bearer_scheme, problems
 from ncp_signer.api.body import UNAVAILABLE, read_body
 from ncp_signer.api.jwks import emrex2_properties
-from ncp_signer.deps import Caller, State
+from ncp_signer.deps import CallerDep, SignerDep
 from ncp_signer.domain.signing import (
     DocumentRejected,
     SelfCheckFailed,
@@ -21,7 +21,7 @@ from ncp_signer.domain.signing import (
 from ncp_signer.errors import rejected, signing_unavailable
 from ncp_signer.observability import count_signature
 
-# Security(bearer_scheme) documents the bearer token that `Caller` checks on every route.
+# Security(bearer_scheme) documents the bearer token that `CallerDep` checks on every route.
 router = APIRouter(prefix="/v1", tags=["signer"], dependencies=[Security(bearer_scheme)])
 log = logging.getLogger("ncp_signer.sign")
 
@@ -47,7 +47,7 @@ _XML_BODY = {"schema": {"type": "string", "description": "an unsigned ELMO 1.7.0
         503: UNAVAILABLE,
     },
 )
-async def sign(request: Request, state: State, caller: Caller, version: str = "1.7.0") -> Response:
+async def sign(request: Request, state: SignerDep, caller: CallerDep, version: str = "1.7.0") -> Response:
     """Sign an unsigned ELMO document (the body, application/xml) valid against `version`'s XSD
     (1.7.0 or 2.0.0); answer the signed bytes."""
     try:
@@ -95,7 +95,7 @@ async def sign(request: Request, state: State, caller: Caller, version: str = "1
 
 
 @router.get("/certificates")
-async def certificates(state: State, _: Caller) -> CertificateList:
+async def certificates(state: SignerDep, _: CallerDep) -> CertificateList:
     """The active certificate and the retired ones still published (verify older documents with them)."""
     return CertificateList(certificates=[
         CertificateInfo(
@@ -109,7 +109,7 @@ async def certificates(state: State, _: Caller) -> CertificateList:
 @router.get("/emreg-entry", response_model_exclude_none=True, responses={
     **problems({404: "this node's EMREG entry is not configured"}), 503: UNAVAILABLE,
 })
-async def emreg_entry(state: State, _: Caller) -> EmregEntry:
+async def emreg_entry(state: SignerDep, _: CallerDep) -> EmregEntry:
     """The EMREG `emps` entry for this node, to hand to the registry operator."""
     settings = state.settings
     missing = [name for name, value in (
