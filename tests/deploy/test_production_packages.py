@@ -60,7 +60,8 @@ def production_path(kit, tmp_path_factory) -> str:
 def test_the_dockerfile_installs_one_members_locked_set(kit):
     steps = [line for line in instructions((kit.ROOT / "deploy" / "docker" / "service.Dockerfile").read_text())
              if "uv sync" in line]
-    assert steps and all(re.search(r'uv sync --frozen --no-dev .*--package "\$\{PACKAGE\}"$', s) for s in steps)
+    assert steps
+    assert all(re.search(r'uv sync --frozen --no-dev .*--package "\$\{PACKAGE\}"$', s) for s in steps)
 
 
 def test_production_sis_adapter_members_exclude_the_demo(kit):

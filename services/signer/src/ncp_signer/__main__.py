@@ -60,7 +60,8 @@ async def serve(settings: Settings) -> None:
     if settings.health_port is None:
         await main.serve()
         return
-    health = _QuietServer(uvicorn.Config(health_only(app, lambda: main.lifespan.state), port=settings.health_port, lifespan="off", **common))
+    guarded = health_only(app, lambda: main.lifespan.state)
+    health = _QuietServer(uvicorn.Config(guarded, port=settings.health_port, lifespan="off", **common))
     serving = asyncio.create_task(main.serve())
 
     async def health_after_start() -> None:

@@ -23,7 +23,7 @@ from .adapters.demo_plugin import DemoSis, load_demo
 from .adapters.sql.db import make_engine, migrate, ping
 from .api import results
 from .config import ConfigError, load_tenants
-from .deps import State
+from .deps import State, caller_tokens
 from .errors import install_error_handler
 from .observability import install as install_metrics
 from .settings import Settings
@@ -91,11 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Utf8UrlMiddleware)
     app.add_middleware(RequestIdMiddleware)
 
-    def tokens(request: Request) -> CallerTokens:
-        loaded: CallerTokens = request.state.tokens
-        return loaded
-
-    caller = bearer_caller(tokens, allowed=settings.allowed_callers)
+    caller = bearer_caller(caller_tokens, allowed=settings.allowed_callers)
     app.include_router(results.router, dependencies=[Depends(caller)])
     app.include_router(health_router(ready))
     sis_metrics = install_metrics(app)
