@@ -96,3 +96,16 @@ def test_seeding_the_demo_serves_the_demo_tenants_unless_a_file_is_named(tmp_pat
     assert tenants_path(Settings(seed_demo=True), demo) == DEMO_TENANTS
     own = tmp_path / "tenants.toml"
     assert tenants_path(Settings(seed_demo=True, tenants_path=own), demo) == own
+
+
+async def test_service_refuses_to_start_with_one_token_for_two_callers(tmp_path: Path):
+    from ncp_runtime import DuplicateTokenError
+    from ncp_testkit import asgi_client
+
+    table = tmp_path / "callers"
+    table.write_text(f"gateway={'t' * 32}\ndemo-client={'t' * 32}\n")
+    app = create_app(Settings(tenants_path=DEMO_TENANTS, caller_tokens_path=table,
+                              database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db"))
+    with pytest.raises(DuplicateTokenError, match="demo-client and gateway"):
+        async with asgi_client(app, startup_timeout=60):
+            pass

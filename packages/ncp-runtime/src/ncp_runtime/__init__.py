@@ -1,6 +1,6 @@
 """Service plumbing shared by the NCP services: problem+json, health, JSON logs, request ids, auth."""
 
-from .auth import CallerTokens, bearer_caller, read_secret
+from .auth import CallerTokens, DuplicateTokenError, bearer_caller, read_secret
 from .health import ReadyCheck, health_router
 from .logging import configure as configure_logging
 from .metrics import Metrics, app_metrics, install_observability
@@ -21,6 +21,7 @@ from .url_text import Utf8UrlMiddleware
 __all__ = [
     "PROBLEM_JSON",
     "CallerTokens",
+    "DuplicateTokenError",
     "Metrics",
     "Problem",
     "ProblemError",

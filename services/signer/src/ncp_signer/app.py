@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 
 from ncp_runtime import (
     CallerTokens,
+    DuplicateTokenError,
     RequestIdMiddleware,
     Utf8UrlMiddleware,
     configure_logging,
@@ -54,6 +55,8 @@ def _load_tokens(settings: Settings) -> tuple[CallerTokens, str | None]:
         return CallerTokens({}), "NCP_SIGNER_CALLER_TOKENS_PATH is not set"
     try:
         return CallerTokens.load(settings.caller_tokens_path), None
+    except DuplicateTokenError:
+        raise  # a table that confuses callers: refuse to start rather than run unready
     except (OSError, ValueError) as exc:
         return CallerTokens({}), f"caller tokens not loaded: {type(exc).__name__}"
 

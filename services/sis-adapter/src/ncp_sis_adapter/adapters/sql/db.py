@@ -11,7 +11,6 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
-
 def make_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> AsyncEngine:
     """An engine for `sqlite+aiosqlite://` or `postgresql+asyncpg://` URLs; `schema` sets the search path."""
     parsed = make_url(url)
