@@ -1,10 +1,10 @@
 """GET /v1/clients/{client_id}: a registered EMREX 2.0 client, from the last good copy of the client list."""
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from ncp_contracts.registry_models import RegisteredClient
-from ncp_registry_cache.deps import RefresherDep
 from ncp_registry_cache.domain.clients import CLIENTS
+from ncp_registry_cache.refresher import Refresher
 from ncp_runtime import ProblemError
 
 from .views import freshness_headers, now
@@ -16,7 +16,8 @@ router = APIRouter(prefix="/v1", tags=["registry"])
     404: {"description": "no such client, or no client list configured"},
     503: {"description": "the client list has not been loaded yet"},
 })
-async def get_client(client_id: str, response: Response, refresher: RefresherDep) -> RegisteredClient:
+async def get_client(client_id: str, request: Request, response: Response) -> RegisteredClient:
+    refresher: Refresher = request.state.refresher
     view = refresher.view
     if CLIENTS not in view.kinds:
         raise ProblemError(404, "unknown_client", "no EMREX 2.0 client list is configured on this registry-cache")
