@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make images`: builds every image docker-compose.yml names (the five services and the development OIDC
-# provider), with the build arguments and targets written there, using docker or podman (ENGINE overrides).
+# `make images`: builds every image docker-compose.yml names (the five services, the sis-adapter as its
+# development image with the demo SIS, and the development OIDC provider), with the build arguments and targets
+# written there, and the production sis-adapter image, using docker or podman (ENGINE overrides).
 #   PYTHON_IMAGE=...        base image (default: the Dockerfile's python:3.11-slim)
 #   BASE=debian             first build the base from Debian packages (deploy/docker/base-from-debian.sh),
 #                           and PostgreSQL on it (ncp-postgres:15-bookworm, for NCP_POSTGRES_IMAGE): no registry
@@ -23,17 +24,9 @@ opts=()
 [ -n "${BUILD_NETWORK:-}" ] && opts+=(--network "$BUILD_NETWORK")
 common=(-f deploy/docker/service.Dockerfile "${opts[@]}")
 [ -n "${PYTHON_IMAGE:-}" ] && common+=(--build-arg "PYTHON_IMAGE=$PYTHON_IMAGE")
-# One line per image: name, target, then KEY=VALUE build arguments, all read from docker-compose.yml.
-specs="$("$PY" - <<'PY'
-import yaml
-compose = yaml.safe_load(open("docker-compose.yml"))
-for spec in compose["services"].values():
-    build = spec.get("build")
-    if build:
-        args = " ".join(f"{k}={v}" for k, v in (build.get("args") or {}).items())
-        print(spec["image"], build.get("target", "runtime"), args)
-PY
-)"
+# One line per image: name, target, then KEY=VALUE build arguments (docker-compose.yml, plus the production
+# sis-adapter: compose runs its development image with the demo SIS).
+specs="$("$PY" scripts/image_specs.py)"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 while read -r image target args; do

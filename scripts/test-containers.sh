@@ -128,6 +128,14 @@ PYTHON_IMAGE="$base" BUILD_NETWORK=host PY="$PY" bash scripts/build-images.sh
 # The images a rebuild replaced stay as untagged layers in this run's own data root; drop them (the build
 # cache stays).
 [ "$ENGINE" = docker ] && docker image prune -f >/dev/null
+# The production sis-adapter has no demo SIS: asked to seed, it stops with one line, not a traceback.
+say "the production sis-adapter refuses to seed the demo"
+if refusal="$("$ENGINE" run --rm --network none -e NCP_SIS_SEED_DEMO=true ncp-sis-adapter:0.1.0 2>&1)"; then
+  echo "the production sis-adapter image started with NCP_SIS_SEED_DEMO=true" >&2; exit 1
+fi
+if ! grep -q "the demo SIS is not installed" <<< "$refusal" || grep -q Traceback <<< "$refusal"; then
+  echo "$refusal" >&2; exit 1
+fi
 
 # 2. The stack, in a project directory of its own with freshly generated secrets (never the developer's).
 # Ports other than the defaults, to show that they move everywhere together.

@@ -148,3 +148,19 @@ def test_production_registers_its_public_entry_url(rendered, kit):
     assert env("ncp-signer")["NCP_SIGNER_EMREG_URL"] == public + "/emrex"
     ingress = next(d for d in docs if d["kind"] == "Ingress")
     assert urlsplit(public).hostname == ingress["spec"]["rules"][0]["host"]
+
+
+def test_every_sis_adapter_deployment_names_its_tenants_or_seeds_the_demo(compose, compose_dir, rendered, kit):
+    """NCP_SIS_TENANTS_PATH is required; only the development image, seeding the demo, may leave it out."""
+    envs = {"docker-compose.yml": kit.compose_env(compose, compose_dir, "sis-adapter")}
+    images = {"docker-compose.yml": compose["services"]["sis-adapter"]["image"]}
+    for overlay, docs in rendered.items():
+        workload = kit.deployment(docs, "ncp-sis-adapter")
+        container = workload["spec"]["template"]["spec"]["containers"][0]
+        envs[overlay] = kit.k8s_env(docs, container)
+        images[overlay] = container["image"]
+    for where, env in envs.items():
+        seeds = env.get("NCP_SIS_SEED_DEMO") == "true"
+        assert seeds or env.get("NCP_SIS_TENANTS_PATH"), where
+        # The demo is in the development image only, and that image only where the demo is seeded.
+        assert seeds == ("ncp-sis-adapter-dev" in images[where]), (where, images[where])

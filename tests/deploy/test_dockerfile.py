@@ -3,6 +3,8 @@ builds on buildah as on BuildKit, offline from a frontend registry."""
 
 import json
 import re
+import subprocess
+import sys
 import tomllib
 
 import pytest
@@ -107,22 +109,38 @@ def test_dockerfile_is_locked_non_root_and_healthchecked(kit):
     assert base.startswith("python:3.11")
 
 
-def test_compose_builds_name_workspace_members_and_their_modules(compose, kit):
+def _members(kit):
+    """Workspace member -> (its import packages, the workspace members it depends on)."""
     members = {}
-    for pyproject in kit.ROOT.glob("services/*/pyproject.toml"):
+    for pyproject in [*kit.ROOT.glob("services/*/pyproject.toml"), *kit.ROOT.glob("packages/*/pyproject.toml")]:
         data = tomllib.loads(pyproject.read_text())
         packages = data["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
-        members[data["project"]["name"]] = {p.rsplit("/", 1)[-1] for p in packages}
-    built = 0
-    for name, spec in compose["services"].items():
-        build = spec.get("build")
-        if not build or build.get("target") == "dev-oidc":
+        members[data["project"]["name"]] = ({p.rsplit("/", 1)[-1] for p in packages},
+                                            {re.split(r"[<>=\[ ]", d)[0] for d in data["project"]["dependencies"]})
+    return members
+
+
+def test_image_builds_name_workspace_members_and_their_modules(kit):
+    """Every image `make images` builds installs a member whose dependencies hold MODULE; every service has its
+    own production image (PACKAGE = the service itself)."""
+    members = _members(kit)
+    services = {tomllib.loads(p.read_text())["project"]["name"] for p in kit.ROOT.glob("services/*/pyproject.toml")}
+    result = subprocess.run([sys.executable, str(kit.ROOT / "scripts" / "image_specs.py")], capture_output=True,
+                            text=True, check=True)
+    production = set()
+    for line in result.stdout.splitlines():
+        name, target, *pairs = line.split()
+        if target == "dev-oidc":
             continue
-        args = build["args"]
-        assert args["PACKAGE"] in members, name
-        assert args["MODULE"] in members[args["PACKAGE"]], name
-        built += 1
-    assert built == len(members)
+        args = dict(pair.split("=", 1) for pair in pairs)
+        package, module = args["PACKAGE"], args["MODULE"]
+        assert package in members, name
+        reachable = members[package][0] | {m for dep in members[package][1] if dep in members for m in members[dep][0]}
+        assert module in reachable, name
+        if package in services:
+            production.add(package)
+            assert not name.removesuffix(":0.1.0").endswith("-dev"), name
+    assert production == services
 
 
 def test_docker_context_holds_sources_only(kit):

@@ -135,6 +135,10 @@ class Secrets:
     directory: Path
     gateway_token: Path
     callers: Path
+    # The sis-adapter's own table and the gateway's token for it: one token per callee (the gateway refuses one
+    # token for two).
+    sis_token: Path
+    sis_callers: Path
     session_secret: Path
     pseudonym_key: Path
     client_secret: Path
@@ -154,11 +158,18 @@ def secret_files(tmp_path: Path, pki: tuple[IssuedKey, IssuedKey]) -> Secrets:
     for name in ("gateway_token", "session_secret", "pseudonym_key", "client_secret"):
         files[name] = directory / name
         files[name].write_text((token if name == "gateway_token" else secrets.token_urlsafe(32)) + "\n")
+    sis_callers = directory / "sis-callers"
+    sis_callers.mkdir()
+    files["sis_token"] = directory / "sis_token"
+    sis_token = secrets.token_urlsafe(32)
+    for path in (sis_callers / "gateway", files["sis_token"]):
+        path.write_text(sis_token + "\n")
     _ca, signing = pki
     key_path, cert_path = directory / "signing.key", directory / "signing.crt"
     key_path.write_bytes(signing.key_pem())
     cert_path.write_bytes(signing.cert_pem())
-    return Secrets(directory=directory, callers=callers, signing_key=key_path, signing_cert=cert_path, **files)
+    return Secrets(directory=directory, callers=callers, sis_callers=sis_callers, signing_key=key_path,
+                   signing_cert=cert_path, **files)
 
 
 class FailingTransport(httpx.AsyncBaseTransport):
@@ -209,6 +220,7 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.ASGITransport]:
 async def upstreams(tmp_path: Path, secret_files: Secrets, pki: tuple[IssuedKey, IssuedKey],
                     seeded_sis_db: Path) -> AsyncIterator[dict[str, httpx.AsyncBaseTransport]]:
     """The real signer, sis-adapter (demo data) and registry-cache, in-process over ASGI."""
+    from ncp_demo_sis import DEMO_TENANTS
     from ncp_registry_cache.app import create_app as registry_app
     from ncp_registry_cache.settings import Settings as RegistrySettings
     from ncp_signer import Settings as SignerSettings, create_app as signer_app
@@ -223,8 +235,8 @@ async def upstreams(tmp_path: Path, secret_files: Secrets, pki: tuple[IssuedKey,
             key_file=secret_files.signing_key, cert_file=secret_files.signing_cert,
             caller_tokens_path=secret_files.callers))))
         sis = await stack.enter_async_context(running(sis_app(SisSettings(
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'sis.db'}", caller_tokens_path=secret_files.callers,
-            seed_demo=False))))
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'sis.db'}", caller_tokens_path=secret_files.sis_callers,
+            seed_demo=False, tenants_path=DEMO_TENANTS))))
         registry = await stack.enter_async_context(running(registry_app(RegistrySettings(
             env="test", dev_mode=True, source=str(emreg),
             database_url=f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}",
@@ -238,7 +250,7 @@ def gateway_settings(tmp_path: Path, secret_files: Secrets, oidc_issuer: str) ->
         env="test", database_path=tmp_path / "gateway.db", oidc_issuer=oidc_issuer,
         oidc_client_secret_path=secret_files.client_secret, session_secret_path=secret_files.session_secret,
         pseudonym_key_path=secret_files.pseudonym_key, signer_token_path=secret_files.gateway_token,
-        registry_token_path=secret_files.gateway_token, sis_token_path=secret_files.gateway_token,
+        registry_token_path=secret_files.gateway_token, sis_token_path=secret_files.sis_token,
         signer_url="http://signer", sis_url="http://sis", registry_url="http://registry",
     )
 

@@ -87,6 +87,28 @@ def test_start_up_fails_with_a_clear_message_naming_the_setting(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_one_token_for_the_signer_and_the_sis_adapter_is_refused(production, tmp_path):
+    signer, sis = tmp_path / "signer-token", tmp_path / "sis-token"
+    signer.write_text("s" * 40 + "\n")
+    sis.write_text("t" * 40 + "\n")
+    Settings(**production, signer_token_path=signer, sis_token_path=sis)
+    sis.write_text("s" * 40)
+    assert "hold the same token" in refusal(**production, signer_token_path=signer, sis_token_path=sis)
+
+
+def test_start_up_with_one_token_for_two_callees_stops_with_one_message(tmp_path):
+    shared = tmp_path / "token"
+    shared.write_text("s" * 40 + "\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NCP_")}
+    env |= {"NCP_GATEWAY_ENV": "dev", "NCP_GATEWAY_PORT": "1", "NCP_GATEWAY_SIGNER_TOKEN_PATH": str(shared),
+            "NCP_GATEWAY_SIS_TOKEN_PATH": str(shared)}
+    result = subprocess.run([sys.executable, "-m", "ncp_gateway"], env=env, capture_output=True, text=True,
+                            timeout=60, cwd=tmp_path, check=False)
+    assert result.returncode != 0
+    assert "hold the same token" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 async def test_hsts_on_every_answer_and_configurable(offline_browser, make_browser):
     for response in (await offline_browser.enter(), await offline_browser.http.post("/emrex", data={}),
                      await offline_browser.http.get("/healthz")):

@@ -56,3 +56,13 @@ async def test_a_caller_known_here_but_not_an_admin_is_refused(service, tokens_d
     gateway = (tokens_dir / "gateway").read_text().strip()
     refused = await service.client.post("/v1/refresh", headers=bearer(gateway))
     assert refused.status_code == 403
+
+
+def test_the_registry_cache_refuses_to_start_with_one_token_for_two_callers(settings, tmp_path):
+    from ncp_registry_cache.app import create_app
+    from ncp_runtime import DuplicateTokenError
+
+    table = tmp_path / "one-token-twice"
+    table.write_text(f"gateway={'t' * 32}\nadmin={'t' * 32}\n")
+    with pytest.raises(DuplicateTokenError, match="admin and gateway"):
+        create_app(settings.model_copy(update={"caller_tokens_path": table}))

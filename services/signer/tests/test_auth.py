@@ -74,3 +74,15 @@ def test_allowed_callers_from_the_environment(monkeypatch):
     settings = Settings()
     assert settings.allowed_callers == {"gateway", "demo-client"}
     assert settings.emreg_institutions == ["A", "B"]
+
+
+async def test_the_signer_refuses_to_start_with_one_token_for_two_callers(settings, tmp_path):
+    from ncp_runtime import DuplicateTokenError
+    from ncp_signer import create_app
+    from ncp_testkit import asgi_client
+
+    table = tmp_path / "callers"
+    table.write_text(f"gateway={'t' * 32}\nadmin={'t' * 32}\n")
+    with pytest.raises(DuplicateTokenError, match="admin and gateway"):
+        async with asgi_client(create_app(settings.model_copy(update={"caller_tokens_path": table})), timeout=30):
+            pass

@@ -26,7 +26,7 @@ class BlockingKey:
 
 
 async def test_health_answers_during_a_slow_signature(app, client, rsa_key):
-    keyring = app.state.signer.keyring
+    keyring = client.lifespan_state["signer"].keyring
     slow = BlockingKey(keyring.active)
     keyring.active = slow
     result: dict[str, bytes] = {}

@@ -81,12 +81,12 @@ async def test_warning_before_expiry(tmp_path, ca, rsa_key, tokens, run_app, cap
 
 
 async def test_no_warning_far_from_expiry_and_once_a_day(settings, caplog):
-    from asgi_lifespan import LifespanManager
+    from ncp_testkit import asgi_client
 
     app = create_app(settings)
     with caplog.at_level(logging.WARNING, logger="ncp_signer"):
-        async with LifespanManager(app):
-            state = app.state.signer
+        async with asgi_client(app) as client:
+            state = client.lifespan_state["signer"]
             assert not [r for r in caplog.records if "expires soon" in r.getMessage()]
             later = state.keyring.active.certificate.not_valid_after_utc - dt.timedelta(days=3)
             check_expiry(state, later)

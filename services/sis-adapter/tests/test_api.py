@@ -11,6 +11,7 @@ import pytest
 from emrex_elmo import Elmo, to_xml, validate
 from ncp_contracts import BearerAuth, RequestRejected, ServiceUnavailable
 from ncp_contracts.sis import LearnerIdentity, QueryOptions, ResultsQuery, SisClient
+from ncp_demo_sis import DEMO_TENANTS
 from ncp_sis_adapter.app import create_app
 from ncp_sis_adapter.settings import Settings
 from ncp_testkit import asgi_client
@@ -110,7 +111,7 @@ async def test_health_and_readiness(http: httpx.AsyncClient):
 async def test_readiness_fails_when_the_database_is_unreachable(tmp_path: Path, settings: Settings):
     unreachable = settings.model_copy(update={
         "database_url": "postgresql+asyncpg://postgres@127.0.0.1:9/none", "migrate_on_start": False,
-        "seed_demo": False,
+        "seed_demo": False, "tenants_path": DEMO_TENANTS,
     })
     app = create_app(unreachable)
     async with asgi_client(app, "http://sis") as client:

@@ -2,10 +2,11 @@
 
 from pathlib import Path
 
+from ncp_demo_sis import DEMO_TENANTS
 from ncp_sis_adapter.adapters.build import build_tenants
 from ncp_sis_adapter.adapters.sql.db import make_engine
 from ncp_sis_adapter.config import load_tenants, parse_tenants
-from ncp_sis_adapter.settings import DEMO_TENANTS, Settings
+from ncp_sis_adapter.settings import Settings
 
 
 async def test_same_upstream_in_two_tenants_shares_source_and_breaker(tmp_path: Path):

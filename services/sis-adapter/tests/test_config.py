@@ -2,9 +2,10 @@ from pathlib import Path
 
 import pytest
 
+from ncp_demo_sis import DEMO_TENANTS
 from ncp_sis_adapter.app import create_app
 from ncp_sis_adapter.config import ConfigError, load_tenants, parse_tenants
-from ncp_sis_adapter.settings import DEMO_TENANTS, Settings
+from ncp_sis_adapter.settings import Settings
 
 GOOD_INSTITUTION = {
     "schac": "uni.example.fi", "url": "https://uni.example.fi/", "titles": {"en": "Uni"},
@@ -80,3 +81,31 @@ def test_service_refuses_to_start_with_a_bad_tenants_file(tmp_path: Path):
     bad.write_text('[tenants.default]\nmatching = ["national_id"]\ninstitutions = []\n')
     with pytest.raises(ConfigError, match=r"tenants\.default\.institutions"):
         create_app(Settings(tenants_path=bad, database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db"))
+
+
+def test_service_refuses_to_start_without_a_tenants_file(tmp_path: Path):
+    with pytest.raises(ConfigError, match="NCP_SIS_TENANTS_PATH is not set"):
+        create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db"))
+
+
+def test_seeding_the_demo_serves_the_demo_tenants_unless_a_file_is_named(tmp_path: Path):
+    from ncp_sis_adapter.adapters.demo_plugin import load_demo
+    from ncp_sis_adapter.app import tenants_path
+
+    demo = load_demo()  # the development environment has the demo package
+    assert tenants_path(Settings(seed_demo=True), demo) == DEMO_TENANTS
+    own = tmp_path / "tenants.toml"
+    assert tenants_path(Settings(seed_demo=True, tenants_path=own), demo) == own
+
+
+async def test_service_refuses_to_start_with_one_token_for_two_callers(tmp_path: Path):
+    from ncp_runtime import DuplicateTokenError
+    from ncp_testkit import asgi_client
+
+    table = tmp_path / "callers"
+    table.write_text(f"gateway={'t' * 32}\ndemo-client={'t' * 32}\n")
+    app = create_app(Settings(tenants_path=DEMO_TENANTS, caller_tokens_path=table,
+                              database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db"))
+    with pytest.raises(DuplicateTokenError, match="demo-client and gateway"):
+        async with asgi_client(app, startup_timeout=60):
+            pass

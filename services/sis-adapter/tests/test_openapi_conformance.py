@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from ncp_demo_sis import DEMO_TENANTS
 from ncp_sis_adapter.app import create_app
 from ncp_sis_adapter.settings import Settings
 from ncp_testkit import conformance_service, conformance_test, document_issues, write_caller_tokens
@@ -21,7 +22,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
 
 
 # The document the app serves (generating it needs no lifespan); the requests go to the running service.
-DOCUMENT = create_app(Settings(caller_tokens_path=Path("/nonexistent"))).openapi()
+DOCUMENT = create_app(Settings(caller_tokens_path=Path("/nonexistent"), tenants_path=DEMO_TENANTS)).openapi()
 test_api_conforms = conformance_test(
     DOCUMENT,
     # "At least one identifier, none blank, no wildcards" is beyond JSON Schema: the documented 422.

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from emrex_elmo import Elmo, LearningOpportunitySpecification, to_xml, validate
 from emrex_elmo.vocabulary import walk_with_depth
 from ncp_contracts.sis import LearnerIdentity, QueryOptions
+from ncp_demo_sis import DEMO_TENANTS, data as demo
 from ncp_sis_adapter.adapters.build import build_tenants
-from ncp_sis_adapter.adapters.sql import demo
 from ncp_sis_adapter.adapters.sql.db import make_engine, migrate, ping
 from ncp_sis_adapter.adapters.sql.source import SqlSource
 from ncp_sis_adapter.adapters.sql.tables import (
@@ -26,7 +26,7 @@ from ncp_sis_adapter.config import load_tenants
 from ncp_sis_adapter.domain.fanout import query_institutions
 from ncp_sis_adapter.domain.mapping import build_issuer
 from ncp_sis_adapter.domain.sources import SourceUnavailable
-from ncp_sis_adapter.settings import DEMO_TENANTS, Settings
+from ncp_sis_adapter.settings import Settings
 
 ISSUER = build_issuer(schac="aurora.example.fi", titles={"en": "Aurora"}, url="https://aurora.example.fi/")
 

@@ -1,6 +1,6 @@
 """Service plumbing shared by the NCP services: problem+json, health, JSON logs, request ids, auth."""
 
-from .auth import CallerTokens, bearer_caller, read_secret
+from .auth import CallerTokens, DuplicateTokenError, bearer_caller, read_secret
 from .body_limit import BodyLimitMiddleware
 from .health import ReadyCheck, health_router
 from .logging import configure as configure_logging
@@ -23,6 +23,7 @@ __all__ = [
     "PROBLEM_JSON",
     "BodyLimitMiddleware",
     "CallerTokens",
+    "DuplicateTokenError",
     "Metrics",
     "Problem",
     "ProblemError",

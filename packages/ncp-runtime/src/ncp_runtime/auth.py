@@ -16,10 +16,22 @@ from .openapi import bearer_scheme
 from .problems import ProblemError
 
 
+class DuplicateTokenError(ValueError):
+    """Two callers share one token: a configuration error that stops the service (never names the token)."""
+
+
 class CallerTokens:
     def __init__(self, tokens: dict[str, str]) -> None:
         if any(len(t) < 16 for t in tokens.values()):
             raise ValueError("caller tokens must be at least 16 characters")
+        by_token: dict[str, list[str]] = {}
+        for caller, token in sorted(tokens.items()):
+            by_token.setdefault(token, []).append(caller)
+        shared = [callers for callers in by_token.values() if len(callers) > 1]
+        if shared:
+            # One token for two callers would make every request of one look like the other's.
+            raise DuplicateTokenError("callers " + "; ".join(" and ".join(c) for c in shared)
+                                      + " have the same token: issue one token per caller")
         self._tokens = dict(tokens)
 
     @classmethod

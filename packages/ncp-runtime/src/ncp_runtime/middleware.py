@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .context import REQUEST_ID_SCOPE_KEY, logged_error_id, mark_logged, request_id
 from .problems import new_error_id
 
-_SAFE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SAFE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 log = logging.getLogger("ncp.errors")
 
 
@@ -23,7 +23,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if _SAFE.match(incoming) else uuid.uuid4().hex
+        rid = incoming if _SAFE.fullmatch(incoming) else uuid.uuid4().hex
         scope[REQUEST_ID_SCOPE_KEY] = rid
         token = request_id.set(rid)
 

@@ -21,9 +21,11 @@ from ncp_runtime import (
 )
 
 from .adapters.emrex2_node import Emrex2Node
+from .deps import State
 from .domain.emrex2 import load_client_key
 from .settings import Settings
 from .web import emrex2, pages
+from .web.flows import Flows
 
 HERE = Path(__file__).parent
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -58,7 +60,7 @@ def create_app(settings: Settings | None = None, *, registry_transport: httpx.As
     templates = Jinja2Templates(directory=HERE / "templates")
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[State]:
         auth = BearerAuth(read_secret(settings.registry_token_path)) if settings.registry_token_path else None
         async with httpx.AsyncClient(
             base_url=settings.registry_url, timeout=settings.http_timeout_seconds, auth=auth,
@@ -71,9 +73,10 @@ def create_app(settings: Settings | None = None, *, registry_transport: httpx.As
                                   token_url=settings.emrex2_token_url, resource_url=settings.emrex2_resource_url,
                                   node_url=settings.verify_node_url)
             yield {"settings": settings, "registry": RegistryClient(http), "templates": templates,
-                   "registry_http": http, "emrex2": node, "emrex2_flows": emrex2.Flows()}
+                   "registry_http": http, "emrex2": node, "emrex2_flows": Flows()}
 
     async def ready(request: Request) -> tuple[bool, dict[str, Any]]:
+        # A health check (ncp_runtime.health_router), not a route: it reads the lifespan state itself.
         http: httpx.AsyncClient = request.state.registry_http
         try:
             response = await http.get("/healthz", timeout=2.0)

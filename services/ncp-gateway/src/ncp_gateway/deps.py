@@ -1,6 +1,8 @@
 from typing import TYPE_CHECKING, Annotated, TypedDict
 
-from fastapi import Depends, Request
+from fastapi import Depends
+
+from ncp_runtime import from_state
 
 from .domain.transfer import Stage
 from .web.context import Gateway
@@ -15,12 +17,7 @@ class State(TypedDict):
     emrex2: "Emrex2"
 
 
-async def get_gateway(request: Request) -> Gateway:
-    gateway: Gateway = request.state.gateway
-    return gateway
-
-
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+GatewayDep = Annotated[Gateway, Depends(from_state("gateway", Gateway))]
 # The caller's transfer at the steps a route serves; otherwise a typed error that the app answers.
 StartingDep = Annotated[Loaded, transfer_at(Stage.ENTERED, Stage.LOGIN)]
 SelectingDep = Annotated[Loaded, transfer_at(Stage.SELECTING, Stage.PREVIEWED)]

@@ -126,6 +126,17 @@ class Settings(ServiceSettings):
         return self.env in ("dev", "test")
 
     @model_validator(mode="after")
+    def _one_token_per_callee(self) -> "Settings":
+        """Each callee gets its own token: one shared by the signer and the sis-adapter lets either reach the
+        other as the gateway. Checked when both files can be read (a missing one fails at start-up anyway)."""
+        paths = [p for p in (self.signer_token_path, self.sis_token_path) if p is not None and p.is_file()]
+        values = [p.read_text(encoding="utf-8").strip() for p in paths]
+        if len(values) == 2 and values[0] and values[0] == values[1]:
+            raise ValueError("NCP_GATEWAY_SIGNER_TOKEN_PATH and NCP_GATEWAY_SIS_TOKEN_PATH hold the same token; "
+                             "issue one token per callee")
+        return self
+
+    @model_validator(mode="after")
     def _signer_tls(self) -> "Settings":
         if (self.signer_client_cert_file is None) != (self.signer_client_key_file is None):
             raise ValueError("signer_client_cert_file and signer_client_key_file go together")

@@ -14,7 +14,7 @@ from ncp_runtime import install_observability
 
 PROTOCOLS = ("emrex1", "emrex2")
 # EMREX return codes with any configured prefix (NCP_*, EMP_*): anything else is one "other" series.
-RETURN_CODE = re.compile(r"^[A-Z]{2,8}_(OK|NO_RESULTS|CANCEL|ERROR)$")
+RETURN_CODE = re.compile(r"[A-Z]{2,8}_(OK|NO_RESULTS|CANCEL|ERROR)")
 # A student takes seconds to many minutes between the client's POST and the hand-off.
 FLOW_BUCKETS = (1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 3600.0)
 
@@ -40,7 +40,7 @@ class TransferMetrics:
                 self.transfers.labels(f"NCP_{outcome}", protocol)
 
     def record(self, return_code: str, protocol: str, seconds: float | None) -> None:
-        code = return_code if RETURN_CODE.match(return_code) else "other"
+        code = return_code if RETURN_CODE.fullmatch(return_code) else "other"
         protocol = protocol if protocol in PROTOCOLS else "other"
         self.transfers.labels(code, protocol).inc()
         if seconds is not None and seconds >= 0:

@@ -16,9 +16,12 @@ class State(TypedDict):
     tokens: CallerTokens | None
 
 
-async def _view(request: Request) -> RegistryView:
+RefresherDep = Annotated[Refresher, Depends(from_state("refresher", Refresher))]
+
+
+async def _view(refresher: RefresherDep) -> RegistryView:
     """The current view; 503 until a good copy exists (a 404 would read as "unknown node")."""
-    view: RegistryView = request.state.refresher.view
+    view = refresher.view
     if not view.ready:
         raise ProblemError(503, "registry_unavailable", "no good copy of the registry has been loaded yet",
                            headers={"Retry-After": "5"})
@@ -33,5 +36,4 @@ def caller_tokens(request: Request) -> CallerTokens:
 
 
 SettingsDep = Annotated[Settings, Depends(from_state("settings", Settings))]
-RefresherDep = Annotated[Refresher, Depends(from_state("refresher", Refresher))]
 ViewDep = Annotated[RegistryView, Depends(_view)]

@@ -7,7 +7,7 @@ plain-HTTP listener that answers /healthz and /readyz only (health_only), never 
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import uvicorn
@@ -20,10 +20,13 @@ from ncp_signer.settings import Settings
 OPERATIONS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
-def health_only(app: ASGIApp) -> ASGIApp:
+def health_only(app: ASGIApp, state: Callable[[], dict[str, Any]]) -> ASGIApp:
+    """`app` for probes and scrapes only; `state` is the main server's lifespan state (deps.State), which the
+    listener (lifespan off) would not have otherwise."""
+
     async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] in OPERATIONS_PATHS and scope["method"] in ("GET", "HEAD"):
-            await app(scope, receive, send)
+            await app({**scope, "state": dict(state())}, receive, send)
             return
         if scope["type"] == "http":
             await send({"type": "http.response.start", "status": 404,
@@ -57,7 +60,8 @@ async def serve(settings: Settings) -> None:
     if settings.health_port is None:
         await main.serve()
         return
-    health = _QuietServer(uvicorn.Config(health_only(app), port=settings.health_port, lifespan="off", **common))
+    guarded = health_only(app, lambda: main.lifespan.state)
+    health = _QuietServer(uvicorn.Config(guarded, port=settings.health_port, lifespan="off", **common))
     serving = asyncio.create_task(main.serve())
 
     async def health_after_start() -> None:

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from ncp_runtime import (
     BodyLimitMiddleware,
     CallerTokens,
+    DuplicateTokenError,
     RequestIdMiddleware,
     Utf8UrlMiddleware,
     configure_logging,
@@ -26,7 +27,7 @@ from ncp_runtime import (
 from ncp_signer.adapters.keyring import Keyring
 from ncp_signer.api import jwks, jws, pdf
 from ncp_signer.api.routes import router
-from ncp_signer.deps import SignerState, get_state
+from ncp_signer.deps import SignerState, State
 from ncp_signer.domain.signing import warm_up
 from ncp_signer.observability import install as install_metrics
 from ncp_signer.settings import Settings
@@ -56,6 +57,8 @@ def _load_tokens(settings: Settings) -> tuple[CallerTokens, str | None]:
         return CallerTokens({}), "NCP_SIGNER_CALLER_TOKENS_PATH is not set"
     try:
         return CallerTokens.load(settings.caller_tokens_path), None
+    except DuplicateTokenError:
+        raise  # a table that confuses callers: refuse to start rather than run unready
     except (OSError, ValueError) as exc:
         return CallerTokens({}), f"caller tokens not loaded: {type(exc).__name__}"
 
@@ -83,7 +86,7 @@ def tune_gc(gen0_threshold: int) -> None:
 
 
 async def ready(request: Request) -> tuple[bool, dict[str, Any]]:
-    state = get_state(request)
+    state: SignerState = request.state.signer
     keyring = state.keyring
     problem = keyring.active_problem()
     details: dict[str, Any] = {"active_key_id": keyring.active_id}
@@ -100,14 +103,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging("signer", settings.log_level)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[State]:
         keyring = await anyio.to_thread.run_sync(Keyring, settings)
         tokens, tokens_error = _load_tokens(settings)
         if tokens_error:
             log.error("caller authentication not configured", extra={"reason": tokens_error})
         executor = await start_workers(settings.sign_concurrency)
         state = SignerState(settings, keyring, tokens, tokens_error, executor)
-        app.state.signer = state
+        metrics.watch(keyring)
         check_expiry(state)
         if settings.gc_gen0_threshold:
             tune_gc(settings.gc_gen0_threshold)
@@ -120,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         check_expiry(state)
 
                 tg.start_soon(watch_expiry)
-                yield
+                yield {"signer": state}
                 tg.cancel_scope.cancel()
         finally:
             await anyio.to_thread.run_sync(executor.shutdown)
@@ -138,5 +141,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jws.router)
     app.include_router(jwks.router)
     app.include_router(pdf.router)
-    install_metrics(app)
+    metrics = install_metrics(app)
     return app

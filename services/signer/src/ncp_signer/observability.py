@@ -9,11 +9,13 @@ from prometheus_client import Counter
 from prometheus_client.core import GaugeMetricFamily
 
 from ncp_runtime import install_observability
+from ncp_signer.adapters.keyring import Keyring
 
 
 class SignerMetrics:
     def __init__(self, app: FastAPI) -> None:
         self.app = app
+        self.keyring: Keyring | None = None
         metrics = install_observability(app, "signer")
         self.signatures = Counter(
             "ncp_signer_signatures",
@@ -23,16 +25,19 @@ class SignerMetrics:
         )
         metrics.add_callback(self._expiry)
 
+    def watch(self, keyring: Keyring) -> None:
+        """The lifespan's keyring, whose certificates the expiry gauge reports."""
+        self.keyring = keyring
+
     def _expiry(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily(
             "ncp_signer_certificate_expiry_days",
             "Days until a published certificate expires (active: signing now).",
             labels=["key_id", "active"],
         )
-        state = getattr(self.app.state, "signer", None)  # set by the lifespan
-        if state is not None:
+        if self.keyring is not None:
             now = dt.datetime.now(dt.UTC)
-            for published in state.keyring.certificates:
+            for published in self.keyring.certificates:
                 left = (published.certificate.not_valid_after_utc - now).total_seconds() / 86400
                 family.add_metric([published.key_id, "true" if published.active else "false"], left)
         yield family

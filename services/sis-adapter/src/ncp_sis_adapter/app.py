@@ -2,6 +2,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -18,11 +19,11 @@ from ncp_runtime import (
 )
 
 from .adapters.build import build_tenants
-from .adapters.sql import demo
+from .adapters.demo_plugin import DemoSis, load_demo
 from .adapters.sql.db import make_engine, migrate, ping
 from .api import results
-from .config import load_tenants
-from .deps import State
+from .config import ConfigError, load_tenants
+from .deps import State, caller_tokens
 from .errors import install_error_handler
 from .observability import install as install_metrics
 from .settings import Settings
@@ -38,6 +39,14 @@ def tune_gc(gen0_threshold: int) -> None:
     gc.set_threshold(gen0_threshold, gen1, gen2)
 
 
+def tenants_path(settings: Settings, demo: DemoSis | None) -> Path:
+    if settings.tenants_path is not None:
+        return settings.tenants_path
+    if demo is not None:
+        return demo.tenants_path
+    raise ConfigError("NCP_SIS_TENANTS_PATH is not set: name the tenants file (TOML) of the institutions to serve")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging("sis-adapter", settings.log_level)
@@ -45,7 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for name in ("httpx", "httpcore", "aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool"):
         logging.getLogger(name).setLevel(logging.WARNING)
     # Read and checked before anything starts: a bad file stops the service with the key named.
-    tenants_config = load_tenants(settings.tenants_path)
+    demo = load_demo() if settings.seed_demo else None
+    tenants_config = load_tenants(tenants_path(settings, demo))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[State]:
@@ -55,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             if settings.migrate_on_start:
                 await migrate(engine, schema=settings.database_schema)
-            if settings.seed_demo:
+            if demo is not None:
                 summary = await demo.seed(engine)
                 log.info("demo data", extra={"seeded": summary.seeded, "learners": summary.learners})
             tenants = build_tenants(tenants_config, engine, settings)
@@ -81,11 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Utf8UrlMiddleware)
     app.add_middleware(RequestIdMiddleware)
 
-    def tokens(request: Request) -> CallerTokens:
-        loaded: CallerTokens = request.state.tokens
-        return loaded
-
-    caller = bearer_caller(tokens, allowed=settings.allowed_callers)
+    caller = bearer_caller(caller_tokens, allowed=settings.allowed_callers)
     app.include_router(results.router, dependencies=[Depends(caller)])
     app.include_router(health_router(ready))
     sis_metrics = install_metrics(app)

@@ -6,9 +6,6 @@ from pydantic_settings import SettingsConfigDict
 
 from ncp_runtime import ServiceSettings
 
-PACKAGE_DIR = Path(__file__).parent
-DEMO_TENANTS = PACKAGE_DIR / "demo" / "demo-tenants.toml"
-
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NCP_SIS_", extra="ignore", env_file=None)
@@ -21,8 +18,10 @@ class Settings(ServiceSettings):
     database_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     database_pool_size: int = Field(default=10, ge=1, le=200)
     migrate_on_start: bool = True
+    # Development only: seed the demo SIS (package ncp-demo-sis, not in production images) and, unless
+    # tenants_path is set, serve its tenants.
     seed_demo: bool = False
-    tenants_path: Path = DEMO_TENANTS
+    tenants_path: Path | None = None
     caller_tokens_path: Path = Path("/run/secrets/ncp-sis-callers")
     allowed_callers: set[str] = Field(default_factory=lambda: {"gateway"})
     # Per-institution defaults; an institution's config may override them.

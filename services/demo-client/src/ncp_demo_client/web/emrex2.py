@@ -4,71 +4,23 @@
 import base64
 import hmac
 import logging
-import secrets
-import time
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from emrex_elmo import ElmoError, from_xml
-from ncp_demo_client.adapters.emrex2_node import Emrex2Node
-from ncp_demo_client.deps import SettingsDep, TemplatesDep
-from ncp_demo_client.domain.emrex2 import Pkce, authorization_request
+from ncp_demo_client.deps import Emrex2NodeDep, FlowsDep, SettingsDep, TemplatesDep
+from ncp_demo_client.domain.emrex2 import authorization_request
 from ncp_demo_client.domain.transcript import transcript_of
 from ncp_demo_client.errors import DemoClientError, SessionMismatchError
-from ncp_runtime import ProblemError
+from ncp_demo_client.web.flows import FLOW_TTL_S
 
 router = APIRouter(prefix="/emrex2")
 log = logging.getLogger("ncp.demo.emrex2")
 COOKIE = "ncp_demo_emrex2"
-FLOW_TTL_S = 900
-MAX_FLOWS = 10_000
-
-
-@dataclass(frozen=True)
-class Flow:
-    state: str
-    pkce: Pkce
-    started: float
-
-
-class Flows:
-    """Flows in progress, by an opaque browser cookie; in memory, as the demo client runs one process."""
-
-    def __init__(self) -> None:
-        self._flows: dict[str, Flow] = {}
-
-    def start(self) -> tuple[str, Flow]:
-        now = time.monotonic()
-        self._flows = {k: f for k, f in self._flows.items() if now - f.started < FLOW_TTL_S}
-        if len(self._flows) >= MAX_FLOWS:
-            self._flows.pop(next(iter(self._flows)))
-        handle = secrets.token_urlsafe(24)
-        flow = Flow(secrets.token_urlsafe(24), Pkce.new(), now)
-        self._flows[handle] = flow
-        return handle, flow
-
-    def take(self, handle: str | None) -> Flow | None:
-        """Each flow is used once: a replayed callback finds nothing."""
-        flow = self._flows.pop(handle, None) if handle else None
-        if flow is None or time.monotonic() - flow.started >= FLOW_TTL_S:
-            return None
-        return flow
-
-
-def _node(request: Request) -> Emrex2Node:
-    node: Emrex2Node | None = request.state.emrex2
-    if node is None:
-        raise ProblemError(404, "emrex2_not_configured", "EMREX 2.0 is not configured (NCP_DEMO_EMREX2_KEY_FILE)")
-    return node
-
-
 @router.post("/start")
-async def start(request: Request, settings: SettingsDep) -> Response:
-    _node(request)
-    flows: Flows = request.state.emrex2_flows
+async def start(settings: SettingsDep, _: Emrex2NodeDep, flows: FlowsDep) -> Response:
     handle, flow = flows.start()
     url = authorization_request(settings.emrex2_authorization_url, client_id=settings.emrex2_client_id,
                                 redirect_uri=settings.emrex2_redirect_uri, state=flow.state, pkce=flow.pkce)
@@ -81,12 +33,10 @@ async def start(request: Request, settings: SettingsDep) -> Response:
 
 @router.get("/callback", response_class=HTMLResponse)
 async def callback(
-    request: Request, settings: SettingsDep, templates: TemplatesDep,
+    request: Request, settings: SettingsDep, templates: TemplatesDep, node: Emrex2NodeDep, flows: FlowsDep,
     code: Annotated[str, Query(max_length=512)] = "", state: Annotated[str, Query(max_length=512)] = "",
     error: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
-    node = _node(request)
-    flows: Flows = request.state.emrex2_flows
     context: dict[str, object] = {
         "protocol": "EMREX 2.0", "return_code": error or "", "known_code": True, "ok": not error,
         "return_message": "", "transcript": None, "verification": None, "verify_error": None, "problem": None,

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from emrex_elmo import ElmoError, from_element, parse_xml, signed_content, transport
 from ncp_contracts import ServiceError
 from ncp_contracts.registry_models import VerifyRequest, VerifyResult
-from ncp_demo_client.deps import RegistryDep, SettingsDep, TemplatesDep
+from ncp_demo_client.deps import Emrex2ConfiguredDep, RegistryDep, SettingsDep, TemplatesDep
 from ncp_demo_client.domain.transcript import Transcript, transcript_of
 from ncp_demo_client.errors import DemoClientError, ElmoUnreadableError, SessionMismatchError
 
@@ -23,9 +23,10 @@ MAX_SESSION_ID = 128
 
 
 @router.get("/", response_class=HTMLResponse)
-async def index(request: Request, settings: SettingsDep, templates: TemplatesDep) -> Response:
+async def index(request: Request, settings: SettingsDep, templates: TemplatesDep,
+                emrex2: Emrex2ConfiguredDep) -> Response:
     return templates.TemplateResponse(request, "index.html", {"gateway_url": settings.gateway_url,
-                                                              "emrex2": request.state.emrex2 is not None})
+                                                              "emrex2": emrex2})
 
 
 @router.post("/start", response_class=HTMLResponse)

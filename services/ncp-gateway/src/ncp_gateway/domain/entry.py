@@ -17,9 +17,10 @@ import idna
 MAX_SESSION_ID = 128
 MAX_RETURN_URL = 2048
 MAX_HEI_ID = 255
-_PRINTABLE = re.compile(r"^[\x20-\x7e]+$")
+# Whole-string validations use fullmatch: `$` would also match before a trailing newline.
+_PRINTABLE = re.compile(r"[\x20-\x7e]+")
 # No whitespace, controls, quotes, angle brackets or backslashes in a URL we will put in a form action.
-_URL_CHARS = re.compile(r"^[!#$%&'()*+,\-./0-9:;=?@A-Z\[\]_a-z~]+$")
+_URL_CHARS = re.compile(r"[!#$%&'()*+,\-./0-9:;=?@A-Z\[\]_a-z~]+")
 
 
 class EntryError(Exception):
@@ -81,11 +82,11 @@ def is_loopback(host: str) -> bool:
 
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
-_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-_DOTTED_QUAD = re.compile(r"^[0-9]+(?:\.[0-9]+){3}$")
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_DOTTED_QUAD = re.compile(r"[0-9]+(?:\.[0-9]+){3}")
 # A last label that browsers' URL parser (WHATWG "ends in a number") reads as an IPv4 address.
-_NUMERIC_LABEL = re.compile(r"^(?:[0-9]+|0x[0-9a-f]*)$")
-_PORT = re.compile(r"^[0-9]{1,5}$")
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
+_PORT = re.compile(r"[0-9]{1,5}")
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 MAX_HOST = 253
 
@@ -124,16 +125,16 @@ def check_host(raw: str) -> tuple[str, Literal["dns", "ipv4", "ipv6"]]:
             raise _invalid("IPv6 address")
         return address.compressed, "ipv6"
     host = raw.lower()
-    if _DOTTED_QUAD.match(host):
+    if _DOTTED_QUAD.fullmatch(host):
         try:  # refuses octets above 255 and leading zeros (read as octal by some parsers)
             return str(ipaddress.IPv4Address(host)), "ipv4"
         except ValueError:
             raise _invalid("IPv4 address") from None
     labels = host.split(".")
-    if not host or len(host) > MAX_HOST or not all(_LABEL.match(label) for label in labels):
+    if not host or len(host) > MAX_HOST or not all(_LABEL.fullmatch(label) for label in labels):
         # Also refuses a trailing dot: "emc.example.fi." is another origin to a browser and to the allowlist.
         raise _invalid("host name")
-    if _NUMERIC_LABEL.match(labels[-1]):
+    if _NUMERIC_LABEL.fullmatch(labels[-1]):
         raise _invalid("host name")
     try:
         if idna.encode(idna.decode(host)).decode("ascii") != host:
@@ -145,7 +146,7 @@ def check_host(raw: str) -> tuple[str, Literal["dns", "ipv4", "ipv6"]]:
 
 def parse_origin(url: str) -> Origin:
     """The origin of an absolute URL whose authority is only host[:port]; EntryError otherwise."""
-    if not _URL_CHARS.match(url):
+    if not _URL_CHARS.fullmatch(url):
         raise EntryError("return_url_invalid", "returnUrl contains characters not allowed in a URL")
     scheme_match = _SCHEME.match(url)
     if scheme_match is None and url.startswith("//"):
@@ -168,7 +169,7 @@ def parse_origin(url: str) -> Origin:
     port_number: int | None = None
     if port_part:
         digits = port_part[1:]
-        if not port_part.startswith(":") or not _PORT.match(digits) or not 0 < int(digits) <= 65535:
+        if not port_part.startswith(":") or not _PORT.fullmatch(digits) or not 0 < int(digits) <= 65535:
             raise _invalid("port")
         port_number = int(digits)
     host, kind = check_host(host_part)
@@ -223,12 +224,12 @@ def parse_entry(params: Mapping[str, Sequence[str]], policy: EntryPolicy) -> Ent
         raise EntryError("session_id_missing", "sessionId is missing")
     if len(session_id) > MAX_SESSION_ID:
         raise EntryError("session_id_too_long", f"sessionId is longer than {MAX_SESSION_ID} characters")
-    if not _PRINTABLE.match(session_id):
+    if not _PRINTABLE.fullmatch(session_id):
         raise EntryError("session_id_invalid", "sessionId must be printable ASCII")
     hei_id = _single(params, "hei_id")
     if hei_id is not None:
         hei_id = hei_id.strip()
-        if not hei_id or len(hei_id) > MAX_HEI_ID or not _PRINTABLE.match(hei_id):
+        if not hei_id or len(hei_id) > MAX_HEI_ID or not _PRINTABLE.fullmatch(hei_id):
             hei_id = None
     return EntryRequest(
         session_id=session_id,

@@ -26,9 +26,9 @@ ASSERTION_LEEWAY = 30  # clock skew between the client and us, in seconds
 SCOPES = ("elmo", "userinfo", "pdf", "openid")
 DEFAULT_SCOPE = "elmo"
 # RFC 7636 §4.1/§4.2: verifier 43-128 unreserved characters; an S256 challenge is 43 base64url characters.
-_VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
-_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
-_PRINTABLE = re.compile(r"^[\x20-\x7e]*$")
+_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
+_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
+_PRINTABLE = re.compile(r"[\x20-\x7e]*")
 MAX_STATE = 1024
 MAX_CLIENT_ID = 255
 
@@ -38,8 +38,8 @@ FORMAT_SCOPES: dict[str, frozenset[str]] = {
     "elmo": frozenset({"elmo"}), "userinfo": frozenset({"userinfo", "openid", "elmo"}),
     "pdf": frozenset({"pdf"}), "pdf_metadata": frozenset({"pdf"}),
 }
-_ELMO_1 = re.compile(r"^1(?:\.[0-7](?:\.[0-9]+)?)?$")  # ELMO 1.0 ... 1.7: served as 1.7.0, their superset
-_ELMO_2 = re.compile(r"^2(?:\.0(?:\.0)?)?$")
+_ELMO_1 = re.compile(r"1(?:\.[0-7](?:\.[0-9]+)?)?")  # ELMO 1.0 ... 1.7: served as 1.7.0, their superset
+_ELMO_2 = re.compile(r"2(?:\.0(?:\.0)?)?")
 
 
 class OAuthError(Exception):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from itsdangerous import BadSignature, Signer
 from starlette.responses import Response
 
-_TID = re.compile(r"^[A-Za-z0-9_-]{16}$")
+_TID = re.compile(r"[A-Za-z0-9_-]{16}")
 
 
 class SessionCookie:
@@ -33,7 +33,7 @@ class SessionCookie:
 
     @staticmethod
     def valid_tid(value: str | None) -> bool:
-        return value is not None and _TID.match(value) is not None
+        return value is not None and _TID.fullmatch(value) is not None
 
     def name(self, tid: str) -> str:
         return self.prefix + tid

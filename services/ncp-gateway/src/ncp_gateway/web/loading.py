@@ -7,14 +7,14 @@ the one it means (none is dropped or picked at random).
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from ncp_gateway.domain.errors import TransferAmbiguous, TransferNotFound
 from ncp_gateway.domain.transfer import Stage, Transfer
-from ncp_runtime import join_flow
+from ncp_runtime import from_state, join_flow
 
 from .context import Gateway
 from .forms import read_form
@@ -73,8 +73,8 @@ async def load(gw: Gateway, request: Request, stages: Collection[Stage]) -> Load
 def transfer_at(*stages: Stage) -> Any:
     """A dependency: the caller's transfer at one of `stages`, or a typed error (answered by the app)."""
 
-    async def dependency(request: Request) -> Loaded:
-        return await load(request.state.gateway, request, stages)
+    async def dependency(request: Request, gw: Annotated[Gateway, Depends(from_state("gateway", Gateway))]) -> Loaded:
+        return await load(gw, request, stages)
 
     return Depends(dependency)
 

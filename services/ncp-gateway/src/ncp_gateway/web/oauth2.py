@@ -56,7 +56,7 @@ from ncp_gateway.domain.oauth2 import (
 from ncp_gateway.domain.return_codes import Outcome
 from ncp_gateway.domain.transfer import Emrex2Request, Transfer
 from ncp_gateway.settings import Settings
-from ncp_runtime import flow_context, join_flow
+from ncp_runtime import flow_context, from_state, join_flow
 
 from .context import Gateway, redirect
 from .forms import read_form
@@ -126,12 +126,7 @@ class Emrex2:
         return cached[1]
 
 
-async def get_emrex2(request: Request) -> Emrex2:
-    service: Emrex2 = request.state.emrex2
-    return service
-
-
-Emrex2Dep = Annotated[Emrex2, Depends(get_emrex2)]
+Emrex2Dep = Annotated[Emrex2, Depends(from_state("emrex2", Emrex2))]
 router = APIRouter()
 
 

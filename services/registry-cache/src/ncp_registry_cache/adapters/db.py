@@ -11,7 +11,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-_SCHEMA = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 # Any constant will do; it only has to be the same for every replica.
 _MIGRATION_LOCK = 0x4E4350_5245_47  # "NCPREG"
 
@@ -28,7 +28,7 @@ def create_engine(url: str, schema: str | None = None) -> AsyncEngine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         connect_args["timeout"] = 30
     elif schema is not None:
-        if not _SCHEMA.match(schema):
+        if not _SCHEMA.fullmatch(schema):
             raise ValueError(f"database schema {schema!r} is not a plain identifier")
         connect_args["server_settings"] = {"search_path": schema}
     return create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)

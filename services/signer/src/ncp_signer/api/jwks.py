@@ -7,7 +7,7 @@ from fastapi import APIRouter, Security
 from ncp_contracts.signer_models import Jwks
 from ncp_runtime import ProblemError, bearer_scheme
 from ncp_signer.api.body import UNAVAILABLE
-from ncp_signer.deps import Caller, SignerState, State
+from ncp_signer.deps import CallerDep, SignerDep, SignerState
 from ncp_signer.domain.jose import jwk
 from ncp_signer.domain.keys import key_type_of
 from ncp_signer.errors import signing_unavailable
@@ -22,7 +22,7 @@ def published_jwks(state: SignerState) -> Jwks:
 
 
 @router.get("/jwks", responses={503: UNAVAILABLE})
-async def jwks(state: State, _: Caller) -> Jwks:
+async def jwks(state: SignerDep, _: CallerDep) -> Jwks:
     """The JWK Set of the published signing keys; `kid` is each key's RFC 7638 thumbprint."""
     if state.keyring.active is None and not state.keyring.certificates:
         raise signing_unavailable(state.keyring.error or "no signing key configured")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Security
 from ncp_contracts.signer_models import DetachedSignature
 from ncp_runtime import bearer_scheme, problems
 from ncp_signer.api.body import UNAVAILABLE
-from ncp_signer.deps import Caller, State
+from ncp_signer.deps import CallerDep, SignerDep
 from ncp_signer.domain.jose import DetachedJws, sign_detached
 from ncp_signer.errors import signing_unavailable
 
@@ -24,7 +24,7 @@ log = logging.getLogger("ncp_signer.jws")
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
     responses={**problems({413: "the body is over the signer's size limit"}), 503: UNAVAILABLE},
 )
-async def jws(request: Request, state: State, caller: Caller) -> DetachedSignature:
+async def jws(request: Request, state: SignerDep, caller: CallerDep) -> DetachedSignature:
     """Sign the exact body bytes (any media type) with the active key; answer a compact JWS with the
     payload detached (RFC 7515 Appendix F), its `alg` and the `kid` it names in GET /v1/jwks."""
     body = await request.body()

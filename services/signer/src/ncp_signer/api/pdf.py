@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response, Security
 from ncp_runtime import ProblemError, bearer_scheme, problems
 from ncp_signer.adapters.pdf_signer import PdfRejected, SignedPdf, sign_pdf
 from ncp_signer.api.body import UNAVAILABLE
-from ncp_signer.deps import Caller, State
+from ncp_signer.deps import CallerDep, SignerDep
 from ncp_signer.errors import signing_unavailable
 from ncp_signer.observability import count_signature
 
@@ -34,7 +34,7 @@ PDF = "application/pdf"
         503: UNAVAILABLE,
     },
 )
-async def sign_pdf_document(request: Request, state: State, caller: Caller) -> Response:
+async def sign_pdf_document(request: Request, state: SignerDep, caller: CallerDep) -> Response:
     """Sign a PDF (the body, application/pdf) in an incremental update; answer the signed PDF."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != PDF:

@@ -10,7 +10,7 @@ from ncp_contracts.signer_models import CertificateInfo, CertificateList, EmregE
 from ncp_runtime import ProblemError, bearer_scheme, problems
 from ncp_signer.api.body import UNAVAILABLE
 from ncp_signer.api.jwks import emrex2_properties
-from ncp_signer.deps import Caller, State, get_caller, get_state
+from ncp_signer.deps import CallerDep, SignerDep, get_caller, signer_of
 from ncp_signer.domain.signing import (
     DocumentRejected,
     SelfCheckFailed,
@@ -21,7 +21,7 @@ from ncp_signer.domain.signing import (
 from ncp_signer.errors import rejected, signing_unavailable
 from ncp_signer.observability import count_signature
 
-# Security(bearer_scheme) documents the bearer token that `Caller` checks on every route.
+# Security(bearer_scheme) documents the bearer token that `CallerDep` checks on every route.
 router = APIRouter(prefix="/v1", tags=["signer"], dependencies=[Security(bearer_scheme)])
 log = logging.getLogger("ncp_signer.sign")
 
@@ -52,8 +52,8 @@ async def sign(request: Request, version: str = "1.7.0") -> Response:
     (1.7.0 or 2.0.0); answer the signed bytes."""
     # The caller is checked here rather than as a dependency: FastAPI's dependency resolution is a large part of
     # this route's CPU per request. The router's Security(bearer_scheme) still documents the scheme.
-    caller = await get_caller(request)
-    state = get_state(request)
+    state = signer_of(request)
+    caller = await get_caller(request, state)
     try:
         elmo_version = schema_version(version)
     except DocumentRejected as exc:
@@ -99,7 +99,7 @@ async def sign(request: Request, version: str = "1.7.0") -> Response:
 
 
 @router.get("/certificates")
-async def certificates(state: State, _: Caller) -> CertificateList:
+async def certificates(state: SignerDep, _: CallerDep) -> CertificateList:
     """The active certificate and the retired ones still published (verify older documents with them)."""
     return CertificateList(certificates=[
         CertificateInfo(
@@ -113,7 +113,7 @@ async def certificates(state: State, _: Caller) -> CertificateList:
 @router.get("/emreg-entry", response_model_exclude_none=True, responses={
     **problems({404: "this node's EMREG entry is not configured"}), 503: UNAVAILABLE,
 })
-async def emreg_entry(state: State, _: Caller) -> EmregEntry:
+async def emreg_entry(state: SignerDep, _: CallerDep) -> EmregEntry:
     """The EMREG `emps` entry for this node, to hand to the registry operator."""
     settings = state.settings
     missing = [name for name, value in (

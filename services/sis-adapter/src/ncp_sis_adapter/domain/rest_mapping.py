@@ -17,7 +17,7 @@ from .records import LosType, RecordIssue, ResultRecord, Status, Term
 
 _LOS_TYPES: tuple[LosType, ...] = ("Degree Programme", "Module", "Course", "Class")
 _STATUSES: tuple[Status, ...] = ("passed", "failed", "in-progress")
-_LANGUAGE = re.compile(r"^[a-z]{2}$")
+_LANGUAGE = re.compile(r"[a-z]{2}")
 _EQF = {"1", "2", "3", "4", "5", "6", "7", "8"}
 
 
@@ -99,7 +99,7 @@ def map_record(record: Any, m: RecordMapping) -> ResultRecord:
     language = _coded(record, "language", m.language, m.language_map)
     if language is not None:
         language = language.lower()
-        if not _LANGUAGE.match(language):
+        if not _LANGUAGE.fullmatch(language):
             raise Skip("language", "not an ISO 639-1 code")
     term = None
     term_title = _get(record, "term_title", m.term_title)
@@ -137,7 +137,7 @@ def map_learner(document: Any, m: LearnerMapping) -> Learner:
     if esi := _get(document, "learner.esi", m.esi):
         identifiers.append(Identifier(type="esi", value=esi))
     citizenship = _get(document, "learner.citizenship", m.citizenship)
-    if citizenship is not None and not re.match(r"^[A-Z]{2}$", citizenship):
+    if citizenship is not None and not re.fullmatch(r"[A-Z]{2}", citizenship):
         citizenship = None
     return Learner(given_names=given or "", family_name=family or "", bday=bday, identifiers=identifiers,
                    citizenship=citizenship)

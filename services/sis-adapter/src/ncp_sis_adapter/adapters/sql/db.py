@@ -1,5 +1,6 @@
 """The service database: an async engine (aiosqlite or asyncpg), Alembic migrations, a readiness ping."""
 
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -8,8 +9,6 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-
-ALEMBIC_DIR = Path(__file__).parent / "alembic"
 
 
 def make_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> AsyncEngine:
@@ -33,8 +32,9 @@ def make_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> 
 
 
 def alembic_config() -> Config:
+    """The migrations in the package (`ncp_sis_adapter/alembic`, as in every service): no alembic.ini."""
     config = Config()
-    config.set_main_option("script_location", str(ALEMBIC_DIR))
+    config.set_main_option("script_location", str(resources.files("ncp_sis_adapter").joinpath("alembic")))
     return config
 
 

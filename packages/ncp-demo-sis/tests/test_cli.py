@@ -1,4 +1,4 @@
-"""`emrex demo seed` / `emrex demo logins`, and the service as a real process (the dev.procfile command)."""
+"""`emrex demo seed` / `emrex demo logins`, and the sis-adapter as a real process seeding the demo (make run)."""
 
 import asyncio
 import sys

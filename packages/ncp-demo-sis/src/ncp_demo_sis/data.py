@@ -12,7 +12,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .tables import (
+from ncp_sis_adapter.adapters.sql.tables import (
     attainment_table,
     grading_scheme_table,
     institution_table,

@@ -4,13 +4,14 @@ import argparse
 import asyncio
 import sys
 
-from .adapters.sql import demo
-from .adapters.sql.db import make_engine, migrate
-from .settings import Settings
+from ncp_sis_adapter.adapters.sql.db import make_engine, migrate
+from ncp_sis_adapter.settings import Settings
+
+from . import data as demo
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = sub.add_parser("demo", help="the demo SIS of the sis-adapter")
+    parser = sub.add_parser("demo", help="the demo SIS of the sis-adapter (development package ncp-demo-sis)")
     demo_sub = parser.add_subparsers(dest="demo_command", required=True, metavar="SUBCOMMAND")
     seed = demo_sub.add_parser("seed", help="migrate the SIS database and fill it with demo data (idempotent)")
     seed.add_argument("--database-url", help="default: NCP_SIS_DATABASE_URL or the service default")
