@@ -10,7 +10,7 @@ from emrex_elmo import Elmo, Learner, Report
 from emrex_elmo.model import GradingScheme, LocalizedText
 from emrex_elmo.vocabulary import passed_only
 from ncp_contracts.sis import ResultsAnswer
-from ncp_sis_adapter.adapters.sql import demo
+from ncp_demo_sis import data as demo
 from ncp_sis_adapter.domain.documents import ReportDocument
 from ncp_sis_adapter.domain.mapping import build_issuer, report_document
 from ncp_sis_adapter.domain.records import ResultRecord, Term
