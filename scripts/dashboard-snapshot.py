@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 import httpx
 
 from ncp_testkit.load import LoadTestFailed, run_students
-from ncp_testkit.stack import Stack, free_port, running_stack
+from ncp_testkit.stack import Stack, free_port, running_stack, start_process
 
 REPO = Path(__file__).resolve().parents[1]
 DASHBOARD = REPO / "deploy" / "grafana" / "emrex-ncp-dashboard.json"
@@ -67,12 +67,10 @@ def prometheus(directory: Path, stack: Stack) -> Iterator[str]:
     }
     (directory / "prometheus.yml").write_text(json.dumps(config))  # JSON is YAML
     port = free_port()
-    log = (directory / "prometheus.log").open("wb")
-    process = subprocess.Popen(
-        ["prometheus", f"--config.file={directory / 'prometheus.yml'}", f"--storage.tsdb.path={directory / 'tsdb'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
+    argv = ["prometheus", f"--config.file={directory / 'prometheus.yml'}", f"--storage.tsdb.path={directory / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"]
+    with start_process("prometheus", argv, {}, f"{url}/-/ready", directory / "prometheus.log", timeout=60) as process:
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -81,14 +79,10 @@ def prometheus(directory: Path, stack: Stack) -> Iterator[str]:
                     break
             except (httpx.HTTPError, KeyError, ValueError):
                 pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                fail(f"prometheus did not scrape every service: see {directory / 'prometheus.log'}")
+            if time.monotonic() > deadline:
+                fail(f"prometheus did not scrape every service:\n{process.tail()}")
             time.sleep(1)
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 def drive_flows(stack: Stack, users: int, seconds: float) -> dict[str, Any]:
