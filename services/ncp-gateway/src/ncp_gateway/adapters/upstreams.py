@@ -3,7 +3,7 @@
 import datetime as dt
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from cryptography import x509
@@ -83,16 +83,16 @@ class CheckedSigner:
         self._active: tuple[float, list[x509.Certificate]] | None = None
 
     async def sign(self, document: bytes) -> bytes:
-        try:
-            return await self.client.sign(document)
-        except ServiceUnavailable:
-            raise SigningFailed("signer_unavailable") from None
-        except ServiceError as exc:
-            raise SigningFailed("signer_rejected", str(exc.code or exc.status)) from None
+        return await self._signed(self.client.sign, document)
 
     async def sign_pdf(self, pdf: bytes) -> bytes:
+        return await self._signed(self.client.sign_pdf, pdf)
+
+    @staticmethod
+    async def _signed(call: Callable[[bytes], Awaitable[bytes]], body: bytes) -> bytes:
+        """One signer call, its transport failures as the domain's `SigningFailed`."""
         try:
-            return await self.client.sign_pdf(pdf)
+            return await call(body)
         except ServiceUnavailable:
             raise SigningFailed("signer_unavailable") from None
         except ServiceError as exc:
