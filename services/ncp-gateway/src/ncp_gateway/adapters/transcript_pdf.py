@@ -20,11 +20,12 @@ from pathlib import Path
 from fontTools import subset as ftsubset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from fpdf.enums import TextEmphasis, XPos, YPos
+from fpdf.enums import Align, TextEmphasis, XPos, YPos
 from fpdf.fonts import FontFace, TTFFont
 
 from emrex_elmo import Elmo, LearningOpportunitySpecification, format_decimal
 from emrex_elmo.vocabulary import institution_code, pick_title, walk_with_depth
+from ncp_gateway.adapters.pdf_table import RuledTable
 from ncp_gateway.domain.outgoing import summarize
 
 # Latin (with its extensions), Greek, Cyrillic, and the punctuation, currency and letter-like signs
@@ -34,6 +35,11 @@ REPERTOIRE = (
     *range(0x400, 0x530), *range(0x1E00, 0x1F00), *range(0x2000, 0x2070), *range(0x20A0, 0x20C0),
     *range(0x2100, 0x2150),
 )
+RESULTS_HEADING = ("Code", "Title", "Date", "Grade", "ECTS")
+# What `FPDF.table(col_widths=(14, 52, 14, 12, 8), line_height=5, first_row_as_headings=True, ...)` drew before.
+RESULTS_TABLE = RuledTable(col_widths=(14, 52, 14, 12, 8), aligns=(Align.L, Align.L, Align.L, Align.L, Align.R),
+                           line_height=5, headings_style=FontFace(emphasis=TextEmphasis.NONE,
+                                                                  fill_color=(225, 225, 225)))
 # fpdf2 drops these from every embedded subset; without them the per-document subsetting is cheaper.
 _UNUSED_TABLES = ["FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "kern", "morx", "feat"]
 
@@ -130,12 +136,8 @@ class TranscriptRenderer:
             title = pick_title(report.issuer.titles, "en") or institution_code(report)
             pdf.multi_cell(0, 7, f"{title} ({institution_code(report)})", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.set_font("DejaVu", "", 9)
-            with pdf.table(col_widths=(14, 52, 14, 12, 8), text_align=("LEFT", "LEFT", "LEFT", "LEFT", "RIGHT"),
-                           line_height=5, first_row_as_headings=True,
-                           headings_style=FontFace(emphasis=TextEmphasis.NONE, fill_color=(225, 225, 225))) as table:
-                table.row(["Code", "Title", "Date", "Grade", "ECTS"])
-                for los, depth in walk_with_depth(report.learning_opportunity_specifications):
-                    table.row(self._row(los, depth))
+            RESULTS_TABLE.draw(pdf, RESULTS_HEADING, [
+                self._row(los, depth) for los, depth in walk_with_depth(report.learning_opportunity_specifications)])
         total = summarize(elmo).credits
         pdf.ln(4)
         pdf.set_font("DejaVu", "", 10)
