@@ -49,6 +49,7 @@ class RuledTable:
     def draw(self, pdf: FPDF, heading: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         body_style = pdf.font_face()
         heading_style = FontFace.combine(body_style, self.headings_style)
+        assert heading_style is not None  # None only when both are
         total = sum(self.col_widths)
         width = pdf.epw
         widths = [ratio / total * width for ratio in self.col_widths]
