@@ -78,7 +78,13 @@ class _Template:
         self._template = template
 
     def new_document(self) -> FPDF:
-        pdf = copy.deepcopy(self._template)
+        # The fonts' width and glyph tables are filled when the font is added and only read afterwards (a width
+        # table gives missing characters the default width, the same for every document): documents share them.
+        shared: dict[int, object] = {}
+        for font in self._template.fonts.values():
+            if isinstance(font, TTFFont):
+                shared.update({id(font.cw): font.cw, id(font.glyph_ids): font.glyph_ids})
+        pdf = copy.deepcopy(self._template, shared)
         for key, font in pdf.fonts.items():
             if isinstance(font, TTFFont):
                 # The copy shares the template's font object, and fpdf2 subsets that object in place when it
