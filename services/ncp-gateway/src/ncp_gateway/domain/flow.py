@@ -269,9 +269,9 @@ class TransferService:
             self.prepared.forget(document)  # sent, or never will be
         try:
             try:
-                check_signed(signed, prepared, await self.signer.active_certificates())
+                check_signed(signed, document, await self.signer.active_certificates(), prepared)
             except SignedDocumentError:  # perhaps a key rotation since the certificates were cached
-                check_signed(signed, prepared, await self.signer.active_certificates(refresh=True))
+                check_signed(signed, document, await self.signer.active_certificates(refresh=True), prepared)
         except SignedDocumentError as exc:
             raise SigningFailed(f"signed_{exc.code}") from None
         return Ending(Outcome.OK, signed=signed, summary=summarize(prepared), claimed=True)

@@ -4,8 +4,9 @@ the node's active certificate, and hold exactly the content the gateway asked to
 from collections.abc import Sequence
 
 from cryptography import x509
+from lxml import etree
 
-from emrex_elmo import Elmo, ElmoError, from_xml, verify
+from emrex_elmo import Elmo, ElmoError, from_xml, parse_xml, verify
 
 
 class SignedDocumentError(Exception):
@@ -14,20 +15,38 @@ class SignedDocumentError(Exception):
         self.code = code
 
 
-def check_signed(signed: bytes, prepared: bytes | Elmo, active: Sequence[x509.Certificate]) -> None:
-    """Raises SignedDocumentError unless `signed` is `prepared` (its bytes, or their parsed model) with a valid
-    signature by an `active` key."""
+def check_signed(signed: bytes, prepared: bytes, active: Sequence[x509.Certificate],
+                 prepared_model: Elmo | None = None) -> None:
+    """Raises SignedDocumentError unless `signed` is `prepared` with a valid signature by an `active` key.
+
+    `prepared_model`: `from_xml(prepared)` when the caller has it already."""
     if not active:
         raise SignedDocumentError("no_active_certificate")
     try:
-        verify(signed, active)
+        verified = verify(signed, active)
     except ElmoError:
         raise SignedDocumentError("signature_invalid") from None
     except ValueError:  # lxml or cryptography refusing bytes that are not a document at all
         raise SignedDocumentError("signature_invalid") from None
-    # The model leaves the ds:Signature out: equal models mean the signer changed nothing we send.
-    if from_xml(signed) != (prepared if isinstance(prepared, Elmo) else from_xml(prepared)):
+    # What the signature covers is the signed document without its Signature, canonical: when that is the
+    # prepared document canonicalised the same way, the signer changed nothing (and no model is built).
+    if _canonically_equal(verified.signed_xml, prepared):
+        return
+    # Otherwise the models decide: they leave the ds:Signature and the layout out, so a signer that lays the
+    # document out differently passes and one that changes what we send does not.
+    if from_xml(signed) != (prepared_model if prepared_model is not None else from_xml(prepared)):
         raise SignedDocumentError("content_differs")
+
+
+def _canonically_equal(canonical: bytes, document: bytes) -> bool:
+    """Whether `document`, canonicalised as an enveloped signature's reference is (exclusive, or inclusive),
+    is the octets `canonical`."""
+    try:
+        tree = parse_xml(document).getroottree()
+    except ElmoError:
+        return False
+    return any(canonical == etree.tostring(tree, method="c14n", exclusive=exclusive, with_comments=False)
+               for exclusive in (True, False))
 
 
 def check_signed_pdf(signed: bytes, original: bytes) -> None:
