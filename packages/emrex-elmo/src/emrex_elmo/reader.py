@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import TypeAlias, TypeVar
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 from lxml import etree
 from pydantic import ValidationError
@@ -82,8 +82,9 @@ class _Tags:
         ):
             setattr(self, name, f"{{{ns}}}{name}")
 
-    def __getattr__(self, name: str) -> str:  # only for mypy: every name is set in __init__
-        raise AttributeError(name)
+    if TYPE_CHECKING:
+        # For mypy only: every name is set in __init__. At run time a `__getattr__` would slow every lookup.
+        def __getattr__(self, name: str) -> str: ...
 
 
 @cache
