@@ -7,6 +7,7 @@ pydantic's message.
 """
 
 import random
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -214,3 +215,14 @@ def test_of_several_faults_the_first_in_reading_order_is_reported() -> None:
         emrex_elmo.from_xml(both.encode())
     assert err.value.path is not None
     assert err.value.path.endswith("/credit/value")
+
+
+def test_comments_and_pis_between_elements_change_nothing() -> None:
+    # The hot loops walk every child node (`el[:]`), comments and processing instructions included: they must be
+    # passed over as the elements' own tags never match them.
+    data = _large_document(37, 2)
+    noisy = re.sub(r"(</[A-Za-z:]+>)", r"\1<!-- note --><?pi x?>", data)
+    assert noisy.count("<!-- note -->") > 1000
+    elmo = emrex_elmo.from_xml(noisy.encode())
+    assert elmo == emrex_elmo.from_xml(data.encode())
+    assert_as_validated(elmo)

@@ -325,3 +325,15 @@ def test_text_and_attributes_are_escaped() -> None:
         ],
     )
     assert emrex_elmo.from_xml(emrex_elmo.to_xml(elmo)) == elmo
+
+
+@pytest.mark.parametrize(
+    "value", ["nb", "en", "local", "nationalIdentifier", "ø", "²", "x1", "", "a b", "a\tb", 'q"', "<&>", "a\r\nb"]
+)
+def test_attribute_values_are_escaped_as_lxml_escapes_them(value: str) -> None:
+    # Letters and digits take a fast path that skips the escape loop: it must write what lxml writes.
+    from emrex_elmo.writer import _attribute
+
+    element = etree.Element("e", a=value)
+    written = etree.tostring(element, encoding="unicode")
+    assert written == f'<e a="{_attribute(value)}"/>'

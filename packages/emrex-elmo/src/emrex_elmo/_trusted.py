@@ -18,6 +18,10 @@ M = TypeVar("M", bound=BaseModel)
 
 _new = object.__new__
 _set = object.__setattr__
+# BaseModel's slots, set through their descriptors: what `object.__setattr__` ends up calling, without its lookup.
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 _field_names: dict[type[BaseModel], set[str]] = {}
 
 
@@ -34,9 +38,9 @@ def build(cls: type[M], values: dict[str, Any]) -> M:
     model: M = _new(cls)
     _set(model, "__dict__", values)
     # Copying a set of the same names is several times faster than building it from the keys.
-    _set(model, "__pydantic_fields_set__", names.copy() if len(values) == len(names) else set(values))
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
+    _set_fields_set(model, names.copy() if len(values) == len(names) else set(values))
+    _set_extra(model, None)
+    _set_private(model, None)
     return model
 
 

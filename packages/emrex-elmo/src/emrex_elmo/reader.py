@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import TypeAlias, TypeVar
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 from lxml import etree
 from pydantic import ValidationError
@@ -82,8 +82,9 @@ class _Tags:
         ):
             setattr(self, name, f"{{{ns}}}{name}")
 
-    def __getattr__(self, name: str) -> str:  # only for mypy: every name is set in __init__
-        raise AttributeError(name)
+    if TYPE_CHECKING:
+        # For mypy only: every name is set in __init__. At run time a `__getattr__` would slow every lookup.
+        def __getattr__(self, name: str) -> str: ...
 
 
 @cache
@@ -115,7 +116,7 @@ def _canonical(el: Element) -> str:
 def _children(el: Element) -> Children:
     """An element's child elements by tag, in document order (for elements read once or twice per document)."""
     index: Children = {}
-    for child in el:
+    for child in el[:]:
         tag = child.tag
         if isinstance(tag, str):
             index.setdefault(tag, []).append(child)
@@ -369,7 +370,7 @@ class _Reader:
         has_part: list[Element] = []
         credits: list[Element] = []
         type_el = subject_el = isced_el = url_el = specifies = ext = None
-        for c in el:
+        for c in el[:]:
             tag = c.tag
             if tag == t_title:
                 titles.append(c)
@@ -404,7 +405,7 @@ class _Reader:
         if specifies is None:
             raise ElmoParseError("required element <specifies> is missing", path=_path(el))
         loi = spec_ext = None
-        for c in specifies:
+        for c in specifies[:]:
             tag = c.tag
             if tag == t.learningOpportunityInstance:
                 if loi is None:
@@ -414,7 +415,7 @@ class _Reader:
         if loi is None:
             raise ElmoParseError("required element <learningOpportunityInstance> is missing", path=_path(specifies))
         t_los = t.learningOpportunitySpecification
-        parts = [self.los(child) for part in has_part for child in part if child.tag == t_los]
+        parts = [self.los(child) for part in has_part for child in part[:] if child.tag == t_los]
         return build(LearningOpportunitySpecification, {
             "identifiers": self.identifiers(identifiers) if identifiers else [],
             "titles": self.tokens(titles) if titles else [],
@@ -441,7 +442,7 @@ class _Reader:
         start_el = date_el = status_el = local_id_el = label_el = language_el = None
         term_el = external_id_el = result_el = shortened_el = distribution_el = hours_el = refs_el = None
         grouping_el = ext = diploma_supplement = None
-        for c in el:
+        for c in el[:]:
             tag = c.tag
             if tag == t_start:
                 if start_el is None:
@@ -549,7 +550,7 @@ class _Reader:
         t = self.tags
         t_scheme, t_value, t_level = t.scheme, t.value, t.level
         scheme = value = level = None
-        for c in el:
+        for c in el[:]:
             tag = c.tag
             if tag == t_scheme:
                 if scheme is None:
@@ -572,7 +573,7 @@ class _Reader:
         t = self.tags
         t_type, t_value, t_description = t.type, t.value, t.description
         type_el = value = description = None
-        for c in el:
+        for c in el[:]:
             tag = c.tag
             if tag == t_type:
                 if type_el is None:

@@ -78,6 +78,8 @@ _ATTRIBUTE_ESCAPES = (
 
 
 def _attribute(value: str) -> str:
+    if value.isalnum():  # languages, identifier types: letters and digits need no escape
+        return value
     for char, escape in _ATTRIBUTE_ESCAPES:
         if char in value:
             value = value.replace(char, escape)
@@ -239,7 +241,8 @@ class _Writer:
 
     def los(self, los: LearningOpportunitySpecification, parent_type: str | None) -> None:
         # Error paths are relative to this LOS; callers prefix their part (paths cost nothing unless raised).
-        self.out.append("<learningOpportunitySpecification>")
+        append = self.out.append
+        append("<learningOpportunitySpecification>")
         if self.version == "2.0.0" and not los.identifiers:
             raise ElmoSerializeError("ELMO 2.0 needs a LOS identifier", path="identifier")
         self.identifiers(los.identifiers)
@@ -252,30 +255,36 @@ class _Writer:
             if parent_type is not None and LOS_TYPE_RANK[los.type] < LOS_TYPE_RANK[parent_type]:
                 # ELMO XSD: a child must not have a higher type than its parent.
                 raise ElmoSerializeError(f"{los.type!r} cannot be part of {parent_type!r}", path="type")
-            self.out.append(f"<type>{los.type}</type>")
-        self.opt("subjectArea", los.subject_area)
-        self.opt("iscedCode", los.isced_code)
-        self.opt("url", los.url)
+            append(f"<type>{los.type}</type>")
+        # `self.opt` inlined on the hot path: most of these are absent.
+        if los.subject_area:
+            append(f"<subjectArea>{_text(los.subject_area)}</subjectArea>")
+        if los.isced_code:
+            append(f"<iscedCode>{_text(los.isced_code)}</iscedCode>")
+        if los.url:
+            append(f"<url>{_text(los.url)}</url>")
         if los.descriptions:
             self.localized("description", los.descriptions)
         if los.descriptions_html:
             self.localized("descriptionHtml", los.descriptions_html)
-        self.out.append("<specifies>")
+        append("<specifies>")
         try:
             self.loi(los.specifies)
         except ElmoSerializeError as exc:
             raise _under("specifies/learningOpportunityInstance", exc) from None
-        self.extension(los.specifies_extension)
-        self.out.append("</specifies>")
+        if los.specifies_extension:
+            self.extension(los.specifies_extension)
+        append("</specifies>")
         for i, child in enumerate(los.has_part):
-            self.out.append("<hasPart>")
+            append("<hasPart>")
             try:
                 self.los(child, los.type or parent_type)
             except ElmoSerializeError as exc:
                 raise _under(f"hasPart[{i + 1}]/learningOpportunitySpecification", exc) from None
-            self.out.append("</hasPart>")
-        self.extension(los.extension)
-        self.out.append("</learningOpportunitySpecification>")
+            append("</hasPart>")
+        if los.extension:
+            self.extension(los.extension)
+        append("</learningOpportunitySpecification>")
 
     def loi(self, loi: LearningOpportunityInstance) -> None:
         self.open("learningOpportunityInstance")
@@ -291,10 +300,12 @@ class _Writer:
             self.academic_term(loi.academic_term)
         if loi.status:
             append(f"<status>{loi.status}</status>")
-        self.opt("gradingSchemeLocalId", loi.grading_scheme_local_id)
+        if loi.grading_scheme_local_id:
+            append(f"<gradingSchemeLocalId>{_text(loi.grading_scheme_local_id)}</gradingSchemeLocalId>")
         if self.version == "2.0.0":
             self.opt("gradingSchemeExternalId", loi.grading_scheme_external_id)
-        self.opt("resultLabel", loi.result_label)
+        if loi.result_label:
+            append(f"<resultLabel>{_text(loi.result_label)}</resultLabel>")
         if loi.shortened_grading is not None:
             self.open("shortenedGrading")
             self.el("percentageLower", format_decimal(loi.shortened_grading.percentage_lower))
@@ -311,7 +322,8 @@ class _Writer:
             self.credit(credit, i)
         for level in loi.levels:
             self.level(level)
-        self.opt("languageOfInstruction", loi.language_of_instruction)
+        if loi.language_of_instruction:
+            append(f"<languageOfInstruction>{_text(loi.language_of_instruction)}</languageOfInstruction>")
         if loi.engagement_hours is not None:
             self.el("engagementHours", format_decimal(loi.engagement_hours))
         if loi.attachment_refs:
@@ -326,7 +338,8 @@ class _Writer:
             if loi.grouping.idref is not None:
                 attributes += f' idref="{_attribute(loi.grouping.idref)}"'
             self.el("grouping", loi.grouping.value, attributes)
-        self.extension(loi.extension)
+        if loi.extension:
+            self.extension(loi.extension)
         if loi.diploma_supplement is not None:
             self.raw([loi.diploma_supplement])
         self.close("learningOpportunityInstance")
