@@ -149,3 +149,32 @@ def test_fast_construction_equals_validated_models_and_rejects_non_xml_text():
     los = report.learning_opportunity_specifications[0]
     assert los.titles[0].value == "Spaced title"
     assert los.identifier("local") == "C 1"
+
+
+def test_quick_text_check_takes_only_plain_records_and_leaves_the_rest_to_the_exact_checks():
+    from ncp_sis_adapter.domain.mapping import _clean
+    from ncp_sis_adapter.domain.records import RecordIssue, Term
+
+    def cleaned(title: str, term_title: str = "Autumn") -> ResultRecord | RecordIssue:
+        term = Term((("en", term_title),), date(2024, 8, 1), date(2024, 12, 31))
+        return _clean(ResultRecord(key="k", code="C", titles=(("en", title),), term=term))
+
+    plain = ResultRecord(key="k", code="C", titles=(("en", "Plain title ä"),))
+    assert _clean(plain) is plain
+    # The quick check's separator, or a non-ASCII character it does not take, inside a plain text: unchanged.
+    for title in ("A\u241e B", "A \u241e", "\u241e", "Non\u00a0breaking"):
+        result = cleaned(title)
+        assert isinstance(result, ResultRecord)
+        assert result.titles == (("en", title),)
+    for title, expected in ((" Lead", "Lead"), ("Trail ", "Trail"), ("Two  spaces", "Two spaces"),
+                            ("Tab\there", "Tab here"), ("Line\nbreak", "Line break")):
+        result = cleaned(title)
+        assert isinstance(result, ResultRecord), title
+        assert result.titles == (("en", expected),)
+    result = cleaned("Course", term_title="Autumn  term ")
+    assert isinstance(result, ResultRecord)
+    assert result.term is not None
+    assert result.term.titles == (("en", "Autumn term"),)
+    for title in ("", "  "):
+        assert cleaned(title) == RecordIssue("titles", "blank; record skipped")
+    assert cleaned("Bad \x01") == RecordIssue("titles", "contains characters XML cannot carry; record skipped")

@@ -88,3 +88,20 @@ async def test_every_demo_answer_reads_back_unchanged_through_the_contract_model
             assert ResultsAnswer.model_validate_json(body).model_dump_json(exclude_none=True).encode() == body
             answered += 1
     assert answered == 2 * len(demo.demo_learners())
+
+
+def test_a_record_with_every_field_is_what_the_model_dumps_byte_for_byte():
+    from pydantic_core import to_json
+
+    full = ResultRecord(key="k", code="K", titles=(("en", "Full"), ("fi", "Täysi")), type="Course",
+                        status="passed", start=date(2024, 9, 1), date=date(2024, 12, 1), term=TERM,
+                        grading_scheme="0-5", result_label="5", credits=Decimal("5.0"), eqf_level="7",
+                        language="en", isced="0613")
+    doc, issues = report_document(ISSUER.model_dump(exclude_none=True), [full, full._replace(key="k2")],
+                                  [s.model_dump(exclude_none=True) for s in SCHEMES], datetime(2025, 1, 2, tzinfo=UTC))
+    assert issues == []
+    assert to_json(doc.data, exclude_none=True) == doc.model().model_dump_json(exclude_none=True).encode()
+    first, second = doc.data["learning_opportunity_specifications"]
+    # One term and one level written for both results.
+    assert first["specifies"]["academic_term"] is second["specifies"]["academic_term"]
+    assert first["specifies"]["levels"] is second["specifies"]["levels"]

@@ -219,3 +219,28 @@ async def test_migrations_match_the_table_models(engine):
     async with engine.connect() as conn:
         differences = await conn.run_sync(diff)
     assert differences == []
+
+
+def test_a_row_maps_to_the_record_in_field_order_and_odd_title_columns_take_the_exact_path():
+    from datetime import date
+
+    from ncp_sis_adapter.adapters.sql.source import to_record
+    from ncp_sis_adapter.domain.records import RecordIssue, ResultRecord, Term
+
+    def row(titles: object, term_titles: object) -> tuple[object, ...]:
+        return (7, 3, "LOI-7", "failed", date(2024, 9, 1), date(2024, 12, 1), term_titles, date(2024, 8, 1),
+                date(2024, 12, 31), "0-5", "1", Decimal("2.50"), "fi", "C7", "Course", titles, "0613", "6")
+
+    term = Term((("en", "Autumn"),), date(2024, 8, 1), date(2024, 12, 31))
+    assert to_record(row({"en": "Course 7"}, {"en": "Autumn"}), {3: "LOI-3"}) == ResultRecord(
+        key="LOI-7", code="C7", titles=(("en", "Course 7"),), type="Course", parent_key="LOI-3", status="failed",
+        start=date(2024, 9, 1), date=date(2024, 12, 1), term=term, grading_scheme="0-5", result_label="1",
+        credits=Decimal("2.50"), eqf_level="6", language="fi", isced="0613")
+    # Blank titles dropped, other JSON values as text (what str() gives), pairs given as a list read as a dict.
+    odd = to_record(row({"en": "  ", "fi": 7, "sv": "Kurs"}, [("en", 2024)]), {})
+    assert isinstance(odd, ResultRecord)
+    assert odd.titles == (("fi", "7"), ("sv", "Kurs"))
+    assert odd.parent_key == "#3"
+    assert odd.term is not None
+    assert odd.term.titles == (("en", "2024"),)
+    assert to_record(row({"en": " "}, None), {}) == RecordIssue("titles", "missing; record skipped")

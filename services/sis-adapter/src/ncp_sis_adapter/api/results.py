@@ -3,10 +3,10 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic_core import to_json
 
 from ncp_contracts.sis_models import ResultsAnswer, ResultsQuery
 from ncp_runtime import problem, problems
+from ncp_sis_adapter.api.answer_json import answer_json
 from ncp_sis_adapter.deps import TenantsDep
 from ncp_sis_adapter.domain.fanout import query_institutions
 from ncp_sis_adapter.domain.identity import identity_problems
@@ -46,12 +46,12 @@ async def query_results(query: ResultsQuery, tenants: TenantsDep) -> Response:
         "tenant": query.tenant, "reports": len(outcome.reports), "warnings": len(outcome.warnings),
         "ms": elapsed,
     })
-    # ResultsAnswer.model_dump_json(exclude_none=True), written by pydantic-core in one pass from the reports'
-    # plain documents: for hundreds of results, building and dumping the model objects cost several times
-    # more. response_model still documents it; the tests check that the model reads it back unchanged.
+    # ResultsAnswer.model_dump_json(exclude_none=True), written in one pass from the reports' plain documents:
+    # for hundreds of results, building and dumping the model objects cost several times more. response_model
+    # still documents it; the tests check that the model reads it back unchanged.
     answer: dict[str, Any] = {"status": "ok" if outcome.reports else "no_results"}
     if outcome.learner is not None:
         answer["learner"] = outcome.learner
     answer["reports"] = [r.data for r in outcome.reports]
     answer["warnings"] = outcome.warnings
-    return Response(to_json(answer, exclude_none=True), media_type="application/json")
+    return Response(answer_json(answer), media_type="application/json")

@@ -26,6 +26,10 @@ _NOT_PLAIN = re.compile(
 )
 
 _NUL_JOIN = "\x00".join
+# A printable separator for the quicker check below; a text that holds it only takes the slower path.
+_SEP = "\u241e"
+_SEP_JOIN = _SEP.join
+_SPACE_AT_AN_END = (f"\x20{_SEP}", f"{_SEP}\x20")
 
 
 def _token(value: str) -> str:
@@ -38,11 +42,21 @@ def _clean(record: ResultRecord) -> ResultRecord | RecordIssue:
     Checked once per record here, so the tree can be written as plain dicts: for a learner with hundreds of
     results, per-field model validation was most of the query time.
     """
+    joined = _SEP_JOIN((record.key, record.code, record.grading_scheme or "", record.result_label or "",
+                        record.language or "", record.eqf_level or "", record.isced or "",
+                        *map(_SEP_JOIN, record.titles), *map(_SEP_JOIN, record.term.titles if record.term else ())))
+    # The common case without a regex (that search was most of this function): a printable string holds only
+    # characters XML carries and no whitespace but the ASCII space; then no text may have a double space or a
+    # space at either end. Titles have no space at their ends then, so a non-empty one is not blank.
+    if (joined.isprintable() and "\x20\x20" not in joined and _SPACE_AT_AN_END[0] not in joined
+            and _SPACE_AT_AN_END[1] not in joined and joined[:1] != "\x20" and joined[-1:] != "\x20"
+            and all(v for _, v in record.titles)):
+        return record
     plain = _NUL_JOIN((record.key, record.code, record.grading_scheme or "", record.result_label or "",
                        record.language or "", record.eqf_level or "", record.isced or "",
                        *map(_NUL_JOIN, record.titles), *map(_NUL_JOIN, record.term.titles if record.term else ())))
     if _NOT_PLAIN.search(plain) is None and all(v.strip() for _, v in record.titles):
-        return record  # the common case: already as the model stores it
+        return record  # already as the model stores it, with characters the quicker check does not take
     texts = {
         "key": record.key, "code": record.code, "grading_scheme": record.grading_scheme or "",
         "result_label": record.result_label or "", "language": record.language or "",
@@ -74,45 +88,46 @@ def _clean(record: ResultRecord) -> ResultRecord | RecordIssue:
     )
 
 
-def _los(record: ResultRecord, parts: list[LosDocument]) -> LosDocument:
+def _los(record: ResultRecord, parts: list[LosDocument], shared: dict[object, Any]) -> LosDocument:
     """One LOS in the answer's JSON shape (field order and None-less, as the model dumps it).
 
-    Values were checked by _clean, and ReportDocument.model() validates the result in the tests.
+    Values were checked by _clean, and ReportDocument.model() validates the result in the tests. `shared` holds
+    the parts many records have alike (their term, their level), written once per report: documents are never
+    mutated, so they may share them.
     """
     (key, code, titles, type_, _, status, start, date, term, scheme, label, credits, eqf_level, language,
      isced) = record
-    loi: dict[str, Any] = {"identifiers": [{"type": "local", "value": key}]}
-    if start is not None:
-        loi["start"] = start
-    if date is not None:
-        loi["date"] = date
+    academic_term = None
     if term is not None:
-        loi["academic_term"] = {"titles": [{"value": v, "lang": lang} for lang, v in term.titles],
-                                "start": term.start, "end": term.end}
-    if status is not None:
-        loi["status"] = status
-    if scheme is not None:
-        loi["grading_scheme_local_id"] = scheme
-    if label is not None:
-        loi["result_label"] = label
-    # ELMO XSD: "If this tree node contains ECTS credits earned, then all of its descendants and
-    # ancestors MUST NOT", so credits are given on the leaves only.
-    loi["credits"] = [{"scheme": "ects", "value": credits}] if not parts and credits is not None else []
-    loi["levels"] = [{"type": "EQF", "value": eqf_level}] if eqf_level else []
-    if language is not None:
-        loi["language_of_instruction"] = language
-    loi["attachment_refs"] = []
-    loi["extension"] = []
-    los: LosDocument = {"identifiers": [{"type": "local", "value": code}],
-                        "titles": [{"value": v, "lang": lang} for lang, v in titles], "type": type_}
-    if isced is not None:
-        los["isced_code"] = isced
-    los["descriptions"] = []
-    los["descriptions_html"] = []
-    los["specifies"] = loi
-    los["specifies_extension"] = []
-    los["has_part"] = parts
-    los["extension"] = []
+        academic_term = shared.get(term)
+        if academic_term is None:
+            academic_term = shared[term] = {"titles": [{"value": v, "lang": lang} for lang, v in term.titles],
+                                            "start": term.start, "end": term.end}
+    levels: list[dict[str, str]] | None = []
+    if eqf_level:
+        levels = shared.get(eqf_level)
+        if levels is None:
+            levels = shared[eqf_level] = [{"type": "EQF", "value": eqf_level}]
+    # One dict display in the model's field order (several times quicker than adding the keys one by one), then
+    # the optional fields that are None left out, which keeps the order of the others.
+    loi: dict[str, Any] = {
+        "identifiers": [{"type": "local", "value": key}], "start": start, "date": date,
+        "academic_term": academic_term, "status": status, "grading_scheme_local_id": scheme, "result_label": label,
+        # ELMO XSD: "If this tree node contains ECTS credits earned, then all of its descendants and
+        # ancestors MUST NOT", so credits are given on the leaves only.
+        "credits": [{"scheme": "ects", "value": credits}] if not parts and credits is not None else [],
+        "levels": levels, "language_of_instruction": language, "attachment_refs": [], "extension": [],
+    }
+    if start is None or date is None or term is None or status is None or scheme is None or label is None or (
+            language is None):
+        loi = {name: value for name, value in loi.items() if value is not None}
+    los: LosDocument = {
+        "identifiers": [{"type": "local", "value": code}], "titles": [{"value": v, "lang": lang} for lang, v in titles],
+        "type": type_, "isced_code": isced, "descriptions": [], "descriptions_html": [], "specifies": loi,
+        "specifies_extension": [], "has_part": parts, "extension": [],
+    }
+    if isced is None:
+        del los["isced_code"]
     return los
 
 
@@ -145,10 +160,12 @@ def los_documents(records: Sequence[ResultRecord]) -> tuple[list[LosDocument], l
         children.setdefault(parent, []).append(record)
 
     placed: set[str] = set()
+    shared: dict[object, Any] = {}  # a Term or an EQF level (str): never equal to each other
 
     def build(record: ResultRecord, path: frozenset[str]) -> LosDocument:
         placed.add(record.key)
-        return _los(record, [build(c, path | {c.key}) for c in children.get(record.key, []) if c.key not in path])
+        parts = [build(c, path | {c.key}) for c in children.get(record.key, []) if c.key not in path]
+        return _los(record, parts, shared)
 
     roots = [build(r, frozenset({r.key})) for r in children.get(None, [])]
     # Records in a parent cycle are never reached from a root; report them instead of looping.
