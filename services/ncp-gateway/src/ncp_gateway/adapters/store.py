@@ -110,6 +110,7 @@ class _OnSqliteThread:
         # One thread: this process's operations queue here instead of for SQLite's write lock.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ncp-gateway-sqlite")
         self._conn: Connection | None = None
+        self._closed = False
 
     def _connection(self) -> Connection:
         # Kept open on the one worker thread (the pool kept the same sqlite3 connection open anyway): the pool's
@@ -132,6 +133,9 @@ class _OnSqliteThread:
             self._conn = None
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         # Closed on its own thread: sqlite3 refuses a connection used from another thread.
         self.executor.submit(self._close_connection).result()
         self.executor.shutdown(wait=True)
