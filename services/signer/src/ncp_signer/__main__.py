@@ -79,15 +79,8 @@ async def serve(settings: Settings) -> None:
         await probing
 
 
-def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """The loop uvicorn.run would pick ("auto": uvloop when installed). asyncio.run's stdlib loop cost a
-    third of a millisecond more CPU per signature (the request and the hop to a signing thread and back)."""
-    return uvicorn.Config(health_only, loop="auto").get_loop_factory()
-
-
 def main() -> None:
-    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-        runner.run(serve(Settings()))
+    asyncio.run(serve(Settings()))
 
 
 if __name__ == "__main__":
