@@ -4,6 +4,8 @@ sets the record's id and chain fields, and an SQLite store needs a file."""
 import datetime as dt
 
 import pytest
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import PendingRollbackError
 
 from ncp_gateway.adapters.store import SessionStore, make_engine, migrate
 from ncp_gateway.adapters.tables import AuditRow
@@ -35,6 +37,34 @@ async def test_put_new_stores_until_the_live_limit(tmp_path):
         assert not await store.delete("one")
     finally:
         store.close()
+        await engine.dispose()
+
+
+async def test_the_sqlite_thread_keeps_its_connection_through_a_failed_operation_and_an_invalidated_one(tmp_path):
+    # The worker thread keeps one connection open (no pool check-out per operation): a failed operation must
+    # still roll back whole, and a connection SQLAlchemy invalidated must be replaced, not reused.
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
+    await migrate(engine)
+    store = SessionStore(engine)
+    try:
+        now = dt.datetime.now(dt.UTC)
+        assert await store.put_new("one", _transfer(now + dt.timedelta(minutes=5)), now=now, max_live=10)
+
+        def delete_then_fail(conn: Connection) -> None:
+            conn.execute(text("DELETE FROM gateway_session"))
+            raise RuntimeError("after the delete")
+
+        with pytest.raises(RuntimeError):
+            await store._run(delete_then_fail)
+        assert await store.get("one") is not None  # the delete was rolled back
+        with pytest.raises(PendingRollbackError):  # as a disconnect does: this operation fails...
+            await store._run(lambda conn: conn.invalidate())
+        assert await store.get("one") is not None  # ...and the next one runs on a new connection
+        assert await store.put_new("two", _transfer(now + dt.timedelta(minutes=5)), now=now, max_live=10)
+        assert await store.count_live(now) == 2
+    finally:
+        store.close()
+        store.close()  # idempotent: the lifespan and a test may both close it
         await engine.dispose()
 
 

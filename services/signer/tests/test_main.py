@@ -123,3 +123,21 @@ def test_dev_procfile_runs_the_signer_on_8001():
     from ncp_signer import Settings
 
     assert Settings().port == 8001
+
+
+def test_the_server_runs_on_the_loop_uvicorn_run_would_pick():
+    # asyncio.run's stdlib loop costs more CPU per signature than uvloop (uvicorn's "auto" when installed).
+    import asyncio
+
+    import uvloop
+
+    from ncp_signer.__main__ import event_loop_factory
+
+    factory = event_loop_factory()
+    assert factory is not None
+    loop = factory()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+        assert isinstance(loop, asyncio.AbstractEventLoop)
+    finally:
+        loop.close()

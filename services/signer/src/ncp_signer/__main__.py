@@ -79,8 +79,15 @@ async def serve(settings: Settings) -> None:
         await probing
 
 
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The loop uvicorn.run would pick ("auto": uvloop when installed), as for the bare app the benchmark compares
+    with; asyncio.run's stdlib loop costs more CPU per hop to a signing thread and back (0.13 against 0.09 ms)."""
+    return uvicorn.Config(health_only, loop="auto").get_loop_factory()
+
+
 def main() -> None:
-    asyncio.run(serve(Settings()))
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        runner.run(serve(Settings()))
 
 
 if __name__ == "__main__":

@@ -109,15 +109,35 @@ class _OnSqliteThread:
         event.listen(self.engine, "connect", _sqlite_pragmas)
         # One thread: this process's operations queue here instead of for SQLite's write lock.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ncp-gateway-sqlite")
+        self._conn: Connection | None = None
+        self._closed = False
+
+    def _connection(self) -> Connection:
+        # Kept open on the one worker thread (the pool kept the same sqlite3 connection open anyway): the pool's
+        # check-out, reset-on-return (a rollback) and check-in cost more than an entry's two statements.
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = self.engine.connect()
+        return self._conn
 
     def _run(self, work: Work[T]) -> T:
-        with self.engine.begin() as conn:
+        conn = self._connection()
+        with conn.begin():
             return work(conn)
 
     async def __call__(self, work: Work[T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, self._run, work)
 
+    def _close_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        # Closed on its own thread: sqlite3 refuses a connection used from another thread.
+        self.executor.submit(self._close_connection).result()
         self.executor.shutdown(wait=True)
         self.engine.dispose()
 

@@ -10,13 +10,13 @@ import secrets
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ncp_gateway.deps import GatewayDep
+from ncp_gateway.deps import gateway_of
 from ncp_gateway.domain.entry import EntryError, EntryPolicy, parse_entry
 from ncp_gateway.domain.transfer import Transfer
 from ncp_runtime import flow_context
 
 from .context import redirect
-from .forms import read_form
+from .forms import read_form_items
 from .loading import browser_transfers
 
 router = APIRouter()
@@ -28,17 +28,19 @@ EXPIRED_GRACE = dt.timedelta(hours=1)
 async def _params(request: Request) -> dict[str, list[str]]:
     params: dict[str, list[str]] = {}
     if request.method == "POST":
-        items = list((await read_form(request, max_fields=100)).multi_items())
+        items = await read_form_items(request, max_fields=100)
     else:
-        items = list(request.query_params.multi_items())
+        items = request.query_params.multi_items()
     for key, value in items:
-        if isinstance(value, str):
-            params.setdefault(key, []).append(value)
+        params.setdefault(key, []).append(value)
     return params
 
 
 @router.api_route("/emrex", methods=["GET", "POST"], name="entry")
-async def start_transfer(request: Request, gw: GatewayDep) -> Response:
+async def start_transfer(request: Request) -> Response:
+    # The state is read here rather than through a dependency: FastAPI's dependency resolution is a large part
+    # of the entry's CPU per request, and the entry is the busiest request of the node.
+    gw = gateway_of(request)
     settings = gw.settings
     policy = EntryPolicy(settings.allow_http_loopback, settings.allowed_return_origins)
     try:
