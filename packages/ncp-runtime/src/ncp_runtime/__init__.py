@@ -15,7 +15,7 @@ from .problems import (
     problem_response,
 )
 from .settings import ServiceSettings
-from .state import from_state
+from .state import from_state, state_of
 from .tracing import configure_tracing, flow_context, join_flow
 from .url_text import Utf8UrlMiddleware
 
@@ -47,4 +47,5 @@ __all__ = [
     "problem_response",
     "problems",
     "read_secret",
+    "state_of",
 ]

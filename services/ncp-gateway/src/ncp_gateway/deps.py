@@ -1,6 +1,6 @@
 from typing import TYPE_CHECKING, Annotated, TypedDict
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from ncp_runtime import from_state
 
@@ -18,12 +18,6 @@ class State(TypedDict):
 
 
 GatewayDep = Annotated[Gateway, Depends(from_state("gateway", Gateway))]
-
-
-def gateway_of(request: Request) -> Gateway:
-    """The lifespan's gateway read directly, for the hot `/emrex` (no dependency resolution)."""
-    gateway: Gateway = request.state.gateway
-    return gateway
 
 
 # The caller's transfer at the steps a route serves; otherwise a typed error that the app answers.

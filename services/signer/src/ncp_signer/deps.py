@@ -30,13 +30,6 @@ class State(TypedDict):
 SignerDep = Annotated[SignerState, Depends(from_state("signer", SignerState))]
 
 
-def signer_of(request: Request) -> SignerState:
-    """The lifespan's state read directly, for the hot `POST /v1/sign`: FastAPI's dependency resolution is a
-    large part of that route's CPU per request."""
-    signer: SignerState = request.state.signer
-    return signer
-
-
 async def get_caller(request: Request, signer: SignerDep) -> str:
     """The calling service, from its bearer token (401 if missing or wrong, 403 if not allowed)."""
     return await bearer_caller(lambda _: signer.tokens, allowed=signer.settings.allowed_callers)(request)

@@ -10,12 +10,11 @@ import secrets
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ncp_gateway.deps import gateway_of
 from ncp_gateway.domain.entry import EntryError, EntryPolicy, parse_entry
 from ncp_gateway.domain.transfer import Transfer
-from ncp_runtime import flow_context
+from ncp_runtime import flow_context, state_of
 
-from .context import redirect
+from .context import Gateway, redirect
 from .forms import read_form_items
 from .loading import browser_transfers
 
@@ -40,7 +39,7 @@ async def _params(request: Request) -> dict[str, list[str]]:
 async def start_transfer(request: Request) -> Response:
     # The state is read here rather than through a dependency: FastAPI's dependency resolution is a large part
     # of the entry's CPU per request, and the entry is the busiest request of the node.
-    gw = gateway_of(request)
+    gw = state_of(request, "gateway", Gateway)
     settings = gw.settings
     policy = EntryPolicy(settings.allow_http_loopback, settings.allowed_return_origins)
     try:

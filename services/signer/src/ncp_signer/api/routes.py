@@ -7,10 +7,10 @@ import time
 from fastapi import APIRouter, Request, Response, Security
 
 from ncp_contracts.signer_models import CertificateInfo, CertificateList, EmregEntry
-from ncp_runtime import ProblemError, bearer_scheme, problems
+from ncp_runtime import ProblemError, bearer_scheme, problems, state_of
 from ncp_signer.api.body import UNAVAILABLE
 from ncp_signer.api.jwks import emrex2_properties
-from ncp_signer.deps import CallerDep, SignerDep, get_caller, signer_of
+from ncp_signer.deps import CallerDep, SignerDep, SignerState, get_caller
 from ncp_signer.domain.signing import (
     DocumentRejected,
     SelfCheckFailed,
@@ -52,7 +52,7 @@ async def sign(request: Request, version: str = "1.7.0") -> Response:
     (1.7.0 or 2.0.0); answer the signed bytes."""
     # The caller is checked here rather than as a dependency: FastAPI's dependency resolution is a large part of
     # this route's CPU per request. The router's Security(bearer_scheme) still documents the scheme.
-    state = signer_of(request)
+    state = state_of(request, "signer", SignerState)
     caller = await get_caller(request, state)
     try:
         elmo_version = schema_version(version)
