@@ -13,6 +13,7 @@ Supported: one heading row (repeated on top of every page, kept with the first r
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import NamedTuple
 
 from fpdf import FPDF
@@ -56,9 +57,7 @@ class RuledTable:
         previous_l_margin = pdf.l_margin
         # Centred as fpdf2 centres a table, with the margin moved for the page breaks in between.
         pdf.l_margin = pdf.x = (pdf.w - width) / 2
-        lefts = [pdf.l_margin]
-        for width in widths[:-1]:
-            lefts.append(lefts[-1] + width)
+        lefts = list(accumulate(widths[:-1], initial=pdf.l_margin))
         table = [self._laid_out(pdf, row, widths, heading_style if i == 0 else body_style)
                  for i, row in enumerate([heading, *rows])]
         heights = [max(cell.height for cell in row) or self.line_height for row in table]
