@@ -81,11 +81,14 @@ class Settings(ServiceSettings):
     max_document_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
     expiry_warning_days: int = Field(default=30, ge=0)
     expiry_check_interval_s: float = Field(default=3600.0, gt=0)
-    sign_concurrency: int = Field(default=4, ge=1, le=256)
+    sign_concurrency: int = Field(default=2, ge=1, le=256)
+    """Signatures computed at once in worker threads; more requests wait their turn. The threads of one process
+    share the GIL, so more of them than cores costs CPU and buys nothing for file keys (4 threads on 2 cores:
+    about 45% more CPU per request than 2); scale with processes. Raise it for a network HSM, whose signatures
+    wait on I/O."""
     # A request allocates a few thousand short-lived objects (FastAPI, the Signature tree); with CPython's
     # default thresholds the collector runs every few requests and rescans what start-up built. 0 keeps the default.
     gc_gen0_threshold: int = Field(default=50_000, ge=0)
-    """Signatures computed at once in worker threads; more requests wait their turn."""
 
     # The EMREG entry this node publishes (GET /v1/emreg-entry).
     emreg_url: str | None = None
