@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from ncp_contracts import BearerAuth
+from ncp_contracts.aiohttp_transport import AiohttpTransport
 from ncp_contracts.registry import RegistryClient
 from ncp_contracts.signer import SignerClient
 from ncp_contracts.sis import SisClient
@@ -67,8 +68,8 @@ def _secret(path: Path | None, what: str, settings: Settings) -> bytes:
 def _upstream(url: str, token_path: Path | None, timeout: float,
               transport: httpx.AsyncBaseTransport | None, verify: ssl.SSLContext | bool = True) -> httpx.AsyncClient:
     auth = BearerAuth(read_secret(token_path)) if token_path is not None else None
-    return httpx.AsyncClient(base_url=url, auth=auth, timeout=timeout, transport=transport, limits=POOL_LIMITS,
-                             verify=verify)
+    return httpx.AsyncClient(base_url=url, auth=auth, timeout=timeout, limits=POOL_LIMITS, verify=verify,
+                             transport=transport or AiohttpTransport(verify=verify, limits=POOL_LIMITS))
 
 
 def signer_tls(settings: Settings) -> ssl.SSLContext | bool:

@@ -16,9 +16,12 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from ncp_contracts.aiohttp_transport import AiohttpTransport
 from ncp_gateway.domain.errors import LoginFailed, LoginUnavailable
 
 _METADATA_TTL = 3600.0
+# Idle connections are dropped before a server's keep-alive timeout (uvicorn: 5 s) can close one under a request.
+OIDC_LIMITS = httpx.Limits(keepalive_expiry=2.0)
 _TOKEN_ERRORS = frozenset({"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
                            "unsupported_grant_type", "invalid_scope"})
 
@@ -35,8 +38,8 @@ class OidcClient:
         self.leeway = leeway
         self._client = AsyncOAuth2Client(
             client_id=client_id, client_secret=client_secret, scope=scope,
-            code_challenge_method="S256", timeout=timeout, transport=transport,
-            limits=limits or httpx.Limits(keepalive_expiry=2.0),
+            code_challenge_method="S256", timeout=timeout,
+            transport=transport or AiohttpTransport(limits=limits or OIDC_LIMITS), limits=limits or OIDC_LIMITS,
             token_endpoint_auth_method="client_secret_basic" if client_secret else "none",
         )
         self._metadata: dict[str, Any] | None = None
