@@ -5,9 +5,11 @@ Stages: entered -> login (authorization request sent) -> selecting (results fetc
 """
 
 import datetime as dt
+import json
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr, model_validator
 
 from emrex_elmo import Elmo
 
@@ -58,12 +60,39 @@ class Transfer(BaseModel):
     csrf: str
     oidc: OidcRequest | None = None
     pseudonym: str | None = None
-    results: Elmo | None = None
+    results_json: str | None = None  # the fetched results (`results`), kept as JSON text: see `results`
     warnings: list[str] = []
     selected: list[str] = []
     prepared_xml: str | None = None  # the unsigned ELMO exactly as it will be signed
     emrex2: Emrex2Request | None = None  # None: an EMREX 1 transfer (POST /emrex)
     trace_context: str | None = None  # W3C traceparent of the entry: every later step continues its trace
+    _results: Elmo | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _results_as_json(cls, data: Any) -> Any:
+        """`results=` (an Elmo, or the object that records stored before `results_json` held) as its JSON text."""
+        if isinstance(data, dict) and "results" in data:
+            data = dict(data)
+            results = data.pop("results")
+            if results is not None:
+                data["results_json"] = (results.model_dump_json() if isinstance(results, Elmo)
+                                        else json.dumps(results))
+        return data
+
+    @property
+    def results(self) -> Elmo | None:
+        """The fetched results, read from `results_json` once per loaded record and only by the steps that use
+        them: a record is loaded on every request of a flow, and validating the whole ELMO model each time cost
+        more than any other part of loading it (preview and send read only the prepared document)."""
+        if self._results is None and self.results_json is not None:
+            self._results = Elmo.model_validate_json(self.results_json)
+        return self._results
+
+    @results.setter
+    def results(self, value: Elmo | None) -> None:
+        self._results = value
+        self.results_json = None if value is None else value.model_dump_json()
 
     @property
     def after_login(self) -> str:
