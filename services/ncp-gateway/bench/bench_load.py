@@ -52,6 +52,19 @@ async def drop(schemas: list[str]) -> None:
         await conn.close()
 
 
+def logged_errors(directory: Path) -> list[dict[str, Any]]:
+    """The gateways' error lines (JSON, no personal data): what a failed request was, with its frames."""
+    found = []
+    for log in sorted((directory / "logs").glob("gateway*.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            if '"level": "error"' in line:
+                try:
+                    found.append(json.loads(line))
+                except ValueError:
+                    found.append({"line": line[:2000]})
+    return found
+
+
 def memory(stack: Stack) -> dict[str, float]:
     return {name: round(rss_mib(process.pid), 1) for name, process in stack.processes.items()}
 
@@ -78,11 +91,12 @@ def run(directory: Path, gateways: int, users: int, seconds: float, memory_flows
                 extra_failures += more["failed_requests"]
                 samples.append({"flows": total, "rss_mib": memory(stack)})
             audit = asyncio.run(audit_counts(schemas[0]))
+        errors = logged_errors(directory)
     finally:
         asyncio.run(drop(schemas))
     return {"gateways": gateways, "load": load, "cpu_seconds_during_load": cpu, "audit_rows": audit,
             "rss_idle_mib": idle, "rss_after_flows": samples, "failures_after_load": extra_failures,
-            "total_flows": total}
+            "total_flows": total, "gateway_errors": errors[:5], "gateway_error_count": len(errors)}
 
 
 def check(result: dict[str, Any]) -> list[str]:
@@ -91,6 +105,8 @@ def check(result: dict[str, Any]) -> list[str]:
     if load["failed_requests"] or result["failures_after_load"]:
         problems.append(f"{load['failed_requests'] + result['failures_after_load']} failed requests: "
                         f"{load['outcomes']}")
+    if result["gateway_error_count"]:
+        problems.append(f"{result['gateway_error_count']} error lines in the gateway logs (first ones printed above)")
     if load["completed_flows"] != load["ncp_ok"]:
         problems.append(f"completed flows {load['completed_flows']} != NCP_OK {load['ncp_ok']}")
     if audit.get("NCP_OK", 0) != result["total_flows"] or set(audit) - {"NCP_OK"}:

@@ -221,8 +221,9 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     """The one place an unexpected failure is turned into an answer: after a valid entry, the client's NCP_ERROR
     hand-off; before one, the HTML error page. The error id is logged and shown, the same one."""
     error_id = secrets.token_hex(6)
-    log.error("unexpected error", extra={"error_id": error_id, "error_type": type(exc).__name__,
-                                         "path": request.url.path})
+    # exc_info: the formatter logs the types and frames of the chain, never the messages (they quote values).
+    log.error("unexpected error", exc_info=exc, extra={"error_id": error_id, "error_type": type(exc).__name__,
+                                                       "path": request.url.path})
     gw: Gateway | None = getattr(request.state, "gateway", None)
     found = getattr(request.state, "transfer", None)
     try:
