@@ -34,7 +34,7 @@ def main() -> None:
     tune_gc()
     uvicorn.run(
         "ncp_gateway.app:create_app", factory=True, host=settings.host, port=settings.port,
-        log_config=None, proxy_headers=True, access_log=False,
+        log_config=None, proxy_headers=True, access_log=False, timeout_keep_alive=settings.keep_alive_seconds,
     )
 
 

@@ -25,6 +25,10 @@ class Settings(ServiceSettings):
     # NCP_GATEWAY_ENV=dev (or test); `make run`, compose and the dev overlay set it.
     env: Literal["dev", "test", "staging", "prod"] = "prod"
     port: int = 8000
+    # How long an idle browser or proxy connection stays open. uvicorn's default (5 s) is shorter than what
+    # reverse proxies and load balancers keep an idle upstream connection (nginx 60-75 s, cloud balancers 60 s):
+    # the gateway would close one just as the proxy sends the next request on it, and the student gets a 502.
+    keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     # The externally visible base URL (scheme://host[:port]); None derives it from the request.
     public_url: str | None = None
 
