@@ -2,6 +2,7 @@
 sets the record's id and chain fields, and an SQLite store needs a file."""
 
 import datetime as dt
+import sqlite3
 
 import pytest
 from sqlalchemy import Connection, text
@@ -97,4 +98,48 @@ async def test_an_sqlite_store_in_memory_is_refused():
         with pytest.raises(ValueError, match="SQLite file"):
             SessionStore(engine)
     finally:
+        await engine.dispose()
+
+
+async def test_the_entry_insert_is_relaxed_on_its_own_connection_and_the_audit_stays_fully_synced(tmp_path):
+    # synchronous=NORMAL (WAL: durable against a process crash) for the ephemeral transfer records only; the
+    # hash-chained audit is written on the SQLAlchemy connection with SQLite's FULL.
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
+    await migrate(engine)
+    store = SessionStore(engine)
+    try:
+        now = dt.datetime.now(dt.UTC)
+        assert await store.put_new("one", _transfer(now + dt.timedelta(minutes=5)), now=now, max_live=10)
+        assert store._sqlite is not None
+        sessions = await store._sqlite.raw(lambda db: db.execute("PRAGMA synchronous").fetchone()[0])
+        audit = await store._run(lambda conn: conn.execute(text("PRAGMA synchronous")).scalar_one())
+        journal = await store._sqlite.raw(lambda db: db.execute("PRAGMA journal_mode").fetchone()[0])
+        assert (sessions, audit, journal) == (1, 2, "wal")  # NORMAL, FULL
+        await store.add_audit(AuditRow(created_at=now, receiver_origin="x", return_code="NCP_OK"))
+        assert len(await store.audit_records()) == 1
+    finally:
+        store.close()
+        await engine.dispose()
+
+
+async def test_a_failed_operation_on_the_sessions_connection_rolls_back_whole(tmp_path):
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
+    await migrate(engine)
+    store = SessionStore(engine)
+    try:
+        now = dt.datetime.now(dt.UTC)
+        assert await store.put_new("one", _transfer(now + dt.timedelta(minutes=5)), now=now, max_live=10)
+        assert store._sqlite is not None
+
+        def delete_then_fail(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM gateway_session")
+            raise RuntimeError("after the delete")
+
+        with pytest.raises(RuntimeError):
+            await store._sqlite.raw(delete_then_fail)
+        assert await store.get("one") is not None  # rolled back, and no transaction left open:
+        assert await store.put_new("two", _transfer(now + dt.timedelta(minutes=5)), now=now, max_live=10)
+        assert await store.count_live(now) == 2
+    finally:
+        store.close()
         await engine.dispose()

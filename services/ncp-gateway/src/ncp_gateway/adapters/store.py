@@ -9,6 +9,7 @@ call to its thread and back (about a dozen thread switches per statement); here 
 import asyncio
 import datetime as dt
 import hashlib
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
@@ -99,6 +100,9 @@ def audit_link(row: AuditRow) -> Link:
     return Link(row.id, audit_content(row), row.prev_hash, row.row_hash)
 
 
+Raw = Callable[[sqlite3.Connection], T]
+
+
 class _OnSqliteThread:
     """Runs each operation whole on one thread with plain sqlite3 (a file on this machine: no pre-ping)."""
 
@@ -110,6 +114,7 @@ class _OnSqliteThread:
         # One thread: this process's operations queue here instead of for SQLite's write lock.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ncp-gateway-sqlite")
         self._conn: Connection | None = None
+        self._sessions_db: sqlite3.Connection | None = None
         self._closed = False
 
     def _connection(self) -> Connection:
@@ -127,10 +132,42 @@ class _OnSqliteThread:
     async def __call__(self, work: Work[T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, self._run, work)
 
+    def _sessions(self) -> sqlite3.Connection:
+        # The entry's insert, on a second connection of its own without SQLAlchemy (whose execute and commit
+        # were most of the entry's database CPU) and with synchronous=NORMAL: in WAL mode a commit is then
+        # durable against a crash of the process, and only the last commits can be lost on power loss. A
+        # transfer record is ephemeral (the client starts the transfer again); the audit chain is written on
+        # the other connection, which keeps SQLite's default FULL: each audit commit syncs the WAL.
+        if self._sessions_db is None:
+            db = sqlite3.connect(str(self.engine.url.database), isolation_level=None)
+            _sqlite_pragmas(db, None)
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._sessions_db = db
+        return self._sessions_db
+
+    def _run_raw(self, work: Raw[T]) -> T:
+        db = self._sessions()
+        # IMMEDIATE: the write lock first, so what the operation reads stays true until its commit.
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(db)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return result
+
+    async def raw(self, work: Raw[T]) -> T:
+        """`work` on the sessions connection in one transaction, on the worker thread."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self._run_raw, work)
+
     def _close_connection(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        if self._sessions_db is not None:
+            self._sessions_db.close()
+            self._sessions_db = None
 
     def close(self) -> None:
         if self._closed:
@@ -169,6 +206,11 @@ _HEAD = select(CHAIN).where(CHAIN.c.id == 1)
 _MOVE_HEAD = (update(CHAIN).where(CHAIN.c.id == 1)
               .values(head_seq=bindparam("new_seq"), head_hash=bindparam("new_hash")))
 _INSERT_AUDIT = AUDIT.insert()
+# The entry's two statements for plain sqlite3 (_OnSqliteThread.raw): _COUNT_LIVE and the upsert, as SQLAlchemy
+# compiles them for SQLite.
+_SQLITE_COUNT_LIVE = "SELECT count(*) FROM gateway_session WHERE expires_at > ?"
+_SQLITE_UPSERT = ("INSERT INTO gateway_session (id, expires_at, data) VALUES (?, ?, ?) "
+                  "ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at, data = excluded.data")
 
 
 def _upsert(dialect: str) -> Any:
@@ -185,8 +227,13 @@ class SessionStore:
         self._dialect = engine.dialect.name
         if self._dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database {self._dialect!r}: use SQLite or PostgreSQL")
-        self._run = _OnSqliteThread(engine) if self._dialect == "sqlite" else _OnAsyncEngine(engine)
+        self._sqlite = _OnSqliteThread(engine) if self._dialect == "sqlite" else None
+        self._run: _OnSqliteThread | _OnAsyncEngine = self._sqlite or _OnAsyncEngine(engine)
         self._upsert = _upsert(self._dialect)
+        # A datetime as SQLAlchemy stores it in SQLite (text that sorts as the time does), for the raw statements.
+        self._sqlite_time: Callable[[dt.datetime], str] = (
+            SESSIONS.c.expires_at.type.dialect_impl(engine.dialect).bind_processor(engine.dialect)
+            if self._sqlite is not None else dt.datetime.isoformat)
 
     def close(self) -> None:
         """Ends the SQLite worker thread and its connections (the async engine is disposed by its owner)."""
@@ -199,6 +246,17 @@ class SessionStore:
     async def put_new(self, token: str, transfer: Transfer, *, now: dt.datetime, max_live: int) -> bool:
         """Stores a new transfer unless `max_live` transfers are live already (False then): one operation."""
         values = {"id": token_key(token), "expires_at": transfer.expires_at, "data": transfer.model_dump_json()}
+        if self._sqlite is not None:
+            now_text = self._sqlite_time(now)
+            row = (values["id"], self._sqlite_time(transfer.expires_at), values["data"])
+
+            def put_if_room_sqlite(db: sqlite3.Connection) -> bool:
+                if db.execute(_SQLITE_COUNT_LIVE, (now_text,)).fetchone()[0] >= max_live:
+                    return False
+                db.execute(_SQLITE_UPSERT, row)
+                return True
+
+            return await self._sqlite.raw(put_if_room_sqlite)
 
         def put_if_room(conn: Connection) -> bool:
             if conn.execute(_COUNT_LIVE, {"now": now}).scalar_one() >= max_live:
