@@ -94,3 +94,22 @@ async def test_session_id_of_128_printable_characters_is_echoed_byte_for_byte(br
     await browser.login("demo-learner-1", sessionId=session_id)
     handoff = kit.handoff_of(await browser.cancel())
     assert handoff.fields["sessionId"] == session_id
+
+
+@pytest.mark.parametrize("method", ["HEAD", "PUT", "DELETE"])
+async def test_the_entry_answers_get_and_post_only(offline_browser, method):
+    # The entry is a plain Starlette route (no FastAPI routing): Starlette's implicit HEAD for GET is not on it.
+    response = await offline_browser.http.request(
+        method, "/emrex", params={"sessionId": "emc-session-1", "returnUrl": "https://emc.example.fi/return"})
+    assert response.status_code == 405
+    assert "set-cookie" not in response.headers
+
+
+async def test_the_entry_keeps_the_middlewares_and_its_route_template(offline_browser):
+    response = await offline_browser.enter(method="POST")
+    assert response.status_code == 303
+    for header in ("x-request-id", "x-content-type-options", "content-security-policy"):
+        assert header in response.headers
+    metrics = await offline_browser.http.get("/metrics")
+    assert 'route="/emrex"' in metrics.text
+    assert 'route="unmatched"' not in metrics.text
