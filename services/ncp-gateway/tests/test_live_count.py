@@ -40,3 +40,20 @@ def test_a_count_older_than_a_second_or_a_clock_set_back_counts_again(monkeypatc
     assert not live.room_for_sure(NOW - dt.timedelta(seconds=1), 1000)  # earlier: expired ones live again
     clock[0] += live_count.FRESH_SECONDS
     assert not live.room_for_sure(NOW, 1000)
+
+
+def test_while_one_entry_counts_again_the_others_go_on_with_the_figure_for_another_second(monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(live_count.time, "monotonic", lambda: clock[0])
+    live = LiveCount()
+    live.counted(10, NOW)
+    clock[0] += live_count.FRESH_SECONDS
+    assert not live.room_for_sure(NOW, 1000)  # this entry counts again...
+    live.recounting = True
+    assert live.room_for_sure(NOW, 1000)  # ...the others do not meanwhile
+    assert not live.room_for_sure(NOW, 20)  # but near the limit every entry counts
+    clock[0] += live_count.FRESH_SECONDS
+    assert not live.room_for_sure(NOW, 1000)  # a count that never came back: counting again
+    live.counted(11, NOW)
+    assert not live.recounting
+    assert live.room_for_sure(NOW, 1000)

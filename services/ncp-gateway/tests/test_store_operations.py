@@ -213,3 +213,25 @@ async def test_the_inline_connection_leaves_its_checkpoints_to_the_worker(tmp_pa
     finally:
         store.close()
         await engine.dispose()
+
+
+async def test_a_failed_count_lets_the_next_entry_count_again(tmp_path, monkeypatch):
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
+    await migrate(engine)
+    store = SessionStore(engine)
+    try:
+        now = dt.datetime.now(dt.UTC)
+
+        async def failing(*_: object) -> int:
+            raise RuntimeError("database gone")
+
+        monkeypatch.setattr(store, "_count_and_put", failing)
+        with pytest.raises(RuntimeError):
+            await store.put_new("one", _transfer(now + dt.timedelta(minutes=5)), now=now, max_live=100)
+        assert not store._live.recounting
+        monkeypatch.undo()
+        assert await store.put_new("one", _transfer(now + dt.timedelta(minutes=5)), now=now, max_live=100)
+        assert store._live.count == 1
+    finally:
+        store.close()
+        await engine.dispose()

@@ -5,6 +5,8 @@ of 50,000, on every entry. Far below the limit the answer is known without it: t
 process stored since, is under half the limit and less than a second old. Only other replicas' entries of that
 second are missing from the figure (expiries and deletes only make it too high), so the limit could only be
 passed if they stored more than half of it within one second; near the limit every entry counts, as before.
+While one entry counts again, the others go on with the figure (for up to another second) rather than all
+counting at once.
 """
 
 import datetime as dt
@@ -19,14 +21,18 @@ class LiveCount:
     count: int = 0
     counted_at: float = field(default=-FRESH_SECONDS)  # time.monotonic() of the count
     counted_for: dt.datetime | None = None  # the `now` the count was made for
+    recounting: bool = False  # an entry is counting again
 
     def room_for_sure(self, now: dt.datetime, max_live: int) -> bool:
         """True when a new transfer certainly fits under `max_live` without counting."""
-        return (self.counted_for is not None and now >= self.counted_for  # a clock set back revives expired ones
-                and time.monotonic() - self.counted_at < FRESH_SECONDS and self.count < max_live // 2)
+        if self.counted_for is None or now < self.counted_for or self.count >= max_live // 2:
+            return False  # (a clock set back revives expired transfers)
+        age = time.monotonic() - self.counted_at
+        return age < FRESH_SECONDS or (self.recounting and age < 2 * FRESH_SECONDS)
 
     def counted(self, count: int, now: dt.datetime) -> None:
         self.count, self.counted_at, self.counted_for = count, time.monotonic(), now
+        self.recounting = False
 
     def added(self) -> None:
         self.count += 1

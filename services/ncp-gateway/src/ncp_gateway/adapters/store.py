@@ -168,9 +168,21 @@ class SessionStore:
                     await self._sqlite.raw(lambda db: db.execute(_SQLITE_UPSERT, row))
             self._live.added()
             return True
+        self._live.recounting = True
+        try:
+            live = await self._count_and_put(values, now, max_live)
+        except BaseException:
+            self._live.recounting = False
+            raise
+        stored = live < max_live
+        self._live.counted(live + stored, now)
+        return stored
+
+    async def _count_and_put(self, values: dict[str, Any], now: dt.datetime, max_live: int) -> int:
+        """The live transfers before this one; it is stored when they are fewer than `max_live`."""
         if self._sqlite is not None:
             now_text = self._sqlite_time(now)
-            row = (values["id"], self._sqlite_time(transfer.expires_at), values["data"])
+            row = (values["id"], self._sqlite_time(values["expires_at"]), values["data"])
 
             def put_if_room_sqlite(db: sqlite3.Connection) -> int:
                 live = int(db.execute(_SQLITE_COUNT_LIVE, (now_text,)).fetchone()[0])
@@ -178,19 +190,15 @@ class SessionStore:
                     db.execute(_SQLITE_UPSERT, row)
                 return live
 
-            live = await self._sqlite.raw(put_if_room_sqlite)
-        else:
+            return await self._sqlite.raw(put_if_room_sqlite)
 
-            def put_if_room(conn: Connection) -> int:
-                live = int(conn.execute(_COUNT_LIVE, {"now": now}).scalar_one())
-                if live < max_live:
-                    conn.execute(self._upsert, values)
-                return live
+        def put_if_room(conn: Connection) -> int:
+            live = int(conn.execute(_COUNT_LIVE, {"now": now}).scalar_one())
+            if live < max_live:
+                conn.execute(self._upsert, values)
+            return live
 
-            live = await self._run(put_if_room)
-        stored = live < max_live
-        self._live.counted(live + stored, now)
-        return stored
+        return await self._run(put_if_room)
 
     async def get(self, token: str) -> Transfer | None:
         key = token_key(token)
