@@ -1,5 +1,7 @@
 """Entry (`GET|POST /emrex`): what starts a transfer, and what gets an error page instead of a redirect."""
 
+import sqlite3
+
 import pytest
 
 LONG_URL = "https://emc.example.fi/" + "a" * 2030
@@ -113,3 +115,21 @@ async def test_the_entry_keeps_the_middlewares_and_its_route_template(offline_br
     metrics = await offline_browser.http.get("/metrics")
     assert 'route="/emrex"' in metrics.text
     assert 'route="unmatched"' not in metrics.text
+
+
+async def test_a_new_entry_clears_the_cookies_of_transfers_that_are_gone_and_keeps_the_others(
+        offline_browser, gateway_settings):
+    tids = []
+    for _ in range(2):
+        entered = await offline_browser.enter()
+        assert entered.status_code == 303
+        tids.append(entered.headers["location"].removeprefix("/login?t="))
+    gone, kept = tids
+    with sqlite3.connect(gateway_settings.database_path) as db:  # purged, as an expired record is
+        assert db.execute("DELETE FROM gateway_session WHERE data LIKE ?", (f'%"tid":"{gone}"%',)).rowcount == 1
+    third = await offline_browser.enter()
+    assert third.status_code == 303
+    cookies = third.headers.get_list("set-cookie")
+    assert any(c.startswith(f"__Host-ncp_t_{gone}=") and "Max-Age=0" in c for c in cookies)
+    assert not any(kept in c for c in cookies)
+    assert len(cookies) == 2  # the new transfer's, and the gone one's cleared

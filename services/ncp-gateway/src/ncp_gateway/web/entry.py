@@ -47,8 +47,9 @@ async def start_transfer(request: Request) -> Response:
     except EntryError as exc:
         return gw.error_page(request, "error.bad_request", detail=exc.message)
     now = gw.clock.now()
-    open_here = await browser_transfers(gw, request)
-    stale = set(gw.cookie.transfers(request.cookies)) - {loaded.transfer.tid for loaded in open_here}
+    held = gw.cookie.transfers(request.cookies)
+    open_here = await browser_transfers(gw, request, held)
+    stale = set(held) - {loaded.transfer.tid for loaded in open_here}
     if len(open_here) >= settings.max_transfers_per_browser:
         # Asked, not dropped: the student finishes or cancels one of the open transfers first.
         return gw.error_page(request, "error.too_many_here", status=429, count=len(open_here))
