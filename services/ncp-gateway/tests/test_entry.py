@@ -1,5 +1,7 @@
 """Entry (`GET|POST /emrex`): what starts a transfer, and what gets an error page instead of a redirect."""
 
+import sqlite3
+
 import pytest
 
 LONG_URL = "https://emc.example.fi/" + "a" * 2030
@@ -94,3 +96,40 @@ async def test_session_id_of_128_printable_characters_is_echoed_byte_for_byte(br
     await browser.login("demo-learner-1", sessionId=session_id)
     handoff = kit.handoff_of(await browser.cancel())
     assert handoff.fields["sessionId"] == session_id
+
+
+@pytest.mark.parametrize("method", ["HEAD", "PUT", "DELETE"])
+async def test_the_entry_answers_get_and_post_only(offline_browser, method):
+    # The entry is a plain Starlette route (no FastAPI routing): Starlette's implicit HEAD for GET is not on it.
+    response = await offline_browser.http.request(
+        method, "/emrex", params={"sessionId": "emc-session-1", "returnUrl": "https://emc.example.fi/return"})
+    assert response.status_code == 405
+    assert "set-cookie" not in response.headers
+
+
+async def test_the_entry_keeps_the_middlewares_and_its_route_template(offline_browser):
+    response = await offline_browser.enter(method="POST")
+    assert response.status_code == 303
+    for header in ("x-request-id", "x-content-type-options", "content-security-policy"):
+        assert header in response.headers
+    metrics = await offline_browser.http.get("/metrics")
+    assert 'route="/emrex"' in metrics.text
+    assert 'route="unmatched"' not in metrics.text
+
+
+async def test_a_new_entry_clears_the_cookies_of_transfers_that_are_gone_and_keeps_the_others(
+        offline_browser, gateway_settings):
+    tids = []
+    for _ in range(2):
+        entered = await offline_browser.enter()
+        assert entered.status_code == 303
+        tids.append(entered.headers["location"].removeprefix("/login?t="))
+    gone, kept = tids
+    with sqlite3.connect(gateway_settings.database_path) as db:  # purged, as an expired record is
+        assert db.execute("DELETE FROM gateway_session WHERE data LIKE ?", (f'%"tid":"{gone}"%',)).rowcount == 1
+    third = await offline_browser.enter()
+    assert third.status_code == 303
+    cookies = third.headers.get_list("set-cookie")
+    assert any(c.startswith(f"__Host-ncp_t_{gone}=") and "Max-Age=0" in c for c in cookies)
+    assert not any(kept in c for c in cookies)
+    assert len(cookies) == 2  # the new transfer's, and the gone one's cleared

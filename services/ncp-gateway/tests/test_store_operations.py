@@ -1,12 +1,16 @@
 """The store's own operations on SQLite: a new transfer is counted and stored in one operation, the audit append
 sets the record's id and chain fields, and an SQLite store needs a file."""
 
+import asyncio
 import datetime as dt
+import sqlite3
+import threading
 
 import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import PendingRollbackError
 
+from ncp_gateway.adapters import sqlite_thread
 from ncp_gateway.adapters.store import SessionStore, make_engine, migrate
 from ncp_gateway.adapters.tables import AuditRow
 from ncp_gateway.domain.audit_chain import verify
@@ -97,4 +101,137 @@ async def test_an_sqlite_store_in_memory_is_refused():
         with pytest.raises(ValueError, match="SQLite file"):
             SessionStore(engine)
     finally:
+        await engine.dispose()
+
+
+async def test_the_entry_insert_is_relaxed_on_its_own_connection_and_the_audit_stays_fully_synced(tmp_path):
+    # synchronous=NORMAL (WAL: durable against a process crash) for the ephemeral transfer records only; the
+    # hash-chained audit is written on the SQLAlchemy connection with SQLite's FULL.
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
+    await migrate(engine)
+    store = SessionStore(engine)
+    try:
+        now = dt.datetime.now(dt.UTC)
+        assert await store.put_new("one", _transfer(now + dt.timedelta(minutes=5)), now=now, max_live=10)
+        assert store._sqlite is not None
+        sessions = await store._sqlite.raw(lambda db: db.execute("PRAGMA synchronous").fetchone()[0])
+        audit = await store._run(lambda conn: conn.execute(text("PRAGMA synchronous")).scalar_one())
+        journal = await store._sqlite.raw(lambda db: db.execute("PRAGMA journal_mode").fetchone()[0])
+        assert (sessions, audit, journal) == (1, 2, "wal")  # NORMAL, FULL
+        await store.add_audit(AuditRow(created_at=now, receiver_origin="x", return_code="NCP_OK"))
+        assert len(await store.audit_records()) == 1
+    finally:
+        store.close()
+        await engine.dispose()
+
+
+async def test_a_failed_operation_on_the_sessions_connection_rolls_back_whole(tmp_path):
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
+    await migrate(engine)
+    store = SessionStore(engine)
+    try:
+        now = dt.datetime.now(dt.UTC)
+        assert await store.put_new("one", _transfer(now + dt.timedelta(minutes=5)), now=now, max_live=10)
+        assert store._sqlite is not None
+
+        def delete_then_fail(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM gateway_session")
+            raise RuntimeError("after the delete")
+
+        with pytest.raises(RuntimeError):
+            await store._sqlite.raw(delete_then_fail)
+        assert await store.get("one") is not None  # rolled back, and no transaction left open:
+        assert await store.put_new("two", _transfer(now + dt.timedelta(minutes=5)), now=now, max_live=10)
+        assert await store.count_live(now) == 2
+    finally:
+        store.close()
+        await engine.dispose()
+
+
+async def test_far_below_the_limit_the_entry_insert_runs_on_the_event_loop_without_a_count(tmp_path):
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
+    await migrate(engine)
+    store = SessionStore(engine)
+    try:
+        now = dt.datetime.now(dt.UTC)
+        later = _transfer(now + dt.timedelta(minutes=5))
+        assert await store.put_new("one", later, now=now, max_live=100)  # counted, on the worker
+        assert store._sqlite is not None
+        assert store._sqlite._inline_commits == 0
+        assert await store.put_new("two", later, now=now, max_live=100)  # 1 live: far below 100
+        assert store._sqlite._inline_commits == 1
+        assert await store.count_live(now) == 2
+        assert (await store.get("two")) == later
+    finally:
+        store.close()
+        await engine.dispose()
+
+
+async def test_the_entry_insert_goes_to_the_worker_when_another_connection_holds_the_write_lock(tmp_path):
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
+    await migrate(engine)
+    store = SessionStore(engine)
+    other = sqlite3.connect(tmp_path / "gw.db", isolation_level=None)  # another replica, mid-transaction
+    try:
+        now = dt.datetime.now(dt.UTC)
+        later = _transfer(now + dt.timedelta(minutes=5))
+        assert await store.put_new("one", later, now=now, max_live=100)
+        other.execute("BEGIN IMMEDIATE")
+        waiting = asyncio.create_task(store.put_new("two", later, now=now, max_live=100))
+        await asyncio.sleep(0.2)
+        assert not waiting.done()  # queued on the worker, which waits its turn (busy_timeout)
+        other.execute("COMMIT")
+        assert await waiting
+        assert store._sqlite is not None
+        assert store._sqlite._inline_commits == 0
+        assert await store.count_live(now) == 2
+    finally:
+        other.close()
+        store.close()
+        await engine.dispose()
+
+
+async def test_the_inline_connection_leaves_its_checkpoints_to_the_worker(tmp_path, monkeypatch):
+    monkeypatch.setattr(sqlite_thread, "CHECKPOINT_EVERY", 2)
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
+    await migrate(engine)
+    store = SessionStore(engine)
+    try:
+        assert store._sqlite is not None
+        checkpoints: list[str] = []
+        monkeypatch.setattr(store._sqlite, "_checkpoint", lambda: checkpoints.append(threading.current_thread().name))
+        now = dt.datetime.now(dt.UTC)
+        for name in ("one", "two", "three", "four", "five"):
+            assert await store.put_new(name, _transfer(now + dt.timedelta(minutes=5)), now=now, max_live=100)
+        await store.ping()  # after any checkpoint queued before it
+        assert store._sqlite._inline_commits == 4
+        assert len(checkpoints) == 2
+        assert all(name.startswith("ncp-gateway-sqlite") for name in checkpoints)
+        inline = store._sqlite._inline()
+        assert inline.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        assert inline.execute("PRAGMA synchronous").fetchone()[0] == 1
+    finally:
+        store.close()
+        await engine.dispose()
+
+
+async def test_a_failed_count_lets_the_next_entry_count_again(tmp_path, monkeypatch):
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
+    await migrate(engine)
+    store = SessionStore(engine)
+    try:
+        now = dt.datetime.now(dt.UTC)
+
+        async def failing(*_: object) -> int:
+            raise RuntimeError("database gone")
+
+        monkeypatch.setattr(store, "_count_and_put", failing)
+        with pytest.raises(RuntimeError):
+            await store.put_new("one", _transfer(now + dt.timedelta(minutes=5)), now=now, max_live=100)
+        assert not store._live.recounting
+        monkeypatch.undo()
+        assert await store.put_new("one", _transfer(now + dt.timedelta(minutes=5)), now=now, max_live=100)
+        assert store._live.count == 1
+    finally:
+        store.close()
         await engine.dispose()

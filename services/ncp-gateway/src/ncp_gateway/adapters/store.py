@@ -2,21 +2,20 @@
 is Alembic's (`ncp_gateway/alembic`), migrated at start-up.
 
 Each operation is one synchronous function over a Connection, run in one transaction: on PostgreSQL through the
-async engine (`run_sync`), on SQLite whole on one worker thread with plain sqlite3. aiosqlite hands every cursor
-call to its thread and back (about a dozen thread switches per statement); here an operation is one switch.
+async engine (`run_sync`), on SQLite whole on one worker thread (sqlite_thread.py); the entry's insert on SQLite
+is plain sqlite3.
 """
 
-import asyncio
 import datetime as dt
 import hashlib
+import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, event, func, inspect, select, text, update
+from sqlalchemy import Connection, bindparam, delete, event, func, inspect, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -25,10 +24,11 @@ from sqlalchemy.orm import Session
 from ncp_gateway.domain.audit_chain import CHAINED_FIELDS, ChainState, Link, Value, next_link
 from ncp_gateway.domain.transfer import Transfer
 
+from .live_count import LiveCount
+from .sqlite_thread import OnSqliteThread, Work, sqlite_pragmas
 from .tables import AuditChainRow, AuditRow, SessionRow
 
 T = TypeVar("T")
-Work = Callable[[Connection], T]
 SESSIONS = SessionRow.__table__  # type: ignore[attr-defined]
 AUDIT = AuditRow.__table__  # type: ignore[attr-defined]
 CHAIN = AuditChainRow.__table__  # type: ignore[attr-defined]
@@ -39,21 +39,13 @@ def token_key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets several gateway processes share one file; busy_timeout waits for a writer.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
-
-
 def make_engine(url: str, schema: str | None = None) -> AsyncEngine:
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if url.startswith("postgresql+asyncpg") and schema:
         kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
     return engine
 
 
@@ -99,49 +91,6 @@ def audit_link(row: AuditRow) -> Link:
     return Link(row.id, audit_content(row), row.prev_hash, row.row_hash)
 
 
-class _OnSqliteThread:
-    """Runs each operation whole on one thread with plain sqlite3 (a file on this machine: no pre-ping)."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        if engine.url.database in (None, "", ":memory:"):
-            raise ValueError("the session store needs an SQLite file (a second engine opens it), not memory")
-        self.engine: Engine = create_engine(engine.url.set(drivername="sqlite+pysqlite"))
-        event.listen(self.engine, "connect", _sqlite_pragmas)
-        # One thread: this process's operations queue here instead of for SQLite's write lock.
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ncp-gateway-sqlite")
-        self._conn: Connection | None = None
-        self._closed = False
-
-    def _connection(self) -> Connection:
-        # Kept open on the one worker thread (the pool kept the same sqlite3 connection open anyway): the pool's
-        # check-out, reset-on-return (a rollback) and check-in cost more than an entry's two statements.
-        if self._conn is None or self._conn.closed or self._conn.invalidated:
-            self._conn = self.engine.connect()
-        return self._conn
-
-    def _run(self, work: Work[T]) -> T:
-        conn = self._connection()
-        with conn.begin():
-            return work(conn)
-
-    async def __call__(self, work: Work[T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, self._run, work)
-
-    def _close_connection(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        # Closed on its own thread: sqlite3 refuses a connection used from another thread.
-        self.executor.submit(self._close_connection).result()
-        self.executor.shutdown(wait=True)
-        self.engine.dispose()
-
-
 class _OnAsyncEngine:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -169,6 +118,10 @@ _HEAD = select(CHAIN).where(CHAIN.c.id == 1)
 _MOVE_HEAD = (update(CHAIN).where(CHAIN.c.id == 1)
               .values(head_seq=bindparam("new_seq"), head_hash=bindparam("new_hash")))
 _INSERT_AUDIT = AUDIT.insert()
+# The entry's two statements for plain sqlite3: _COUNT_LIVE and the upsert, as SQLAlchemy compiles them for SQLite.
+_SQLITE_COUNT_LIVE = "SELECT count(*) FROM gateway_session WHERE expires_at > ?"
+_SQLITE_UPSERT = ("INSERT INTO gateway_session (id, expires_at, data) VALUES (?, ?, ?) "
+                  "ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at, data = excluded.data")
 
 
 def _upsert(dialect: str) -> Any:
@@ -185,8 +138,14 @@ class SessionStore:
         self._dialect = engine.dialect.name
         if self._dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database {self._dialect!r}: use SQLite or PostgreSQL")
-        self._run = _OnSqliteThread(engine) if self._dialect == "sqlite" else _OnAsyncEngine(engine)
+        self._sqlite = OnSqliteThread(engine) if self._dialect == "sqlite" else None
+        self._run: OnSqliteThread | _OnAsyncEngine = self._sqlite or _OnAsyncEngine(engine)
+        self._live = LiveCount()
         self._upsert = _upsert(self._dialect)
+        # A datetime as SQLAlchemy stores it in SQLite (text that sorts as the time does), for the raw statements.
+        self._sqlite_time: Callable[[dt.datetime], str] = (
+            SESSIONS.c.expires_at.type.dialect_impl(engine.dialect).bind_processor(engine.dialect)
+            if self._sqlite is not None else dt.datetime.isoformat)
 
     def close(self) -> None:
         """Ends the SQLite worker thread and its connections (the async engine is disposed by its owner)."""
@@ -197,14 +156,47 @@ class SessionStore:
         await self._run(lambda conn: conn.execute(self._upsert, values))
 
     async def put_new(self, token: str, transfer: Transfer, *, now: dt.datetime, max_live: int) -> bool:
-        """Stores a new transfer unless `max_live` transfers are live already (False then): one operation."""
+        """Stores a new transfer unless `max_live` transfers are live already (False then): one operation, and
+        no count while the limit is certainly far (live_count.py)."""
         values = {"id": token_key(token), "expires_at": transfer.expires_at, "data": transfer.model_dump_json()}
-
-        def put_if_room(conn: Connection) -> bool:
-            if conn.execute(_COUNT_LIVE, {"now": now}).scalar_one() >= max_live:
-                return False
-            conn.execute(self._upsert, values)
+        if self._live.room_for_sure(now, max_live):
+            if self._sqlite is None:
+                await self._run(lambda conn: conn.execute(self._upsert, values))
+            else:
+                row = (values["id"], self._sqlite_time(transfer.expires_at), values["data"])
+                if not self._sqlite.write_now(_SQLITE_UPSERT, row):  # busy: queued on the worker instead
+                    await self._sqlite.raw(lambda db: db.execute(_SQLITE_UPSERT, row))
+            self._live.added()
             return True
+        self._live.recounting = True
+        try:
+            live = await self._count_and_put(values, now, max_live)
+        except BaseException:
+            self._live.recounting = False
+            raise
+        stored = live < max_live
+        self._live.counted(live + stored, now)
+        return stored
+
+    async def _count_and_put(self, values: dict[str, Any], now: dt.datetime, max_live: int) -> int:
+        """The live transfers before this one; it is stored when they are fewer than `max_live`."""
+        if self._sqlite is not None:
+            now_text = self._sqlite_time(now)
+            row = (values["id"], self._sqlite_time(values["expires_at"]), values["data"])
+
+            def put_if_room_sqlite(db: sqlite3.Connection) -> int:
+                live = int(db.execute(_SQLITE_COUNT_LIVE, (now_text,)).fetchone()[0])
+                if live < max_live:
+                    db.execute(_SQLITE_UPSERT, row)
+                return live
+
+            return await self._sqlite.raw(put_if_room_sqlite)
+
+        def put_if_room(conn: Connection) -> int:
+            live = int(conn.execute(_COUNT_LIVE, {"now": now}).scalar_one())
+            if live < max_live:
+                conn.execute(self._upsert, values)
+            return live
 
         return await self._run(put_if_room)
 

@@ -36,9 +36,10 @@ async def requested_tid(request: Request) -> str | None:
     return tid
 
 
-async def browser_transfers(gw: Gateway, request: Request) -> list[Loaded]:
-    """Every transfer whose cookie this browser holds (and whose record still exists)."""
-    cookies = gw.cookie.transfers(request.cookies)
+async def browser_transfers(gw: Gateway, request: Request, held: dict[str, str] | None = None) -> list[Loaded]:
+    """Every transfer whose cookie this browser holds (and whose record still exists); `held` is
+    `gw.cookie.transfers(request.cookies)` when the caller has it already (each cookie's signature is checked)."""
+    cookies = gw.cookie.transfers(request.cookies) if held is None else held
     records = await gw.store.get_many(list(cookies.values()))
     return [Loaded(token, transfer) for token, transfer in records.items() if cookies.get(transfer.tid) == token]
 
