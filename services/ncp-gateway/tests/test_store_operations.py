@@ -235,3 +235,41 @@ async def test_a_failed_count_lets_the_next_entry_count_again(tmp_path, monkeypa
     finally:
         store.close()
         await engine.dispose()
+
+
+async def test_every_transfer_record_operation_works_inline_and_queued_behind_another_writer(tmp_path):
+    """put, get, get_many, rotate and delete: on the event loop when the write lock is free; while another
+    connection writes, the reads still answer at once (WAL) and the writes wait their turn on the worker."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
+    await migrate(engine)
+    store = SessionStore(engine)
+    other = sqlite3.connect(tmp_path / "gw.db", isolation_level=None)  # another replica
+    try:
+        now = dt.datetime.now(dt.UTC)
+        first = _transfer(now + dt.timedelta(minutes=5))
+        second = first.model_copy(update={"csrf": "changed"})
+        await store.put("a", first)
+        await store.rotate("a", "b", second)
+        assert await store.get("a") is None
+        assert await store.get("b") == second
+        assert store._sqlite is not None
+        inline = store._sqlite._inline_commits
+        assert inline == 2  # neither write went to the worker
+
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("DELETE FROM gateway_session")  # not committed yet: invisible to readers
+        assert await store.get_many(["b", "missing"]) == {"b": second}
+        writes = [asyncio.create_task(store.put("c", first)), asyncio.create_task(store.delete("b"))]
+        await asyncio.sleep(0.2)
+        assert not any(w.done() for w in writes)  # queued behind the other writer
+        other.execute("ROLLBACK")
+        assert await writes[0] is None
+        assert await writes[1] is True
+        assert store._sqlite._inline_commits == inline
+        assert await store.get_many(["b", "c"]) == {"c": first}
+        assert await store.delete("b") is False
+        assert await store.delete("c") is True
+    finally:
+        other.close()
+        store.close()
+        await engine.dispose()

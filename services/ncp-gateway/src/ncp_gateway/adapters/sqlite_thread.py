@@ -1,5 +1,5 @@
-"""The store's SQLite side: every operation whole on one worker thread with plain sqlite3, and the entry's
-insert, when the write lock is free, right on the event loop's thread.
+"""The store's SQLite side: every operation whole on one worker thread with plain sqlite3, and the transfer
+records' reads, and their writes when the write lock is free, right on the event loop's thread.
 
 aiosqlite hands every cursor call to its thread and back (about a dozen thread switches per statement); here an
 operation is one switch, and the entry's insert none.
@@ -55,7 +55,7 @@ class OnSqliteThread:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ncp-gateway-sqlite")
         self._conn: Connection | None = None
         self._sessions_db: sqlite3.Connection | None = None  # the worker's plain connection (raw)
-        self._inline_db: sqlite3.Connection | None = None  # the event loop's (write_now)
+        self._inline_db: sqlite3.Connection | None = None  # the event loop's (write_now, read_now)
         self._inline_commits = 0
         self._closed = False
 
@@ -108,19 +108,20 @@ class OnSqliteThread:
             self._inline_db = _relaxed(db)
         return self._inline_db
 
-    def write_now(self, statement: str, parameters: Sequence[Any]) -> bool:
+    def write_now(self, statement: str, parameters: Sequence[Any]) -> int | None:
         """One write in its own transaction on the calling thread if the write lock is free at once (a
-        relaxed commit only writes to the WAL, no sync: microseconds); False, with nothing done, when another
-        connection holds the lock: the caller queues the write on the worker (raw), which waits its turn."""
+        relaxed commit only writes to the WAL, no sync: microseconds): its row count. None, with nothing done,
+        when another connection holds the lock: the caller queues the write on the worker (raw), which waits
+        its turn."""
         db = self._inline()
         try:
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode == sqlite3.SQLITE_BUSY:
-                return False
+                return None
             raise
         try:
-            db.execute(statement, parameters)
+            count = db.execute(statement, parameters).rowcount
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -129,7 +130,18 @@ class OnSqliteThread:
         self._inline_commits += 1
         if self._inline_commits % CHECKPOINT_EVERY == 0:
             self.executor.submit(self._checkpoint).add_done_callback(_log_failure)
-        return True
+        return count
+
+    def read_now(self, statement: str, parameters: Sequence[Any]) -> list[Any] | None:
+        """A read on the calling thread: in WAL mode a reader never waits for the writer (it sees the last
+        commit), so this is microseconds; None in the rare case SQLite answers busy (a WAL reset under way):
+        the caller reads on the worker instead."""
+        try:
+            return self._inline().execute(statement, parameters).fetchall()
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode == sqlite3.SQLITE_BUSY:
+                return None
+            raise
 
     def _checkpoint(self) -> None:
         self._sessions().execute("PRAGMA wal_checkpoint(PASSIVE)")

@@ -118,10 +118,14 @@ _HEAD = select(CHAIN).where(CHAIN.c.id == 1)
 _MOVE_HEAD = (update(CHAIN).where(CHAIN.c.id == 1)
               .values(head_seq=bindparam("new_seq"), head_hash=bindparam("new_hash")))
 _INSERT_AUDIT = AUDIT.insert()
-# The entry's two statements for plain sqlite3: _COUNT_LIVE and the upsert, as SQLAlchemy compiles them for SQLite.
+# The transfer records' statements for plain sqlite3, as SQLAlchemy compiles the ones above for SQLite.
 _SQLITE_COUNT_LIVE = "SELECT count(*) FROM gateway_session WHERE expires_at > ?"
 _SQLITE_UPSERT = ("INSERT INTO gateway_session (id, expires_at, data) VALUES (?, ?, ?) "
                   "ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at, data = excluded.data")
+_SQLITE_GET = "SELECT data FROM gateway_session WHERE id = ?"
+_SQLITE_GET_MANY = "SELECT id, data FROM gateway_session WHERE id IN ({})"
+_SQLITE_ROTATE = "UPDATE gateway_session SET id = ?, expires_at = ?, data = ? WHERE id = ?"
+_SQLITE_DELETE = "DELETE FROM gateway_session WHERE id = ?"
 
 
 def _upsert(dialect: str) -> Any:
@@ -151,8 +155,27 @@ class SessionStore:
         """Ends the SQLite worker thread and its connections (the async engine is disposed by its owner)."""
         self._run.close()
 
+    async def _sqlite_write(self, sqlite: OnSqliteThread, statement: str, parameters: tuple[Any, ...]) -> int:
+        """A transfer record's write: on the event loop when SQLite's write lock is free, else queued on the
+        worker; its row count. (SQLAlchemy's execute and commit, and the hop to the worker, cost several
+        times the statement.)"""
+        count = sqlite.write_now(statement, parameters)
+        if count is None:
+            count = await sqlite.raw(lambda db: db.execute(statement, parameters).rowcount)
+        return count
+
+    async def _sqlite_read(self, sqlite: OnSqliteThread, statement: str, parameters: tuple[Any, ...]) -> list[Any]:
+        rows = sqlite.read_now(statement, parameters)
+        if rows is None:
+            rows = await sqlite.raw(lambda db: db.execute(statement, parameters).fetchall())
+        return rows
+
     async def put(self, token: str, transfer: Transfer) -> None:
         values = {"id": token_key(token), "expires_at": transfer.expires_at, "data": transfer.model_dump_json()}
+        if self._sqlite is not None:
+            row = (values["id"], self._sqlite_time(transfer.expires_at), values["data"])
+            await self._sqlite_write(self._sqlite, _SQLITE_UPSERT, row)
+            return
         await self._run(lambda conn: conn.execute(self._upsert, values))
 
     async def put_new(self, token: str, transfer: Transfer, *, now: dt.datetime, max_live: int) -> bool:
@@ -164,8 +187,7 @@ class SessionStore:
                 await self._run(lambda conn: conn.execute(self._upsert, values))
             else:
                 row = (values["id"], self._sqlite_time(transfer.expires_at), values["data"])
-                if not self._sqlite.write_now(_SQLITE_UPSERT, row):  # busy: queued on the worker instead
-                    await self._sqlite.raw(lambda db: db.execute(_SQLITE_UPSERT, row))
+                await self._sqlite_write(self._sqlite, _SQLITE_UPSERT, row)
             self._live.added()
             return True
         self._live.recounting = True
@@ -202,7 +224,11 @@ class SessionStore:
 
     async def get(self, token: str) -> Transfer | None:
         key = token_key(token)
-        data = await self._run(lambda conn: conn.execute(_GET, {"key": key}).scalar_one_or_none())
+        if self._sqlite is not None:
+            rows = await self._sqlite_read(self._sqlite, _SQLITE_GET, (key,))
+            data = rows[0][0] if rows else None
+        else:
+            data = await self._run(lambda conn: conn.execute(_GET, {"key": key}).scalar_one_or_none())
         return None if data is None else Transfer.model_validate_json(data)
 
     async def get_many(self, tokens: list[str]) -> dict[str, Transfer]:
@@ -210,7 +236,11 @@ class SessionStore:
         by_key = {token_key(t): t for t in tokens}
         if not by_key:
             return {}
-        rows = await self._run(lambda conn: conn.execute(_GET_MANY, {"keys": list(by_key)}).all())
+        if self._sqlite is not None:
+            statement = _SQLITE_GET_MANY.format(", ".join("?" * len(by_key)))
+            rows = await self._sqlite_read(self._sqlite, statement, tuple(by_key))
+        else:
+            rows = await self._run(lambda conn: list(conn.execute(_GET_MANY, {"keys": list(by_key)}).all()))
         return {by_key[key]: Transfer.model_validate_json(data) for key, data in rows}
 
     async def count_live(self, now: dt.datetime) -> int:
@@ -220,10 +250,16 @@ class SessionStore:
         """Moves the record to a new token (session fixation: the pre-login token stops working)."""
         values = {"old_key": token_key(old_token), "new_key": token_key(new_token),
                   "new_expires_at": transfer.expires_at, "new_data": transfer.model_dump_json()}
+        if self._sqlite is not None:
+            row = (values["new_key"], self._sqlite_time(transfer.expires_at), values["new_data"], values["old_key"])
+            await self._sqlite_write(self._sqlite, _SQLITE_ROTATE, row)
+            return
         await self._run(lambda conn: conn.execute(_ROTATE, values))
 
     async def delete(self, token: str) -> bool:
         key = token_key(token)
+        if self._sqlite is not None:
+            return bool(await self._sqlite_write(self._sqlite, _SQLITE_DELETE, (key,)))
         return bool(await self._run(lambda conn: conn.execute(_DELETE, {"key": key}).rowcount))
 
     async def purge(self, before: dt.datetime) -> None:
