@@ -17,30 +17,42 @@ from .model import _scheme, _token, _xml_text
 M = TypeVar("M", bound=BaseModel)
 
 _new = object.__new__
-_set = object.__setattr__
 # BaseModel's slots, set through their descriptors: what `object.__setattr__` ends up calling, without its lookup.
+_set_dict = BaseModel.__dict__["__dict__"].__set__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
-_field_names: dict[type[BaseModel], set[str]] = {}
+_builders: dict[type[BaseModel], Callable[[dict[str, Any]], Any]] = {}
 
 
-def build(cls: type[M], values: dict[str, Any]) -> M:
-    """`cls.model_validate(values)` for values in their stored form, given for every field (as the reader does).
+def builder(cls: type[M]) -> Callable[[dict[str, Any]], M]:
+    """`build` for one class: the reader's hot paths call one per model class, without `build`'s class lookup.
 
     Sets exactly what pydantic-core sets on a validated model: the field values (in field order, as the caller
     writes them), the given names as set, no extra values, no private attributes.
     """
+    names = set(cls.model_fields)
+    count = len(names)
+    copy_names = names.copy  # copying a set of the same names is several times faster than building it
+
+    def make(values: dict[str, Any]) -> M:
+        model: M = _new(cls)
+        _set_dict(model, values)
+        _set_fields_set(model, copy_names() if len(values) == count else set(values))
+        _set_extra(model, None)
+        _set_private(model, None)
+        return model
+
+    return make
+
+
+def build(cls: type[M], values: dict[str, Any]) -> M:
+    """`cls.model_validate(values)` for values in their stored form, given for every field (as the reader does)."""
     try:
-        names = _field_names[cls]
+        make = _builders[cls]
     except KeyError:
-        names = _field_names[cls] = set(cls.model_fields)
-    model: M = _new(cls)
-    _set(model, "__dict__", values)
-    # Copying a set of the same names is several times faster than building it from the keys.
-    _set_fields_set(model, names.copy() if len(values) == len(names) else set(values))
-    _set_extra(model, None)
-    _set_private(model, None)
+        make = _builders[cls] = builder(cls)
+    model: M = make(values)
     return model
 
 

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from ._lexical import read_date, read_datetime, read_decimal, read_pilot_date
 from ._parser import DEFAULT_MAX_BYTES, parse_xml, whole_text
-from ._trusted import Checks, Stored, build
+from ._trusted import Checks, Stored, build, builder
 from .errors import ElmoParseError, WrongNamespaceError
 from .model import (
     AcademicTerm,
@@ -62,6 +62,13 @@ _GENDERS = (None, 0, 1, 2, 9)
 # `(children.get(tag) or _MISSING)[0]`: the first child with a tag, or None, without a Python-level call.
 _MISSING: list[Element | None] = [None]
 _NONE: list[Element] = []  # read only: the children with a tag an element does not have
+# The hot paths' models, each built by its own `build` (one per class, without build's class lookup).
+_new_identifier = builder(Identifier)
+_new_token = builder(LocalizedToken)
+_new_credit = builder(Credit)
+_new_level = builder(Level)
+_new_loi = builder(LearningOpportunityInstance)
+_new_los = builder(LearningOpportunitySpecification)
 
 
 class _Tags:
@@ -231,7 +238,7 @@ class _Reader:
         for node in nodes:
             value = (node.text or "").strip() if not len(node) else _whole(node).strip()
             if value:
-                out.append(build(Identifier, {"type": token[node.get("type") or "unknown"], "value": token[value]}))
+                out.append(_new_identifier({"type": token[node.get("type") or "unknown"], "value": token[value]}))
         return out
 
     def tokens(self, nodes: list[Element]) -> list[LocalizedToken]:
@@ -241,7 +248,7 @@ class _Reader:
             value = (node.text or "").strip() if not len(node) else _whole(node).strip()
             if value:
                 lang = node.get(_LANG)
-                out.append(build(LocalizedToken, {
+                out.append(_new_token({
                     "value": token[value], "lang": None if lang is None else token[lang],
                 }))
         return out
@@ -414,22 +421,26 @@ class _Reader:
                 spec_ext = c
         if loi is None:
             raise ElmoParseError("required element <learningOpportunityInstance> is missing", path=_path(specifies))
-        t_los = t.learningOpportunitySpecification
-        parts = [self.los(child) for part in has_part for child in part[:] if child.tag == t_los]
-        return build(LearningOpportunitySpecification, {
+        if has_part:
+            t_los = t.learningOpportunitySpecification
+            parts = [self.los(child) for part in has_part for child in part[:] if child.tag == t_los]
+        else:
+            parts = []
+        token = checks.token
+        return _new_los({
             "identifiers": self.identifiers(identifiers) if identifiers else [],
             "titles": self.tokens(titles) if titles else [],
-            "type": _token_of(checks.token, type_el),
-            "subject_area": _token_of(checks.token, subject_el),
-            "isced_code": _token_of(checks.token, isced_el),
-            "url": _token_of(checks.token, url_el),
+            "type": None if type_el is None else _token_of(token, type_el),
+            "subject_area": None if subject_el is None else _token_of(token, subject_el),
+            "isced_code": None if isced_el is None else _token_of(token, isced_el),
+            "url": None if url_el is None else _token_of(token, url_el),
             "descriptions": self.texts(descriptions) if descriptions else [],
             "descriptions_html": self.texts(descriptions_html) if descriptions_html else [],
             # The 2015 pilot schema puts <credit> on the specification, not on the instance.
             "specifies": self.loi(loi, credits if self.pilot else _NONE),
-            "specifies_extension": _extension(spec_ext),
+            "specifies_extension": [] if spec_ext is None else _extension(spec_ext),
             "has_part": parts,
-            "extension": _extension(ext),
+            "extension": [] if ext is None else _extension(ext),
         })
 
     def loi(self, el: Element, pilot_credits: list[Element]) -> LearningOpportunityInstance:
@@ -510,26 +521,28 @@ class _Reader:
                 term = build(AcademicTerm, {
                     "titles": self.tokens(term_kids.get(t.title, _NONE)), "start": start, "end": end,
                 })
+        token = checks.token
+        # Absent elements are common: `None if x is None else ...` saves a call for each.
         values = {
             "identifiers": self.identifiers(identifiers) if identifiers else [],
-            "start": self.day(start_el),
-            "date": self.day(date_el),
+            "start": None if start_el is None else self.day(start_el),
+            "date": None if date_el is None else self.day(date_el),
             "academic_term": term,
             "status": status,
-            "grading_scheme_local_id": _token_of(checks.token, local_id_el),
-            "grading_scheme_external_id": _token_of(checks.token, external_id_el),
+            "grading_scheme_local_id": None if local_id_el is None else _token_of(token, local_id_el),
+            "grading_scheme_external_id": None if external_id_el is None else _token_of(token, external_id_el),
             "result_label": checks.opt_token(
                 _nonempty(label_el) or (_nonempty(result_el) if self.pilot else None)
             ),
             "shortened_grading": self.shortened(shortened_el) if shortened_el is not None else None,
             "result_distribution": self.distribution(distribution_el) if distribution_el is not None else None,
-            "credits": [self.credit(c) for c in credits],
-            "levels": [self.level(x) for x in levels],
-            "language_of_instruction": _token_of(checks.token, language_el),
-            "engagement_hours": self.decimal(hours_el),
-            "attachment_refs": [
-                checks.text[_whole(r)] for r in (_children(refs_el).get(t.ref, _NONE) if refs_el is not None else ())
-            ],
+            "credits": list(map(self.credit, credits)) if credits else [],
+            "levels": list(map(self.level, levels)) if levels else [],
+            "language_of_instruction": None if language_el is None else _token_of(token, language_el),
+            "engagement_hours": None if hours_el is None else self.decimal(hours_el),
+            "attachment_refs": (
+                [checks.text[_whole(r)] for r in _children(refs_el).get(t.ref, _NONE)] if refs_el is not None else []
+            ),
             "grouping": (
                 build(Grouping, {
                     "typeref": checks.opt_text(grouping_el.get("typeref")),
@@ -539,12 +552,12 @@ class _Reader:
                 if grouping_el is not None
                 else None
             ),
-            "extension": _extension(ext),
+            "extension": [] if ext is None else _extension(ext),
             "diploma_supplement": _canonical(diploma_supplement) if diploma_supplement is not None else None,
         }
         if pilot_credits and not values["credits"]:
             values["credits"] = [self.credit(c) for c in pilot_credits]
-        return build(LearningOpportunityInstance, values)
+        return _new_loi(values)
 
     def credit(self, el: Element) -> Credit:
         t = self.tags
@@ -563,10 +576,10 @@ class _Reader:
         if scheme is None:
             raise ElmoParseError("required element <scheme> is missing", path=_path(el))
         checks = self.checks
-        return build(Credit, {
+        return _new_credit({
             "scheme": checks.scheme[_text(scheme) or ""],
-            "level": _token_of(checks.token, level),
-            "value": self.decimal(value),
+            "level": None if level is None else _token_of(checks.token, level),
+            "value": None if value is None else self.decimal(value),
         })
 
     def level(self, el: Element) -> Level:
@@ -586,7 +599,7 @@ class _Reader:
         if type_el is None:
             raise ElmoParseError("required element <type> is missing", path=_path(el))
         checks = self.checks
-        return build(Level, {
+        return _new_level({
             "type": checks.token[_text(type_el) or ""],
             "description": (
                 build(LocalizedText, {
