@@ -22,23 +22,22 @@ _set_dict = BaseModel.__dict__["__dict__"].__set__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
-_builders: dict[type[BaseModel], Callable[[dict[str, Any]], Any]] = {}
+_builders: dict[type[BaseModel], tuple[Callable[[dict[str, Any]], Any], int]] = {}
 
 
 def builder(cls: type[M]) -> Callable[[dict[str, Any]], M]:
-    """`build` for one class: the reader's hot paths call one per model class, without `build`'s class lookup.
+    """`build` for one class, for values that name every field (the reader's hot paths, one builder per class).
 
     Sets exactly what pydantic-core sets on a validated model: the field values (in field order, as the caller
-    writes them), the given names as set, no extra values, no private attributes.
+    writes them), every name as set, no extra values, no private attributes.
     """
-    names = set(cls.model_fields)
-    count = len(names)
-    copy_names = names.copy  # copying a set of the same names is several times faster than building it
+    # Copying a set of the same names is several times faster than building it.
+    copy_names = set(cls.model_fields).copy
 
     def make(values: dict[str, Any]) -> M:
         model: M = _new(cls)
         _set_dict(model, values)
-        _set_fields_set(model, copy_names() if len(values) == count else set(values))
+        _set_fields_set(model, copy_names())
         _set_extra(model, None)
         _set_private(model, None)
         return model
@@ -47,12 +46,14 @@ def builder(cls: type[M]) -> Callable[[dict[str, Any]], M]:
 
 
 def build(cls: type[M], values: dict[str, Any]) -> M:
-    """`cls.model_validate(values)` for values in their stored form, given for every field (as the reader does)."""
+    """`cls.model_validate(values)` for values in their stored form (the given names are the set ones)."""
     try:
-        make = _builders[cls]
+        make, count = _builders[cls]
     except KeyError:
-        make = _builders[cls] = builder(cls)
+        make, count = _builders[cls] = builder(cls), len(cls.model_fields)
     model: M = make(values)
+    if len(values) != count:
+        _set_fields_set(model, set(values))
     return model
 
 

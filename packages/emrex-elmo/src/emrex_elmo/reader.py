@@ -232,13 +232,20 @@ class _Reader:
 
     # Lists of small values: identifiers, localized tokens and texts.
 
+    # Identifier values and titles are mostly distinct: looking each up in the token cache would only fill it. A
+    # stripped value that is printable and holds no double space is its own stored form (model._token's first
+    # test, `.strip()` having removed the ends); any other value takes the cache and its full check.
+
     def identifiers(self, nodes: list[Element]) -> list[Identifier]:
         token = self.checks.token
         out = []
         for node in nodes:
             value = (node.text or "").strip() if not len(node) else _whole(node).strip()
             if value:
-                out.append(_new_identifier({"type": token[node.get("type") or "unknown"], "value": token[value]}))
+                out.append(_new_identifier({
+                    "type": token[node.get("type") or "unknown"],
+                    "value": value if value.isprintable() and "  " not in value else token[value],
+                }))
         return out
 
     def tokens(self, nodes: list[Element]) -> list[LocalizedToken]:
@@ -249,7 +256,8 @@ class _Reader:
             if value:
                 lang = node.get(_LANG)
                 out.append(_new_token({
-                    "value": token[value], "lang": None if lang is None else token[lang],
+                    "value": value if value.isprintable() and "  " not in value else token[value],
+                    "lang": None if lang is None else token[lang],
                 }))
         return out
 
