@@ -88,6 +88,14 @@ class _Tags:
             "value",
         ):
             setattr(self, name, f"{{{ns}}}{name}")
+        # The hot loops' tags, unpacked in one step.
+        self.los_tags = (
+            self.title, self.identifier, self.specifies, self.type, self.subjectArea, self.hasPart, self.description,
+        )
+        self.loi_tags = (
+            self.start, self.date, self.status, self.gradingSchemeLocalId, self.resultLabel, self.credit, self.level,
+            self.languageOfInstruction,
+        )
 
     if TYPE_CHECKING:
         # For mypy only: every name is set in __init__. At run time a `__getattr__` would slow every lookup.
@@ -205,8 +213,10 @@ class _Reader:
 
     def day(self, el: Element | None) -> date | None:
         """An optional xs:date; 2015 pilot documents may give a Java `dtf` pattern or free text instead."""
-        value = _nonempty(el)
-        if value is None or el is None:
+        if el is None:
+            return None
+        value = (el.text or "").strip() if not len(el) else _whole(el).strip()  # _nonempty, inline: hot
+        if not value:
             return None
         if self.pilot:
             return read_pilot_date(value, el.get("dtf"))
@@ -219,8 +229,10 @@ class _Reader:
         return day
 
     def decimal(self, el: Element | None) -> Decimal | None:
-        value = _nonempty(el)
-        if value is None or el is None:
+        if el is None:
+            return None
+        value = (el.text or "").strip() if not len(el) else _whole(el).strip()  # _nonempty, inline: hot
+        if not value:
             return None
         number = self.decimals.get(value)
         if number is None:
@@ -376,8 +388,7 @@ class _Reader:
     def los(self, el: Element) -> LearningOpportunitySpecification:
         # The hot path of large transcripts (with loi, credit and level): children sorted in one loop.
         t, checks = self.tags, self.checks
-        t_title, t_identifier, t_specifies, t_type = t.title, t.identifier, t.specifies, t.type
-        t_subject, t_has_part, t_description = t.subjectArea, t.hasPart, t.description
+        t_title, t_identifier, t_specifies, t_type, t_subject, t_has_part, t_description = t.los_tags
         identifiers: list[Element] = []
         titles: list[Element] = []
         descriptions: list[Element] = []
@@ -453,8 +464,7 @@ class _Reader:
 
     def loi(self, el: Element, pilot_credits: list[Element]) -> LearningOpportunityInstance:
         t, checks = self.tags, self.checks
-        t_start, t_date, t_status, t_local_id = t.start, t.date, t.status, t.gradingSchemeLocalId
-        t_label, t_credit, t_level, t_language = t.resultLabel, t.credit, t.level, t.languageOfInstruction
+        t_start, t_date, t_status, t_local_id, t_label, t_credit, t_level, t_language = t.loi_tags
         identifiers: list[Element] = []
         credits: list[Element] = []
         levels: list[Element] = []
