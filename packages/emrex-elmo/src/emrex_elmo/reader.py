@@ -96,6 +96,8 @@ class _Tags:
             self.start, self.date, self.status, self.gradingSchemeLocalId, self.resultLabel, self.credit, self.level,
             self.languageOfInstruction,
         )
+        self.credit_tags = (self.scheme, self.value, self.level)
+        self.level_tags = (self.type, self.value, self.description)
 
     if TYPE_CHECKING:
         # For mypy only: every name is set in __init__. At run time a `__getattr__` would slow every lookup.
@@ -549,8 +551,9 @@ class _Reader:
             "status": status,
             "grading_scheme_local_id": None if local_id_el is None else _token_of(token, local_id_el),
             "grading_scheme_external_id": None if external_id_el is None else _token_of(token, external_id_el),
-            "result_label": checks.opt_token(
-                _nonempty(label_el) or (_nonempty(result_el) if self.pilot else None)
+            "result_label": (
+                checks.opt_token(_nonempty(label_el) or _nonempty(result_el)) if self.pilot
+                else None if label_el is None else _token_of(token, label_el)
             ),
             "shortened_grading": self.shortened(shortened_el) if shortened_el is not None else None,
             "result_distribution": self.distribution(distribution_el) if distribution_el is not None else None,
@@ -578,8 +581,7 @@ class _Reader:
         return _new_loi(values)
 
     def credit(self, el: Element) -> Credit:
-        t = self.tags
-        t_scheme, t_value, t_level = t.scheme, t.value, t.level
+        t_scheme, t_value, t_level = self.tags.credit_tags
         scheme = value = level = None
         for c in el[:]:
             tag = c.tag
@@ -595,14 +597,13 @@ class _Reader:
             raise ElmoParseError("required element <scheme> is missing", path=_path(el))
         checks = self.checks
         return _new_credit({
-            "scheme": checks.scheme[_text(scheme) or ""],
+            "scheme": checks.scheme[(scheme.text or "").strip() if not len(scheme) else _whole(scheme).strip()],
             "level": None if level is None else _token_of(checks.token, level),
             "value": None if value is None else self.decimal(value),
         })
 
     def level(self, el: Element) -> Level:
-        t = self.tags
-        t_type, t_value, t_description = t.type, t.value, t.description
+        t_type, t_value, t_description = self.tags.level_tags
         type_el = value = description = None
         for c in el[:]:
             tag = c.tag
@@ -618,7 +619,7 @@ class _Reader:
             raise ElmoParseError("required element <type> is missing", path=_path(el))
         checks = self.checks
         return _new_level({
-            "type": checks.token[_text(type_el) or ""],
+            "type": checks.token[(type_el.text or "").strip() if not len(type_el) else _whole(type_el).strip()],
             "description": (
                 build(LocalizedText, {
                     "value": checks.text[_whole(description)], "lang": checks.opt_token(description.get(_LANG)),
@@ -626,7 +627,7 @@ class _Reader:
                 if description is not None
                 else None
             ),
-            "value": _token_of(checks.token, value),
+            "value": None if value is None else _token_of(checks.token, value),
         })
 
     def shortened(self, el: Element) -> ShortenedGrading:
