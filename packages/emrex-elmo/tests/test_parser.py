@@ -133,6 +133,15 @@ def test_empty_input_is_refused(data: bytes) -> None:
     assert err.value.code == "xml_malformed"
 
 
+@pytest.mark.parametrize("blank", [b" ", b"\t\n\r", b"\x0b\x0c ", b"\n" * 1000])
+def test_whitespace_only_input_is_empty_and_a_trailing_newline_is_not(blank: bytes) -> None:
+    # The emptiness check is `not data.strip()` without the copy: the same bytes count as whitespace.
+    assert not blank.strip()
+    with pytest.raises(XmlSyntaxError, match="empty"):
+        parse_xml(blank)
+    assert parse_xml(ELMO_OPEN + b"</elmo>\n") is not None
+
+
 @pytest.mark.parametrize(
     "data",
     [b"not xml at all", b"{\"elmo\": 1}", ELMO_OPEN + b"<learner>", b"<a></b>", b"\x1f\x8b\x08\x00binary"],

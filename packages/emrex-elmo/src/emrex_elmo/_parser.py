@@ -115,7 +115,8 @@ def parse_xml(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree
     data = require_utf8(data)
     if len(data) > max_bytes:
         raise XmlSizeError(f"document is {len(data)} bytes, the limit is {max_bytes}")
-    if not data.strip() or data == _UTF8_BOM:
+    # `not data.strip()` without its copy of the document (a trailing newline made it copy all of it).
+    if not data or data.isspace() or data == _UTF8_BOM:
         raise XmlSyntaxError("document is empty")
     # Refuse before parsing: libxml2 would still read an internal subset (and try an external one).
     # The whole input is scanned: comments or PIs can push a DOCTYPE far from the start. The input is UTF-8
