@@ -8,6 +8,7 @@ pydantic's message.
 
 import random
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +42,8 @@ def assert_as_validated(elmo: Elmo) -> None:
         assert type(read) is type(valid), where
         assert read.model_fields_set == valid.model_fields_set, where
         assert type(read.model_fields_set) is set, where
+        # No larger than pydantic's (a copied set of 18 names took a 1 KB table, twice pydantic's: 8% of the parse).
+        assert sys.getsizeof(read.model_fields_set) <= sys.getsizeof(valid.model_fields_set), where
         assert list(read.__dict__) == list(valid.__dict__), where
         assert read.__pydantic_extra__ == valid.__pydantic_extra__, where
         assert read.__pydantic_private__ == valid.__pydantic_private__, where

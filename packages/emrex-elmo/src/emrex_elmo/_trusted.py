@@ -7,6 +7,8 @@ document is marked `suspect`, so that the reader validates the whole document th
 pydantic's own error (tests/test_reader_trusted.py holds both paths to the same output).
 """
 
+import functools
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -31,8 +33,14 @@ def builder(cls: type[M]) -> Callable[[dict[str, Any]], M]:
     Sets exactly what pydantic-core sets on a validated model: the field values (in field order, as the caller
     writes them), every name as set, no extra values, no private attributes.
     """
-    # Copying a set of the same names is several times faster than building it.
-    copy_names = set(cls.model_fields).copy
+    names = set(cls.model_fields)
+    # Copying a set of the same names is several times faster than building it, but a copy sizes its table for
+    # twice the names: for LearningOpportunityInstance's 18, 64 slots (a 1 KB allocation outside pymalloc, 8% of
+    # the parse at 5,000 courses) where a set built one name at a time, as pydantic-core builds it, has 32.
+    one_by_one = tuple(names)  # set(a tuple) adds one name at a time; set(a set) copies
+    copy_names: Callable[[], set[str]] = names.copy
+    if sys.getsizeof(names.copy()) > sys.getsizeof(set(one_by_one)):
+        copy_names = functools.partial(set, one_by_one)
 
     def make(values: dict[str, Any]) -> M:
         model: M = _new(cls)
