@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 import emrex_elmo
 from emrex_elmo import (
@@ -70,6 +71,46 @@ def test_internal_entity_use_without_declaration_is_not_well_formed() -> None:
         parse_xml(ELMO_OPEN + b"<generatedDate>&undefined;</generatedDate></elmo>")
 
 
+@pytest.mark.parametrize("text", ["&amp;", "&#38;", "&lt;"], ids=["named", "numeric", "lt"])
+def test_the_entity_walk_runs_whenever_the_input_holds_an_ampersand(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # parse_xml skips the tree walk for input without "&" (no entity reference can come from it). Any "&" keeps it:
+    # a tree that holds an entity reference node (here put in by a stand-in parser) is refused.
+    real = etree.fromstring
+
+    def with_entity(data: bytes, parser: etree.XMLParser) -> etree._Element:
+        root = real(data, parser)
+        root.append(etree.Entity("xxe"))
+        return root
+
+    monkeypatch.setattr(emrex_elmo._parser.etree, "fromstring", with_entity)
+    with pytest.raises(XmlSecurityError, match="entity reference &xxe;"):
+        parse_xml(ELMO_OPEN + f"<generatedDate>{text}</generatedDate></elmo>".encode())
+
+
+def test_doctype_and_entity_declarations_are_found_after_other_exclamation_marks() -> None:
+    # The "!" pre-check only decides whether to search: a "!" anywhere (text, comment) still leads to the search.
+    for data in (b"<!-- ! -->" + PLAIN_DOCTYPE, b"<!--x-->" + XXE.split(b"\n", 1)[1]):
+        with pytest.raises(XmlSecurityError, match="DOCTYPE"):
+            parse_xml(data)
+    assert parse_xml(ELMO_OPEN + b"<generatedDate>Hei!</generatedDate></elmo>") is not None
+
+
+def test_ascii_and_non_ascii_documents_take_the_same_checks() -> None:
+    # ASCII input skips the UTF-8 decode (ASCII is UTF-8); NUL bytes are refused either way, and bytes that are not
+    # UTF-8 are still found in non-ASCII input.
+    ascii_doc = ELMO_OPEN + b"<generatedDate>x</generatedDate></elmo>"
+    assert ascii_doc.isascii()
+    assert parse_xml(ascii_doc) is not None
+    with pytest.raises(emrex_elmo.XmlEncodingError, match="NUL"):
+        parse_xml(ascii_doc.replace(b">x<", b">\x00<"))
+    at = ascii_doc.index(b">x<") + 1
+    with pytest.raises(emrex_elmo.XmlEncodingError, match=f"byte {at} is not"):
+        parse_xml(ascii_doc.replace(b">x<", b">\xc3(<"))
+    assert parse_xml(ascii_doc.replace(b">x<", "> på <".encode())) is not None
+
+
 def test_oversize_input_is_refused_before_parsing() -> None:
     data = ELMO_OPEN + b" " * 2000 + b"</elmo>"
     with pytest.raises(XmlSizeError, match="limit is 1000") as err:
@@ -90,6 +131,15 @@ def test_empty_input_is_refused(data: bytes) -> None:
     with pytest.raises(XmlSyntaxError, match=r"empty|not well-formed") as err:
         from_xml(data)
     assert err.value.code == "xml_malformed"
+
+
+@pytest.mark.parametrize("blank", [b" ", b"\t\n\r", b"\x0b\x0c ", b"\n" * 1000])
+def test_whitespace_only_input_is_empty_and_a_trailing_newline_is_not(blank: bytes) -> None:
+    # The emptiness check is `not data.strip()` without the copy: the same bytes count as whitespace.
+    assert not blank.strip()
+    with pytest.raises(XmlSyntaxError, match="empty"):
+        parse_xml(blank)
+    assert parse_xml(ELMO_OPEN + b"</elmo>\n") is not None
 
 
 @pytest.mark.parametrize(

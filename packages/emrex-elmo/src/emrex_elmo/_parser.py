@@ -82,10 +82,13 @@ def require_utf8(data: bytes | str) -> bytes:
     if b"\x00" in body:
         # Valid UTF-8, but never in XML: it is how UTF-16 and UTF-32 without a BOM look to a UTF-8 check.
         raise XmlEncodingError("not well-formed XML: documents must be UTF-8; this one holds NUL bytes (UTF-16 or 32?)")
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise XmlEncodingError(f"not well-formed XML: documents must be UTF-8; byte {exc.start} is not") from None
+    # ASCII is UTF-8: checked in C at memory speed, without decoding a str of the whole document (3.6 MB at
+    # 5,000 courses; the large allocation cost more than the check).
+    if not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise XmlEncodingError(f"not well-formed XML: documents must be UTF-8; byte {exc.start} is not") from None
     if _XML_DECL_START.match(body):
         decl = _XML_DECL.match(body)
         if decl is None:
@@ -112,12 +115,14 @@ def parse_xml(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree
     data = require_utf8(data)
     if len(data) > max_bytes:
         raise XmlSizeError(f"document is {len(data)} bytes, the limit is {max_bytes}")
-    if not data.strip() or data == _UTF8_BOM:
+    # `not data.strip()` without its copy of the document (a trailing newline made it copy all of it).
+    if not data or data.isspace() or data == _UTF8_BOM:
         raise XmlSyntaxError("document is empty")
     # Refuse before parsing: libxml2 would still read an internal subset (and try an external one).
     # The whole input is scanned: comments or PIs can push a DOCTYPE far from the start. The input is UTF-8
-    # (checked above), so these ASCII byte patterns are exactly the markup.
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+    # (checked above), so these ASCII byte patterns are exactly the markup. Both hold a "!", which most documents
+    # do not: one memchr-fast scan instead of two slower substring searches.
+    if b"!" in data and (b"<!DOCTYPE" in data or b"<!ENTITY" in data):
         raise XmlSecurityError("DOCTYPE and entity declarations are not allowed")
     try:
         root = etree.fromstring(data, _parser())
@@ -128,8 +133,10 @@ def parse_xml(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise XmlSecurityError("DOCTYPE and entity declarations are not allowed")
-    for node in root.iter(etree.Entity):
-        raise XmlSecurityError(f"entity reference &{node.name}; is not allowed")
+    # An entity reference node can only come from a "&" in the input; without one, the tree walk is skipped.
+    if b"&" in data:
+        for node in root.iter(etree.Entity):
+            raise XmlSecurityError(f"entity reference &{node.name}; is not allowed")
     return root
 
 

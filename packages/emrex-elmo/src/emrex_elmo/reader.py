@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from ._lexical import read_date, read_datetime, read_decimal, read_pilot_date
 from ._parser import DEFAULT_MAX_BYTES, parse_xml, whole_text
-from ._trusted import Checks, Stored, build
+from ._trusted import Checks, Stored, build, builder
 from .errors import ElmoParseError, WrongNamespaceError
 from .model import (
     AcademicTerm,
@@ -62,6 +62,13 @@ _GENDERS = (None, 0, 1, 2, 9)
 # `(children.get(tag) or _MISSING)[0]`: the first child with a tag, or None, without a Python-level call.
 _MISSING: list[Element | None] = [None]
 _NONE: list[Element] = []  # read only: the children with a tag an element does not have
+# The hot paths' models, each built by its own `build` (one per class, without build's class lookup).
+_new_identifier = builder(Identifier)
+_new_token = builder(LocalizedToken)
+_new_credit = builder(Credit)
+_new_level = builder(Level)
+_new_loi = builder(LearningOpportunityInstance)
+_new_los = builder(LearningOpportunitySpecification)
 
 
 class _Tags:
@@ -81,6 +88,16 @@ class _Tags:
             "value",
         ):
             setattr(self, name, f"{{{ns}}}{name}")
+        # The hot loops' tags, unpacked in one step.
+        self.los_tags = (
+            self.title, self.identifier, self.specifies, self.type, self.subjectArea, self.hasPart, self.description,
+        )
+        self.loi_tags = (
+            self.start, self.date, self.status, self.gradingSchemeLocalId, self.resultLabel, self.credit, self.level,
+            self.languageOfInstruction,
+        )
+        self.credit_tags = (self.scheme, self.value, self.level)
+        self.level_tags = (self.type, self.value, self.description)
 
     if TYPE_CHECKING:
         # For mypy only: every name is set in __init__. At run time a `__getattr__` would slow every lookup.
@@ -198,8 +215,10 @@ class _Reader:
 
     def day(self, el: Element | None) -> date | None:
         """An optional xs:date; 2015 pilot documents may give a Java `dtf` pattern or free text instead."""
-        value = _nonempty(el)
-        if value is None or el is None:
+        if el is None:
+            return None
+        value = (el.text or "").strip() if not len(el) else _whole(el).strip()  # _nonempty, inline: hot
+        if not value:
             return None
         if self.pilot:
             return read_pilot_date(value, el.get("dtf"))
@@ -212,8 +231,10 @@ class _Reader:
         return day
 
     def decimal(self, el: Element | None) -> Decimal | None:
-        value = _nonempty(el)
-        if value is None or el is None:
+        if el is None:
+            return None
+        value = (el.text or "").strip() if not len(el) else _whole(el).strip()  # _nonempty, inline: hot
+        if not value:
             return None
         number = self.decimals.get(value)
         if number is None:
@@ -225,13 +246,20 @@ class _Reader:
 
     # Lists of small values: identifiers, localized tokens and texts.
 
+    # Identifier values and titles are mostly distinct: looking each up in the token cache would only fill it. A
+    # stripped value that is printable and holds no double space is its own stored form (model._token's first
+    # test, `.strip()` having removed the ends); any other value takes the cache and its full check.
+
     def identifiers(self, nodes: list[Element]) -> list[Identifier]:
         token = self.checks.token
         out = []
         for node in nodes:
             value = (node.text or "").strip() if not len(node) else _whole(node).strip()
             if value:
-                out.append(build(Identifier, {"type": token[node.get("type") or "unknown"], "value": token[value]}))
+                out.append(_new_identifier({
+                    "type": token[node.get("type") or "unknown"],
+                    "value": value if value.isprintable() and "  " not in value else token[value],
+                }))
         return out
 
     def tokens(self, nodes: list[Element]) -> list[LocalizedToken]:
@@ -241,8 +269,9 @@ class _Reader:
             value = (node.text or "").strip() if not len(node) else _whole(node).strip()
             if value:
                 lang = node.get(_LANG)
-                out.append(build(LocalizedToken, {
-                    "value": token[value], "lang": None if lang is None else token[lang],
+                out.append(_new_token({
+                    "value": value if value.isprintable() and "  " not in value else token[value],
+                    "lang": None if lang is None else token[lang],
                 }))
         return out
 
@@ -361,8 +390,7 @@ class _Reader:
     def los(self, el: Element) -> LearningOpportunitySpecification:
         # The hot path of large transcripts (with loi, credit and level): children sorted in one loop.
         t, checks = self.tags, self.checks
-        t_title, t_identifier, t_specifies, t_type = t.title, t.identifier, t.specifies, t.type
-        t_subject, t_has_part, t_description = t.subjectArea, t.hasPart, t.description
+        t_title, t_identifier, t_specifies, t_type, t_subject, t_has_part, t_description = t.los_tags
         identifiers: list[Element] = []
         titles: list[Element] = []
         descriptions: list[Element] = []
@@ -414,28 +442,31 @@ class _Reader:
                 spec_ext = c
         if loi is None:
             raise ElmoParseError("required element <learningOpportunityInstance> is missing", path=_path(specifies))
-        t_los = t.learningOpportunitySpecification
-        parts = [self.los(child) for part in has_part for child in part[:] if child.tag == t_los]
-        return build(LearningOpportunitySpecification, {
+        if has_part:
+            t_los = t.learningOpportunitySpecification
+            parts = [self.los(child) for part in has_part for child in part[:] if child.tag == t_los]
+        else:
+            parts = []
+        token = checks.token
+        return _new_los({
             "identifiers": self.identifiers(identifiers) if identifiers else [],
             "titles": self.tokens(titles) if titles else [],
-            "type": _token_of(checks.token, type_el),
-            "subject_area": _token_of(checks.token, subject_el),
-            "isced_code": _token_of(checks.token, isced_el),
-            "url": _token_of(checks.token, url_el),
+            "type": None if type_el is None else _token_of(token, type_el),
+            "subject_area": None if subject_el is None else _token_of(token, subject_el),
+            "isced_code": None if isced_el is None else _token_of(token, isced_el),
+            "url": None if url_el is None else _token_of(token, url_el),
             "descriptions": self.texts(descriptions) if descriptions else [],
             "descriptions_html": self.texts(descriptions_html) if descriptions_html else [],
             # The 2015 pilot schema puts <credit> on the specification, not on the instance.
             "specifies": self.loi(loi, credits if self.pilot else _NONE),
-            "specifies_extension": _extension(spec_ext),
+            "specifies_extension": [] if spec_ext is None else _extension(spec_ext),
             "has_part": parts,
-            "extension": _extension(ext),
+            "extension": [] if ext is None else _extension(ext),
         })
 
     def loi(self, el: Element, pilot_credits: list[Element]) -> LearningOpportunityInstance:
         t, checks = self.tags, self.checks
-        t_start, t_date, t_status, t_local_id = t.start, t.date, t.status, t.gradingSchemeLocalId
-        t_label, t_credit, t_level, t_language = t.resultLabel, t.credit, t.level, t.languageOfInstruction
+        t_start, t_date, t_status, t_local_id, t_label, t_credit, t_level, t_language = t.loi_tags
         identifiers: list[Element] = []
         credits: list[Element] = []
         levels: list[Element] = []
@@ -510,26 +541,29 @@ class _Reader:
                 term = build(AcademicTerm, {
                     "titles": self.tokens(term_kids.get(t.title, _NONE)), "start": start, "end": end,
                 })
+        token = checks.token
+        # Absent elements are common: `None if x is None else ...` saves a call for each.
         values = {
             "identifiers": self.identifiers(identifiers) if identifiers else [],
-            "start": self.day(start_el),
-            "date": self.day(date_el),
+            "start": None if start_el is None else self.day(start_el),
+            "date": None if date_el is None else self.day(date_el),
             "academic_term": term,
             "status": status,
-            "grading_scheme_local_id": _token_of(checks.token, local_id_el),
-            "grading_scheme_external_id": _token_of(checks.token, external_id_el),
-            "result_label": checks.opt_token(
-                _nonempty(label_el) or (_nonempty(result_el) if self.pilot else None)
+            "grading_scheme_local_id": None if local_id_el is None else _token_of(token, local_id_el),
+            "grading_scheme_external_id": None if external_id_el is None else _token_of(token, external_id_el),
+            "result_label": (
+                checks.opt_token(_nonempty(label_el) or _nonempty(result_el)) if self.pilot
+                else None if label_el is None else _token_of(token, label_el)
             ),
             "shortened_grading": self.shortened(shortened_el) if shortened_el is not None else None,
             "result_distribution": self.distribution(distribution_el) if distribution_el is not None else None,
-            "credits": [self.credit(c) for c in credits],
-            "levels": [self.level(x) for x in levels],
-            "language_of_instruction": _token_of(checks.token, language_el),
-            "engagement_hours": self.decimal(hours_el),
-            "attachment_refs": [
-                checks.text[_whole(r)] for r in (_children(refs_el).get(t.ref, _NONE) if refs_el is not None else ())
-            ],
+            "credits": list(map(self.credit, credits)) if credits else [],
+            "levels": list(map(self.level, levels)) if levels else [],
+            "language_of_instruction": None if language_el is None else _token_of(token, language_el),
+            "engagement_hours": None if hours_el is None else self.decimal(hours_el),
+            "attachment_refs": (
+                [checks.text[_whole(r)] for r in _children(refs_el).get(t.ref, _NONE)] if refs_el is not None else []
+            ),
             "grouping": (
                 build(Grouping, {
                     "typeref": checks.opt_text(grouping_el.get("typeref")),
@@ -539,16 +573,15 @@ class _Reader:
                 if grouping_el is not None
                 else None
             ),
-            "extension": _extension(ext),
+            "extension": [] if ext is None else _extension(ext),
             "diploma_supplement": _canonical(diploma_supplement) if diploma_supplement is not None else None,
         }
         if pilot_credits and not values["credits"]:
             values["credits"] = [self.credit(c) for c in pilot_credits]
-        return build(LearningOpportunityInstance, values)
+        return _new_loi(values)
 
     def credit(self, el: Element) -> Credit:
-        t = self.tags
-        t_scheme, t_value, t_level = t.scheme, t.value, t.level
+        t_scheme, t_value, t_level = self.tags.credit_tags
         scheme = value = level = None
         for c in el[:]:
             tag = c.tag
@@ -563,15 +596,14 @@ class _Reader:
         if scheme is None:
             raise ElmoParseError("required element <scheme> is missing", path=_path(el))
         checks = self.checks
-        return build(Credit, {
-            "scheme": checks.scheme[_text(scheme) or ""],
-            "level": _token_of(checks.token, level),
-            "value": self.decimal(value),
+        return _new_credit({
+            "scheme": checks.scheme[(scheme.text or "").strip() if not len(scheme) else _whole(scheme).strip()],
+            "level": None if level is None else _token_of(checks.token, level),
+            "value": None if value is None else self.decimal(value),
         })
 
     def level(self, el: Element) -> Level:
-        t = self.tags
-        t_type, t_value, t_description = t.type, t.value, t.description
+        t_type, t_value, t_description = self.tags.level_tags
         type_el = value = description = None
         for c in el[:]:
             tag = c.tag
@@ -586,8 +618,8 @@ class _Reader:
         if type_el is None:
             raise ElmoParseError("required element <type> is missing", path=_path(el))
         checks = self.checks
-        return build(Level, {
-            "type": checks.token[_text(type_el) or ""],
+        return _new_level({
+            "type": checks.token[(type_el.text or "").strip() if not len(type_el) else _whole(type_el).strip()],
             "description": (
                 build(LocalizedText, {
                     "value": checks.text[_whole(description)], "lang": checks.opt_token(description.get(_LANG)),
@@ -595,7 +627,7 @@ class _Reader:
                 if description is not None
                 else None
             ),
-            "value": _token_of(checks.token, value),
+            "value": None if value is None else _token_of(checks.token, value),
         })
 
     def shortened(self, el: Element) -> ShortenedGrading:
