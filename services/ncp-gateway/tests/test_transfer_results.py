@@ -47,3 +47,12 @@ def test_setting_the_results_rewrites_the_stored_text() -> None:
 def test_a_copy_keeps_the_results() -> None:
     held = transfer(results=sample_elmo(2))
     assert held.model_copy(update={"expires_at": NOW + dt.timedelta(minutes=5)}).results == held.results
+
+
+def test_loads_of_the_same_results_share_one_reading_and_other_results_get_theirs() -> None:
+    saved = transfer(results=sample_elmo(3)).model_dump_json()
+    first, second = Transfer.model_validate_json(saved), Transfer.model_validate_json(saved)
+    assert first.results is second.results  # the selection page and its submit read once
+    other = transfer(results=sample_elmo(4))
+    assert Transfer.model_validate_json(other.model_dump_json()).results == sample_elmo(4)
+    assert first.results == sample_elmo(3)

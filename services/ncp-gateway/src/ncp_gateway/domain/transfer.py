@@ -7,11 +7,21 @@ Stages: entered -> login (authorization request sent) -> selecting (results fetc
 import datetime as dt
 import json
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, PrivateAttr, model_validator
 
 from emrex_elmo import Elmo
+
+# Results read recently, by their JSON text: the selection page and its submit read the same results one after
+# the other. The models are shared and only read (selection and preview build copies, never change them).
+RESULTS_KEPT = 32
+
+
+@lru_cache(maxsize=RESULTS_KEPT)
+def _read_results(text: str) -> Elmo:
+    return Elmo.model_validate_json(text)
 
 
 class Stage(StrEnum):
@@ -84,9 +94,10 @@ class Transfer(BaseModel):
     def results(self) -> Elmo | None:
         """The fetched results, read from `results_json` once per loaded record and only by the steps that use
         them: a record is loaded on every request of a flow, and validating the whole ELMO model each time cost
-        more than any other part of loading it (preview and send read only the prepared document)."""
+        more than any other part of loading it (preview and send read only the prepared document). Shared with
+        other loads of the same text (_read_results): never change it in place; assign a new one."""
         if self._results is None and self.results_json is not None:
-            self._results = Elmo.model_validate_json(self.results_json)
+            self._results = _read_results(self.results_json)
         return self._results
 
     @results.setter
