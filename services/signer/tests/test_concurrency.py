@@ -9,7 +9,10 @@ from ncp_testkit.elmo import sample_xml
 
 
 class BlockingKey:
-    """Wraps the real active key; each signature waits until the test releases it."""
+    """Wraps the real active key; each signature waits until the test releases it: a device that hangs, so its
+    signatures run in worker threads (never on the event loop)."""
+
+    in_process = False
 
     def __init__(self, inner) -> None:
         self.inner = inner
@@ -67,3 +70,36 @@ async def test_many_concurrent_signatures_on_a_fresh_app(settings, run_app, rsa_
             for i in range(48):
                 tg.start_soon(one, i)
     assert results == [200] * 48
+
+
+class RecordingKey:
+    """Wraps the real active key (a key file) and notes the thread each signature runs on."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.threads: list[str] = []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def sign(self, data: bytes) -> bytes:
+        self.threads.append(threading.current_thread().name)
+        return self.inner.sign(data)
+
+
+async def test_small_documents_are_signed_on_the_event_loop_and_large_ones_in_worker_threads(settings, run_app,
+                                                                                             rsa_key):
+    small, large = sample_xml(3), sample_xml(200)
+    limit = len(small) + 1
+    assert len(large) > limit
+    async with run_app(settings.model_copy(update={"sign_inline_max_bytes": limit})) as client:
+        keyring = client.lifespan_state["signer"].keyring
+        recording = RecordingKey(keyring.active)
+        keyring.active = recording
+        for document in (small, large):
+            response = await client.post("/v1/sign", content=document, headers={"Content-Type": "application/xml"})
+            assert response.status_code == 200, response.text
+            emrex_elmo.verify(response.content, [rsa_key.certificate])
+        keyring.active = recording.inner
+    assert recording.threads[0] == threading.current_thread().name  # the loop's thread (the test's, in process)
+    assert recording.threads[1].startswith("ncp-signer")  # a worker thread

@@ -18,6 +18,8 @@ from ncp_testkit.elmo import sample_xml
 class CertificateOfAnotherKey:
     """A key whose configured certificate is not its own (a swapped HSM object, a wrong file)."""
 
+    in_process = True
+
     def __init__(self, key: FileKey, certificate: x509.Certificate) -> None:
         self._key = key
         self.key_id = key.key_id

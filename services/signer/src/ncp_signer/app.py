@@ -109,6 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if tokens_error:
             log.error("caller authentication not configured", extra={"reason": tokens_error})
         executor = await start_workers(settings.sign_concurrency)
+        if settings.sign_inline_max_bytes:
+            warm_up()  # this thread signs small documents too (sign_inline_max_bytes): prepared like the workers
         state = SignerState(settings, keyring, tokens, tokens_error, executor)
         metrics.watch(keyring)
         check_expiry(state)

@@ -86,6 +86,10 @@ class Settings(ServiceSettings):
     share the GIL, so more of them than cores costs CPU and buys nothing for file keys (4 threads on 2 cores:
     about 45% more CPU per request than 2); scale with processes. Raise it for a network HSM, whose signatures
     wait on I/O."""
+    sign_inline_max_bytes: int = Field(default=65_536, ge=0)
+    """Documents up to this size, with a key file, are signed on the event loop rather than in a worker thread:
+    the hop and the GIL handoffs cost about 1 ms of a 2 to 3 ms signature (100 courses, 41 KB), and the loop is
+    held a few milliseconds at most. 0 sends every document to the threads."""
     # A request allocates a few thousand short-lived objects (FastAPI, the Signature tree); with CPython's
     # default thresholds the collector runs every few requests and rescans what start-up built. 0 keeps the default.
     gc_gen0_threshold: int = Field(default=50_000, ge=0)

@@ -75,6 +75,8 @@ def _passphrase(config: KeyConfig) -> bytes | None:
 class FileKey(CertifiedKey):
     """Loaded once (parsing a PEM key costs tens of milliseconds); cryptography keys are thread-safe."""
 
+    in_process = True  # a signature is CPU work here (SigningKey.in_process)
+
     def __init__(self, config: KeyConfig) -> None:
         if config.key_path is None:
             raise KeyLoadError(f"key {config.id}: key_path is required for the file backend")

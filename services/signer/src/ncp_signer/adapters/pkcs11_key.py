@@ -90,6 +90,8 @@ def _logout(module: Path, label: str) -> None:
 
 
 class Pkcs11Key(CertifiedKey):
+    in_process = False  # a signature waits on the token (SigningKey.in_process)
+
     def __init__(self, config: KeyConfig, default_module: Path) -> None:
         if not (config.token_label and config.key_label and config.pin_file):
             raise KeyLoadError(f"key {config.id}: token_label, key_label and pin_file are required for pkcs11")

@@ -75,7 +75,10 @@ async def sign(request: Request, version: str = "1.7.0") -> Response:
         return sign_document(body, key, max_bytes=settings.max_document_bytes, version=elmo_version)
 
     try:
-        signed = await asyncio.get_running_loop().run_in_executor(state.executor, work)
+        if key.in_process and len(body) <= settings.sign_inline_max_bytes:
+            signed = work()  # cheaper here than the hop to a worker thread (Settings.sign_inline_max_bytes)
+        else:
+            signed = await asyncio.get_running_loop().run_in_executor(state.executor, work)
     except DocumentRejected as exc:
         raise rejected(exc) from None
     except SelfCheckFailed as exc:

@@ -23,6 +23,13 @@ class SigningKey(Protocol):
     def certificate(self) -> x509.Certificate: ...
 
     @property
+    def in_process(self) -> bool:
+        """True when `sign` is CPU work in this process (a key file): a small document is then signed on the
+        event loop, where the hop to a worker thread would cost more than the signature. False for a token
+        (PKCS#11), whose calls wait on the device: always a worker thread."""
+        ...
+
+    @property
     def chain(self) -> list[x509.Certificate]:
         """The certificate first, then the chain it came with (published, not put in KeyInfo)."""
         ...
