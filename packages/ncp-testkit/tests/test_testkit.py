@@ -116,3 +116,22 @@ def test_the_locust_students_start_in_their_own_process():
     done = subprocess.run(students_command("--help"), capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "--users" in done.stdout
+
+
+def test_a_process_run_beside_gives_its_output_or_is_stopped_with_the_block():
+    import sys
+    import time
+
+    import pytest
+
+    from ncp_testkit.stack import run_beside
+
+    with run_beside([sys.executable, "-c", "print('measured')"]) as output:
+        assert output(30) == "measured\n"
+    with run_beside([sys.executable, "-c", "raise SystemExit(3)"]) as output, \
+            pytest.raises(RuntimeError, match="exited with 3"):
+        output(30)
+    started = time.monotonic()
+    with run_beside([sys.executable, "-c", "import time; time.sleep(60)"]):
+        pass  # the block ends first: the process is killed, not waited for
+    assert time.monotonic() - started < 30

@@ -29,7 +29,6 @@ import os
 import platform
 import sqlite3
 import statistics
-import subprocess
 import tempfile
 import time
 from collections import Counter
@@ -49,7 +48,7 @@ from lxml import etree
 import emrex_elmo
 from emrex_elmo import transport
 from ncp_testkit.benchmark import Ratio, cpu_seconds, median_cpu_ms, publish
-from ncp_testkit.stack import PYTHON, free_port, running_stack, start_process, student_flow
+from ncp_testkit.stack import PYTHON, free_port, run_beside, running_stack, start_process, student_flow
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 # Seven requests of the student's browser, and the gateway's calls: token exchange, SIS query, PDF signing (since
@@ -327,11 +326,11 @@ def main() -> None:
                 return
             # One flow first: the PDF font, templates and pools warm up outside the measurement.
             asyncio.run(flows(stack.gateway, 1, 0.1))
-            beside = subprocess.Popen([PYTHON, __file__, "--floor-beside", str(args.seconds)], stdout=subprocess.PIPE)
-            before_all = {name: cpu_seconds(p.pid) for name, p in stack.processes.items()}
-            flow = asyncio.run(flows(stack.gateway, args.students, args.seconds))
-            used = {name: cpu_seconds(p.pid) - before_all[name] for name, p in stack.processes.items()}
-            floor_beside_parts: dict[str, float] = json.loads(beside.communicate(timeout=120)[0])
+            with run_beside([PYTHON, __file__, "--floor-beside", str(args.seconds)]) as floor_output:
+                before_all = {name: cpu_seconds(p.pid) for name, p in stack.processes.items()}
+                flow = asyncio.run(flows(stack.gateway, args.students, args.seconds))
+                used = {name: cpu_seconds(p.pid) - before_all[name] for name, p in stack.processes.items()}
+                floor_beside_parts: dict[str, float] = json.loads(floor_output(120))
     from ncp_testkit.elmo import sample_xml
 
     http_part = f"{HTTP_EXCHANGES_PER_FLOW} HTTP exchanges at the hello app's CPU"

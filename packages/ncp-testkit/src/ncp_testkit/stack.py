@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +113,27 @@ def start_process(name: str, argv: Sequence[str], env: dict[str, str], ready_url
         yield process
     finally:
         process.stop()
+
+
+@contextmanager
+def run_beside(argv: Sequence[str], env: dict[str, str] | None = None) -> Iterator[Callable[[float], str]]:
+    """A helper process that is not a server (no readiness URL: a benchmark's measurement running beside its
+    load) for the length of the block. The block gets a function that waits up to the given seconds for the
+    process to end and returns its standard output; a process still running when the block ends is killed."""
+    popen = subprocess.Popen(list(argv), env=_environment(env or {}), cwd=REPO, stdout=subprocess.PIPE)
+
+    def output(timeout: float) -> str:
+        out, _ = popen.communicate(timeout=timeout)
+        if popen.returncode:
+            raise RuntimeError(f"{argv[1] if len(argv) > 1 else argv[0]} exited with {popen.returncode}")
+        return out.decode()
+
+    try:
+        yield output
+    finally:
+        if popen.poll() is None:
+            popen.kill()
+            popen.communicate()
 
 
 @dataclass
