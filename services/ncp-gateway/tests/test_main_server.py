@@ -28,3 +28,9 @@ def test_idle_connections_outlive_common_proxy_timeouts(monkeypatch: pytest.Monk
 def test_a_keep_alive_out_of_range_is_refused() -> None:
     with pytest.raises(ValueError, match="keep_alive_seconds"):
         Settings(env="test", keep_alive_seconds=0)
+
+
+def test_the_signer_waits_longer_than_the_other_upstreams_unless_set() -> None:
+    assert Settings(env="test").signer_timeout == 30.0
+    assert Settings(env="test", http_timeout_seconds=2.0).signer_timeout == 6.0
+    assert Settings(env="test", signer_timeout_seconds=45.0).signer_timeout == 45.0

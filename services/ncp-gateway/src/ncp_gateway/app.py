@@ -127,8 +127,8 @@ def create_app(
         async with AsyncExitStack() as stack:
             timeout = settings.http_timeout_seconds
             signer_http = await stack.enter_async_context(
-                _upstream(settings.signer_url, settings.signer_token_path, timeout, transports.get("signer"),
-                          signer_tls(settings)))
+                _upstream(settings.signer_url, settings.signer_token_path, settings.signer_timeout,
+                          transports.get("signer"), signer_tls(settings)))
             registry_http = await stack.enter_async_context(
                 _upstream(settings.registry_url, None, timeout, transports.get("registry")))
             sis_http = await stack.enter_async_context(

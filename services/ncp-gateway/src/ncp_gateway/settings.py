@@ -68,6 +68,9 @@ class Settings(ServiceSettings):
     signer_client_cert_file: Path | None = None
     signer_client_key_file: Path | None = None
     http_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Signing queues behind the other documents of a loaded node (the transcript's PAdES signature is the heaviest
+    # step of a flow): a late signature beats a student sent back with an error. None: 3 x http_timeout_seconds.
+    signer_timeout_seconds: float | None = Field(default=None, gt=0)
     sis_tenant: str = "default"
 
     allow_http_loopback: bool = False
@@ -175,6 +178,10 @@ class Settings(ServiceSettings):
         if problems:
             raise ValueError(f"outside development (NCP_GATEWAY_ENV={self.env}): " + "; ".join(problems))
         return self
+
+    @property
+    def signer_timeout(self) -> float:
+        return self.signer_timeout_seconds or 3 * self.http_timeout_seconds
 
     @property
     def sqlalchemy_url(self) -> str:
