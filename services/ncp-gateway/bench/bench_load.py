@@ -15,6 +15,7 @@ import json
 import os
 import tempfile
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -84,11 +85,12 @@ def run(directory: Path, gateways: int, users: int, seconds: float, memory_flows
             load = locust(stack, users, seconds)
             cpu = {name: round(cpu_seconds(p.pid) - cpu_before[name], 1) for name, p in stack.processes.items()}
             samples = [{"flows": load["completed_flows"], "rss_mib": memory(stack)}]
-            total, extra_failures = load["ncp_ok"], 0
+            total, extra_failures, extra_outcomes = load["ncp_ok"], 0, Counter[str]()
             while memory_flows and total < memory_flows:
                 more = locust(stack, 50, 20)
                 total += more["ncp_ok"]
                 extra_failures += more["failed_requests"]
+                extra_outcomes.update({k: v for k, v in more["outcomes"].items() if k != "NCP_OK"})
                 samples.append({"flows": total, "rss_mib": memory(stack)})
             audit = asyncio.run(audit_counts(schemas[0]))
         errors = logged_errors(directory)
@@ -96,6 +98,7 @@ def run(directory: Path, gateways: int, users: int, seconds: float, memory_flows
         asyncio.run(drop(schemas))
     return {"gateways": gateways, "load": load, "cpu_seconds_during_load": cpu, "audit_rows": audit,
             "rss_idle_mib": idle, "rss_after_flows": samples, "failures_after_load": extra_failures,
+            "failed_outcomes_after_load": dict(extra_outcomes),
             "total_flows": total, "gateway_errors": errors[:5], "gateway_error_count": len(errors)}
 
 
@@ -104,7 +107,7 @@ def check(result: dict[str, Any]) -> list[str]:
     problems = []
     if load["failed_requests"] or result["failures_after_load"]:
         problems.append(f"{load['failed_requests'] + result['failures_after_load']} failed requests: "
-                        f"{load['outcomes']}")
+                        f"{load['outcomes']}, after the load {result['failed_outcomes_after_load']}")
     if result["gateway_error_count"]:
         problems.append(f"{result['gateway_error_count']} error lines in the gateway logs (first ones printed above)")
     if load["completed_flows"] != load["ncp_ok"]:
