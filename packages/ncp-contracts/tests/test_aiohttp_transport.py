@@ -15,7 +15,7 @@ from ncp_contracts import BearerAuth
 from ncp_contracts._http import send
 from ncp_contracts.aiohttp_transport import AiohttpTransport
 from ncp_contracts.errors import ServiceUnavailable
-from ncp_testkit.server import serve_on_loopback
+from ncp_testkit.server import serve_on_loopback, silent_server
 
 
 async def echo_app(scope: dict[str, Any], receive: Any, sender: Any) -> None:
@@ -124,21 +124,8 @@ async def test_a_refused_connection_is_a_connect_error() -> None:
 
 @pytest.fixture
 async def silent_port() -> AsyncIterator[int]:
-    """Accepts the request and never answers; `drop` closes it instead."""
-    release = asyncio.Event()
-
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read(65_536)
-        await release.wait()
-        writer.close()
-
-    server = await asyncio.start_server(silent, "127.0.0.1", 0)
-    try:
-        yield server.sockets[0].getsockname()[1]
-    finally:
-        release.set()
-        server.close()
-        await server.wait_closed()
+    async with silent_server() as port:
+        yield port
 
 
 async def test_a_silent_server_is_a_read_timeout(silent_port: int) -> None:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import anyio
 import httpx
 import lxml.html
 import pytest
@@ -35,6 +34,7 @@ from emrex_cli.devpki import IssuedKey, make_ca, make_signing_key
 from ncp_gateway.adapters.store import make_engine
 from ncp_gateway.app import create_app
 from ncp_gateway.settings import Settings
+from ncp_testkit.server import silent_server
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("NCP_SHARED_DIR") or HERE.parents[3] / "shared")
@@ -190,7 +190,6 @@ def emreg_document(pki: tuple[IssuedKey, IssuedKey]) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def seeded_sis_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sis-adapter's demo database, migrated and seeded once; each test gets a copy (seeding takes ~1.5 s)."""
-    import asyncio
 
     from ncp_sis_adapter.app import create_app as sis_app
     from ncp_sis_adapter.settings import Settings as SisSettings
@@ -446,25 +445,8 @@ def kit() -> type[Kit]:
 @pytest.fixture
 async def silent_port() -> AsyncIterator[int]:
     """A real socket that accepts the request and never answers."""
-    release = asyncio.Event()
-    writers: list[asyncio.StreamWriter] = []
-
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writers.append(writer)
-        await reader.read(65_536)
-        await release.wait()
-        writer.close()
-
-    server = await asyncio.start_server(silent, "127.0.0.1", 0)
-    try:
-        yield server.sockets[0].getsockname()[1]
-    finally:
-        release.set()
-        server.close()
-        await server.wait_closed()
-        for writer in writers:
-            writer.close()
-        await anyio.sleep(0.1)
+    async with silent_server() as port:
+        yield port
 
 
 # ---- a PostgreSQL schema of its own ---------------------------------------------------------------

@@ -1,10 +1,12 @@
-"""A real HTTP server for tests: any ASGI app under uvicorn on a free loopback port, in a thread."""
+"""A real HTTP server for tests: any ASGI app under uvicorn on a free loopback port, in a thread; and a real
+socket that takes a request and never answers (a hung upstream)."""
 
+import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Literal
 
 
@@ -44,3 +46,28 @@ def serve_on_loopback(
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@asynccontextmanager
+async def silent_server() -> AsyncIterator[int]:
+    """A loopback socket that accepts each request, reads it and never answers, until the block ends; yields its
+    port. What a hung upstream looks like to a client: only its read timeout ends the wait."""
+    release = asyncio.Event()
+    writers: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        await reader.read(65_536)
+        await release.wait()
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        release.set()
+        server.close()
+        await server.wait_closed()
+        for writer in writers:
+            writer.close()
+        await asyncio.sleep(0.1)
