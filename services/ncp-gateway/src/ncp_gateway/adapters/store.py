@@ -2,8 +2,8 @@
 is Alembic's (`ncp_gateway/alembic`), migrated at start-up.
 
 Each operation is one synchronous function over a Connection, run in one transaction: on PostgreSQL through the
-async engine (`run_sync`), on SQLite whole on one worker thread (sqlite_thread.py); the entry's insert on SQLite
-is plain sqlite3.
+async engine (`run_sync`), on SQLite whole on one worker thread (sqlite_thread.py). On SQLite the transfer
+records' operations are plain sqlite3, on the event loop's thread when they need not wait (sqlite_thread.py).
 """
 
 import datetime as dt
@@ -170,24 +170,24 @@ class SessionStore:
             rows = await sqlite.raw(lambda db: db.execute(statement, parameters).fetchall())
         return rows
 
-    async def put(self, token: str, transfer: Transfer) -> None:
-        values = {"id": token_key(token), "expires_at": transfer.expires_at, "data": transfer.model_dump_json()}
+    async def _write_record(self, values: dict[str, Any]) -> None:
+        """The upsert of one transfer record (`values`: id, expires_at, data)."""
         if self._sqlite is not None:
-            row = (values["id"], self._sqlite_time(transfer.expires_at), values["data"])
+            row = (values["id"], self._sqlite_time(values["expires_at"]), values["data"])
             await self._sqlite_write(self._sqlite, _SQLITE_UPSERT, row)
             return
         await self._run(lambda conn: conn.execute(self._upsert, values))
+
+    async def put(self, token: str, transfer: Transfer) -> None:
+        await self._write_record({"id": token_key(token), "expires_at": transfer.expires_at,
+                                  "data": transfer.model_dump_json()})
 
     async def put_new(self, token: str, transfer: Transfer, *, now: dt.datetime, max_live: int) -> bool:
         """Stores a new transfer unless `max_live` transfers are live already (False then): one operation, and
         no count while the limit is certainly far (live_count.py)."""
         values = {"id": token_key(token), "expires_at": transfer.expires_at, "data": transfer.model_dump_json()}
         if self._live.room_for_sure(now, max_live):
-            if self._sqlite is None:
-                await self._run(lambda conn: conn.execute(self._upsert, values))
-            else:
-                row = (values["id"], self._sqlite_time(transfer.expires_at), values["data"])
-                await self._sqlite_write(self._sqlite, _SQLITE_UPSERT, row)
+            await self._write_record(values)
             self._live.added()
             return True
         self._live.recounting = True
