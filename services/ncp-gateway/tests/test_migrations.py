@@ -2,6 +2,7 @@
 matches the tables the code uses, migrating twice changes nothing, a database made by the old create_all is
 adopted with its rows, and the app migrates at start-up (nothing is created outside the migrations)."""
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -114,3 +115,19 @@ async def test_the_app_migrates_its_database_at_start_up(gateway_settings, tmp_p
             assert (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one() == HEAD
     finally:
         await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_replica_opens_at_most_twice_its_pool_size_of_postgresql_connections(pg):
+    engine = make_engine(pg.url, pg.schema, pool_size=2)
+    pg.made.append(engine)
+
+    async def backend() -> int:
+        async with engine.connect() as conn:
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            await conn.execute(text("SELECT pg_sleep(0.3)"))
+            return int(pid)
+
+    pids = await asyncio.gather(*(backend() for _ in range(8)))
+    assert len(set(pids)) == 4  # two kept and two more for the burst; the other four waited for one
+    assert engine.pool.size() == 2  # type: ignore[attr-defined]

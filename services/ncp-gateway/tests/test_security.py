@@ -101,7 +101,20 @@ async def test_health_and_readiness(browser, make_browser, kit):
         assert ready.status_code == 503
         assert ready.json()["checks"]["signer"].startswith("unreachable")
     async with make_browser(transports={"registry": kit.FailingTransport()}) as b:
-        assert (await b.http.get("/readyz")).status_code == 200  # the registry is optional
+        ready = await b.http.get("/readyz")
+        assert ready.status_code == 200, ready.text  # the registry is optional
+    async with make_browser(transports={"oidc": kit.FailingTransport()}) as b:
+        ready = await b.http.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["oidc"] == "unreachable (ConnectError)"
+
+
+async def test_readiness_names_a_provider_that_claims_another_issuer(make_browser, handmade_op):
+    handmade_op.discovery_issuer = "https://op.example.test/other"
+    async with make_browser(op=handmade_op) as b:
+        ready = await b.http.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["oidc"] == "error: discovery names another issuer"
 
 
 class RoundRobin(httpx.AsyncBaseTransport):

@@ -40,7 +40,7 @@ async def test_put_new_stores_until_the_live_limit(tmp_path):
         assert await store.delete("one")
         assert not await store.delete("one")
     finally:
-        store.close()
+        await store.aclose()
         await engine.dispose()
 
 
@@ -67,8 +67,8 @@ async def test_the_sqlite_thread_keeps_its_connection_through_a_failed_operation
         assert await store.put_new("two", _transfer(now + dt.timedelta(minutes=5)), now=now, max_live=10)
         assert await store.count_live(now) == 2
     finally:
-        store.close()
-        store.close()  # idempotent: the lifespan and a test may both close it
+        await store.aclose()
+        await store.aclose()  # idempotent: the lifespan and a test may both close it
         await engine.dispose()
 
 
@@ -91,7 +91,7 @@ async def test_add_audit_sets_id_and_chain_and_the_chain_verifies(tmp_path):
         assert verify(links, state).ok
         assert [r.receiver_origin for r in await store.audit_records()] == ["x", "y"]
     finally:
-        store.close()
+        await store.aclose()
         await engine.dispose()
 
 
@@ -121,7 +121,7 @@ async def test_the_entry_insert_is_relaxed_on_its_own_connection_and_the_audit_s
         await store.add_audit(AuditRow(created_at=now, receiver_origin="x", return_code="NCP_OK"))
         assert len(await store.audit_records()) == 1
     finally:
-        store.close()
+        await store.aclose()
         await engine.dispose()
 
 
@@ -144,7 +144,7 @@ async def test_a_failed_operation_on_the_sessions_connection_rolls_back_whole(tm
         assert await store.put_new("two", _transfer(now + dt.timedelta(minutes=5)), now=now, max_live=10)
         assert await store.count_live(now) == 2
     finally:
-        store.close()
+        await store.aclose()
         await engine.dispose()
 
 
@@ -163,7 +163,7 @@ async def test_far_below_the_limit_the_entry_insert_runs_on_the_event_loop_witho
         assert await store.count_live(now) == 2
         assert (await store.get("two")) == later
     finally:
-        store.close()
+        await store.aclose()
         await engine.dispose()
 
 
@@ -187,7 +187,7 @@ async def test_the_entry_insert_goes_to_the_worker_when_another_connection_holds
         assert await store.count_live(now) == 2
     finally:
         other.close()
-        store.close()
+        await store.aclose()
         await engine.dispose()
 
 
@@ -211,7 +211,7 @@ async def test_the_inline_connection_leaves_its_checkpoints_to_the_worker(tmp_pa
         assert inline.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
         assert inline.execute("PRAGMA synchronous").fetchone()[0] == 1
     finally:
-        store.close()
+        await store.aclose()
         await engine.dispose()
 
 
@@ -233,7 +233,7 @@ async def test_a_failed_count_lets_the_next_entry_count_again(tmp_path, monkeypa
         assert await store.put_new("one", _transfer(now + dt.timedelta(minutes=5)), now=now, max_live=100)
         assert store._live.count == 1
     finally:
-        store.close()
+        await store.aclose()
         await engine.dispose()
 
 
@@ -271,5 +271,32 @@ async def test_every_transfer_record_operation_works_inline_and_queued_behind_an
         assert await store.delete("c") is True
     finally:
         other.close()
-        store.close()
+        await store.aclose()
+        await engine.dispose()
+
+
+async def test_the_gateway_and_emrex2_purges_on_one_file_never_wait_for_each_other(tmp_path):
+    # Both purges read before they write, on two connections (the worker's and the async engine's). Begun DEFERRED
+    # they once waited on each other for the whole 30 s busy timeout (about one start-up in ten under load; this
+    # loop is a guard, not a reliable reproduction: see ncp_runtime.sqlite and its tests for the mechanism).
+    from ncp_gateway.adapters.oauth2_store import OAuth2Store
+
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
+    await migrate(engine)
+    store, emrex2 = SessionStore(engine), OAuth2Store(engine)
+    try:
+        now = dt.datetime.now(dt.UTC)
+        for round_ in range(40):
+            await store.put(f"t{round_}", _transfer(now - dt.timedelta(minutes=1)))
+            await store.add_audit(AuditRow(created_at=now - dt.timedelta(days=400), receiver_origin="https://e.fi",
+                                           return_code="NCP_OK", protocol="emrex1"))
+            async with asyncio.timeout(5):
+                await asyncio.gather(store.purge(now), store.purge_audit(now - dt.timedelta(days=365)),
+                                     emrex2.purge(now, now - dt.timedelta(days=365)), store.ping())
+        assert await store.count_live(now - dt.timedelta(hours=1)) == 0
+        state, links = await store.audit_chain()
+        assert links == []
+        assert state.anchor_seq == state.head_seq == 40
+    finally:
+        await store.aclose()
         await engine.dispose()

@@ -1,5 +1,3 @@
-import asyncio
-import contextlib
 import datetime as dt
 import logging
 import secrets
@@ -38,6 +36,7 @@ from .domain.clock import Clock, SystemClock
 from .domain.entry import normalize_origin
 from .domain.errors import TransferError, Unexpected
 from .domain.flow import TransferService
+from .periodic import every
 from .settings import Settings
 from .telemetry import install as install_telemetry
 from .web import accessibility, entry, login, my_results, oauth2, preview, select, session_extend
@@ -88,22 +87,6 @@ async def purge_once(store: SessionStore, settings: Settings, clock: Clock | Non
     await store.purge_audit(now - dt.timedelta(days=settings.audit_retention_days))
 
 
-async def _purge_forever(store: SessionStore, settings: Settings, clock: Clock) -> None:
-    # Every replica runs it; the deletes are idempotent, so no coordination is needed.
-    while True:
-        try:
-            await purge_once(store, settings, clock)
-        except Exception as exc:  # a database hiccup must not end the loop
-            log.warning("purge failed (%s)", type(exc).__name__)
-        await asyncio.sleep(settings.purge_interval_seconds)
-
-
-async def _stop(task: "asyncio.Task[None]") -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
 def create_app(
     settings: Settings | None = None, *, transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     clock: Clock | None = None,
@@ -118,7 +101,9 @@ def create_app(
         raise ValueError(f"unknown upstreams: {sorted(unknown)}")
     configure_logging("ncp-gateway", settings.log_level)
     # httpx logs every request line with its full URL at INFO (query strings, provider codes): not in our logs.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+    # fontTools reports each step of cutting the transcript's font (tables pruned, glyphs missing): not ours either.
+    for chatty in ("httpx", "fontTools"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     if settings.database_url is None:
         settings.database_path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -142,13 +127,16 @@ def create_app(
                 limits=POOL_LIMITS,
             )
             stack.push_async_callback(oidc.aclose)
-            engine = make_engine(settings.sqlalchemy_url, settings.database_schema)
+            engine = make_engine(settings.sqlalchemy_url, settings.database_schema,
+                                 pool_size=settings.database_pool_size)
             stack.push_async_callback(engine.dispose)
             await migrate(engine, settings.database_schema)
             store = SessionStore(engine)
-            stack.callback(store.close)
-            purger = asyncio.create_task(_purge_forever(store, settings, clock))
-            stack.push_async_callback(_stop, purger)  # before the engine is disposed (LIFO)
+            stack.push_async_callback(store.aclose)
+            # Every replica purges; the deletes are idempotent, so no coordination is needed. Stopped before the
+            # store and the engine close (LIFO).
+            await stack.enter_async_context(every(settings.purge_interval_seconds,
+                                                  lambda: purge_once(store, settings, clock), name="purge"))
             signer, sis = SignerClient(signer_http), SisClient(sis_http)
             transcript = TranscriptRenderer(settings.pdf_font_path)
             cookie = SessionCookie(_secret(settings.session_secret_path, "session secret", settings),
@@ -167,7 +155,7 @@ def create_app(
                                          for o, p in settings.return_code_prefix_by_origin.items()},
             )
             emrex2 = await stack.enter_async_context(Emrex2.open(settings, engine, gateway.signer, gateway.registry,
-                                                                           gateway.clock))
+                                                                 gateway.clock, store))
             yield {"gateway": gateway, "emrex2": emrex2}
 
     app = FastAPI(title="ncp-gateway", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
@@ -243,7 +231,7 @@ async def _ready(request: Request) -> tuple[bool, dict[str, Any]]:
         checks["database"] = "ok"
     except Exception as exc:  # any driver error means not ready
         checks["database"] = f"error: {type(exc).__name__}"
-    checks["oidc"] = "ok" if await gw.oidc.reachable() else "unreachable"
+    checks["oidc"] = await gw.oidc.readiness()
     for name, http in (("signer", gw.signer.http), ("sis", gw.sis.http), ("registry", gw.registry.http)):
         try:
             response = await http.get("/healthz")

@@ -106,7 +106,7 @@ def _with_store(args: argparse.Namespace, work: Callable[[SessionStore], Awaitab
                                     f"{str(exc).splitlines()[0][:200] if str(exc) else ''})") from None
         finally:
             if store is not None:
-                store.close()
+                await store.aclose()
             await engine.dispose()
 
     return asyncio.run(run())

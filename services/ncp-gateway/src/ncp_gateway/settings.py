@@ -36,6 +36,9 @@ class Settings(ServiceSettings):
     database_path: Path = Path("var/gateway.db")
     database_url: str | None = None  # e.g. postgresql+asyncpg://user@host/db
     database_schema: str | None = None  # PostgreSQL schema (search_path) for the tables
+    # PostgreSQL connections per replica: this many kept, as many again under a burst (SQLAlchemy's
+    # default 5 + 10 with a 30 s wait queued every request of a loaded replica behind five connections).
+    database_pool_size: int = Field(default=10, ge=1, le=200)
 
     session_secret_path: Path | None = None  # signs the session cookie; required outside dev
     pseudonym_key_path: Path | None = None  # HMAC key for audit pseudonyms; required outside dev

@@ -8,6 +8,7 @@ that fails or a document that is invalid only records the reason: the good copy 
 import logging
 import os
 import random
+import secrets
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,10 @@ from .domain.emreg import Registry, RegistryInvalid, parse_document, sha256_hex
 from .domain.index import RegistryIndex, merge_nodes
 
 log = logging.getLogger("ncp_registry_cache.refresher")
+
+# Its own generator: spreading refreshes needs no secrecy, and the module-wide one belongs to whoever
+# embeds the service (a test framework replaying seeded draws notices when a background thread moves it).
+_JITTER = random.Random()  # noqa: S311
 
 Kind = Literal["emreg", "ewp"]
 Outcome = Literal["accepted", "not_modified", "unchanged", "failed", "rejected", "skipped"]
@@ -128,7 +133,7 @@ class Metrics:
 
 
 def default_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{random.getrandbits(32):08x}"
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class Refresher:
@@ -251,7 +256,7 @@ class Refresher:
         base = self.interval
         if self._failures or not self.view.ready:
             base = min(self.interval, self.retry_interval * 2 ** max(0, self._failures - 1))
-        return max(0.1, base * (1 + random.uniform(-self.jitter, self.jitter)))  # noqa: S311
+        return max(0.1, base * (1 + _JITTER.uniform(-self.jitter, self.jitter)))
 
     async def run(self, *, fetch: bool, stop: anyio.Event) -> None:
         """The background loop: refresh (or, on read-only replicas, just sync) until `stop` is set.

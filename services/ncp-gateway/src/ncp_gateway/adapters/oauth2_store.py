@@ -4,7 +4,7 @@ tokens and the client-assertion `jti`s already seen. Codes and tokens are stored
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Boolean, Column, DateTime, Text, delete, select, update
+from sqlalchemy import Boolean, Column, DateTime, Delete, Text, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel, col
@@ -168,9 +168,14 @@ class OAuth2Store:
 
     async def purge(self, now: dt.datetime, consent_before: dt.datetime) -> None:
         async with self._sessions() as db:
-            for table in (ReleaseRow, TokenRow, JtiRow):
-                await db.execute(delete(table).where(col(table.expires_at) < now))
-            # A used code is kept while tokens issued from it may live, so its replay can still revoke them.
-            await db.execute(delete(CodeRow).where(col(CodeRow.expires_at) < now - CODE_KEPT))
-            await db.execute(delete(ConsentRow).where(col(ConsentRow.consented_at) < consent_before))
+            for statement in purge_statements(now, consent_before):
+                await db.execute(statement)
             await db.commit()
+
+
+def purge_statements(now: dt.datetime, consent_before: dt.datetime) -> list[Delete]:
+    """The deletes of one purge, in one transaction (the gateway runs them where it runs its own purge)."""
+    # A used code is kept while tokens issued from it may live, so its replay can still revoke them.
+    return [*(delete(table).where(col(table.expires_at) < now) for table in (ReleaseRow, TokenRow, JtiRow)),
+            delete(CodeRow).where(col(CodeRow.expires_at) < now - CODE_KEPT),
+            delete(ConsentRow).where(col(ConsentRow.consented_at) < consent_before)]

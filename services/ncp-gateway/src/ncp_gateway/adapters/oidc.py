@@ -149,9 +149,13 @@ class OidcClient:
             raise LoginFailed("id_token_invalid_claim", "ID token azp")
         return claims
 
-    async def reachable(self) -> bool:
+    async def readiness(self) -> str:
+        """"ok", or what stopped discovery, named as the other upstreams' checks name it."""
         try:
             await self.metadata()
-        except LoginFailed:
-            return False
-        return True
+        except LoginUnavailable as exc:
+            cause = exc.__context__  # the transport's error, kept out of the student's message by `from None`
+            return f"unreachable ({type(cause).__name__})" if cause is not None else "unreachable"
+        except LoginFailed as exc:
+            return f"error: {exc.reason}"
+        return "ok"

@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ncp_runtime.sqlite import begin_immediate
+
 T = TypeVar("T")
 Work = Callable[[Connection], T]
 Raw = Callable[[sqlite3.Connection], T]
@@ -51,6 +53,7 @@ class OnSqliteThread:
         self.path = str(engine.url.database)
         self.engine: Engine = create_engine(engine.url.set(drivername="sqlite+pysqlite"))
         event.listen(self.engine, "connect", sqlite_pragmas)
+        begin_immediate(self.engine)  # the audit chain and the purges write; a reader first would risk a deadlock
         # One thread: this process's operations queue here instead of for SQLite's write lock.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ncp-gateway-sqlite")
         self._conn: Connection | None = None
@@ -154,16 +157,17 @@ class OnSqliteThread:
             self._sessions_db.close()
             self._sessions_db = None
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         if self._closed:
             return
         self._closed = True
         if self._inline_db is not None:
             self._inline_db.close()
             self._inline_db = None
-        # Closed on its own thread: sqlite3 refuses a connection used from another thread.
-        self.executor.submit(self._close_connection).result()
-        self.executor.shutdown(wait=True)
+        # Closed on its own thread (sqlite3 refuses a connection used from another), awaited: the worker may be
+        # waiting out SQLite's busy timeout, and the event loop must not wait with it.
+        await asyncio.get_running_loop().run_in_executor(self.executor, self._close_connection)
+        self.executor.shutdown(wait=True)  # nothing is left in its queue
         self.engine.dispose()
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from ncp_gateway.domain.audit_chain import CHAINED_FIELDS, ChainState, Link, Value, next_link
 from ncp_gateway.domain.transfer import Transfer
+from ncp_runtime.sqlite import begin_immediate
 
 from .live_count import LiveCount
 from .sqlite_thread import OnSqliteThread, Work, sqlite_pragmas
@@ -39,13 +40,16 @@ def token_key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def make_engine(url: str, schema: str | None = None) -> AsyncEngine:
+def make_engine(url: str, schema: str | None = None, *, pool_size: int = 10) -> AsyncEngine:
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
-    if url.startswith("postgresql+asyncpg") and schema:
-        kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+    if url.startswith("postgresql+asyncpg"):
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+        if schema:
+            kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
+        begin_immediate(engine.sync_engine)  # the EMREX 2.0 store and migrations share the file with the worker's
     return engine
 
 
@@ -99,7 +103,7 @@ class _OnAsyncEngine:
         async with self.engine.begin() as conn:
             return await conn.run_sync(work)
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         pass  # the engine is its owner's
 
 
@@ -111,9 +115,6 @@ _ROTATE = (update(SESSIONS).where(SESSIONS.c.id == bindparam("old_key"))
            .values(id=bindparam("new_key"), expires_at=bindparam("new_expires_at"), data=bindparam("new_data")))
 _DELETE = delete(SESSIONS).where(SESSIONS.c.id == bindparam("key"))
 _PURGE = delete(SESSIONS).where(SESSIONS.c.expires_at < bindparam("before"))
-# SQLite has no row locks: a write as the first statement takes the database's write lock now, so the head read
-# next is the latest and stays so (WAL; busy_timeout queues the other writers).
-_TAKE_WRITE_LOCK = update(CHAIN).where(CHAIN.c.id == 1).values(head_seq=CHAIN.c.head_seq)
 _HEAD = select(CHAIN).where(CHAIN.c.id == 1)
 _MOVE_HEAD = (update(CHAIN).where(CHAIN.c.id == 1)
               .values(head_seq=bindparam("new_seq"), head_hash=bindparam("new_hash")))
@@ -151,9 +152,9 @@ class SessionStore:
             SESSIONS.c.expires_at.type.dialect_impl(engine.dialect).bind_processor(engine.dialect)
             if self._sqlite is not None else dt.datetime.isoformat)
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         """Ends the SQLite worker thread and its connections (the async engine is disposed by its owner)."""
-        self._run.close()
+        await self._run.aclose()
 
     async def _sqlite_write(self, sqlite: OnSqliteThread, statement: str, parameters: tuple[Any, ...]) -> int:
         """A transfer record's write: on the event loop when SQLite's write lock is free, else queued on the
@@ -262,13 +263,17 @@ class SessionStore:
             return bool(await self._sqlite_write(self._sqlite, _SQLITE_DELETE, (key,)))
         return bool(await self._run(lambda conn: conn.execute(_DELETE, {"key": key}).rowcount))
 
+    async def run(self, work: Work[T]) -> T:
+        """`work` in one transaction where the store runs its own (on SQLite: its worker thread and connection),
+        so another table's purge never contends with the store's for SQLite's write lock."""
+        return await self._run(work)
+
     async def purge(self, before: dt.datetime) -> None:
         await self._run(lambda conn: conn.execute(_PURGE, {"before": before}))
 
     def _lock_chain(self, conn: Connection) -> ChainState:
-        """The chain head, locked until the transaction ends: appends and purges on all replicas take turns."""
-        if self._dialect == "sqlite":
-            conn.execute(_TAKE_WRITE_LOCK)
+        """The chain head, locked until the transaction ends: appends and purges on all replicas take turns.
+        (SQLite has no row locks: its transactions here began IMMEDIATE, holding the database's write lock.)"""
         head = conn.execute(_HEAD.with_for_update()).one()
         return ChainState(head.head_seq, head.head_hash, head.anchor_seq, head.anchor_hash)
 

@@ -6,7 +6,6 @@ An unknown client or a redirect_uri that is not registered gets the HTML error p
 (RFC 6749 §4.1.2.1); every other authorization error goes back to the client with `error`, `state` and `iss`.
 """
 
-import asyncio
 import contextlib
 import datetime as dt
 import json
@@ -32,7 +31,9 @@ from ncp_gateway.adapters.oauth2_store import (
     OAuth2Store,
     ReleaseRow,
     TokenRow,
+    purge_statements,
 )
+from ncp_gateway.adapters.store import SessionStore
 from ncp_gateway.deps import GatewayDep
 from ncp_gateway.domain.clock import Clock
 from ncp_gateway.domain.entry import EntryError, parse_origin
@@ -55,6 +56,7 @@ from ncp_gateway.domain.oauth2 import (
 )
 from ncp_gateway.domain.return_codes import Outcome
 from ncp_gateway.domain.transfer import Emrex2Request, Transfer
+from ncp_gateway.periodic import every
 from ncp_gateway.settings import Settings
 from ncp_runtime import flow_context, from_state, join_flow
 
@@ -78,30 +80,23 @@ class Emrex2:
     signer: SignerClient
     registry: RegistryClient
     clock: Clock
+    records: SessionStore  # the gateway's store: the purge runs on its runner
     _jwks: tuple[float, Jwks] | None = field(default=None, repr=False)
 
     @classmethod
     @asynccontextmanager
     async def open(cls, settings: Settings, engine: AsyncEngine, signer: SignerClient,
-                   registry: RegistryClient, clock: Clock) -> AsyncIterator["Emrex2"]:
+                   registry: RegistryClient, clock: Clock, records: SessionStore) -> AsyncIterator["Emrex2"]:
         # Its tables come with the gateway's migrations (alembic 0003_emrex2), applied before this opens.
-        service = cls(settings, OAuth2Store(engine), signer, registry, clock)
-        purger = asyncio.create_task(service._purge_forever())
-        try:
+        service = cls(settings, OAuth2Store(engine), signer, registry, clock, records)
+        async with every(_PURGE_SECONDS, service._purge, name="emrex2 purge"):
             yield service
-        finally:
-            purger.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purger
 
-    async def _purge_forever(self) -> None:
-        while True:
-            try:
-                now = self.clock.now()
-                await self.store.purge(now, now - dt.timedelta(days=self.settings.audit_retention_days))
-            except Exception as exc:  # a database hiccup must not end the loop
-                log.warning("emrex2 purge failed (%s)", type(exc).__name__)
-            await asyncio.sleep(_PURGE_SECONDS)
+    async def _purge(self) -> None:
+        now = self.clock.now()
+        statements = purge_statements(now, now - dt.timedelta(days=self.settings.audit_retention_days))
+        # On the gateway store's runner: on SQLite one thread and connection run both purges, one after the other.
+        await self.records.run(lambda conn: [conn.execute(statement) for statement in statements])
 
     def issuer(self, request: Request) -> str:
         """RFC 8414 / 9207 issuer: the public URL, else this request's own base URL."""

@@ -11,6 +11,8 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from ncp_runtime.sqlite import begin_immediate
+
 _SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 # Any constant will do; it only has to be the same for every replica.
 _MIGRATION_LOCK = 0x4E4350_5245_47  # "NCPREG"
@@ -31,7 +33,10 @@ def create_engine(url: str, schema: str | None = None) -> AsyncEngine:
         if not _SCHEMA.fullmatch(schema):
             raise ValueError(f"database schema {schema!r} is not a plain identifier")
         connect_args["server_settings"] = {"search_path": schema}
-    return create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    # Every transaction takes the write lock first on SQLite: the lease and the refresh read, then write.
+    begin_immediate(engine.sync_engine)
+    return engine
 
 
 def _alembic_config(connection: Connection) -> Config:

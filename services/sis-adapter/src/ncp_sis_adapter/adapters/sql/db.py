@@ -10,6 +10,8 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from ncp_runtime.sqlite import READS, begin_immediate
+
 
 def make_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> AsyncEngine:
     """An engine for `sqlite+aiosqlite://` or `postgresql+asyncpg://` URLs; `schema` sets the search path."""
@@ -28,7 +30,9 @@ def make_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> 
             kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
     else:
         raise ValueError(f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL")
-    return create_async_engine(parsed, **kwargs)
+    engine = create_async_engine(parsed, **kwargs)
+    begin_immediate(engine.sync_engine)  # writers (seeding, replicas migrating together) take turns on SQLite
+    return engine
 
 
 def alembic_config() -> Config:
@@ -55,7 +59,7 @@ async def migrate(engine: AsyncEngine, *, schema: str | None = None) -> None:
 
 async def ping(engine: AsyncEngine) -> bool:
     try:
-        async with engine.connect() as conn:
+        async with engine.execution_options(**READS).connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
     except Exception:
         return False

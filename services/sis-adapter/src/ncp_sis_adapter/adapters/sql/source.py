@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from emrex_elmo import Identifier, Issuer, Learner, LocalizedText
 from emrex_elmo.model import GradingScheme
+from ncp_runtime.sqlite import READS
 from ncp_sis_adapter.domain.mapping import report_document
 from ncp_sis_adapter.domain.records import IdentifierKind, RecordIssue, ResultRecord, SourceAnswer, Term
 from ncp_sis_adapter.domain.sources import SourceRejected, SourceUnavailable
@@ -102,7 +103,7 @@ class SqlSource:
     """Results of one institution (`institution_key`) in the service database."""
 
     def __init__(self, engine: AsyncEngine, institution_key: str, issuer: Issuer) -> None:
-        self.engine = engine
+        self.engine = engine.execution_options(**READS)  # reads only: on SQLite they need no write lock
         self.institution_key = institution_key
         self.issuer = issuer
         self._issuer_document = issuer.model_dump(exclude_none=True)
