@@ -12,8 +12,9 @@ from ncp_gateway.adapters.oauth2_store import (
     OAuth2Store,
     ReleaseRow,
     TokenRow,
+    purge,
 )
-from ncp_gateway.adapters.store import migrate
+from ncp_gateway.adapters.store import SessionStore, migrate
 
 pytestmark = pytest.mark.postgres
 
@@ -23,11 +24,11 @@ async def replicas(pg):
     engines = pg.engines(2)
     for engine in engines:
         await migrate(engine, pg.schema)  # both replicas migrate: the second finds nothing to do
-    return [OAuth2Store(engine) for engine in engines]
+    return [OAuth2Store(engine) for engine in engines], [SessionStore(engine) for engine in engines]
 
 
 async def test_jti_once_code_once_and_replay_revokes_across_replicas(replicas):
-    one, two = replicas
+    (one, two), (records, _) = replicas
     now = dt.datetime.now(dt.UTC)
     later = now + dt.timedelta(seconds=60)
     assert await one.remember_jti("emc", "j1", later)
@@ -51,7 +52,7 @@ async def test_jti_once_code_once_and_replay_revokes_across_replicas(replicas):
     assert await one.access("t1", now) is None
     assert await one.access("t1", later + dt.timedelta(seconds=1)) is None
 
-    await one.purge(later + dt.timedelta(hours=1), now - dt.timedelta(days=1))
+    await records.run(purge(later + dt.timedelta(hours=1), now - dt.timedelta(days=1)))
     assert await two.document("r1", now) == (False, None)
     assert (await two.consent("r1")) is not None  # consent stays for the audit period
     assert await two.remember_jti("emc", "j1", later)  # forgotten once expired

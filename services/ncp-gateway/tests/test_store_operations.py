@@ -279,11 +279,11 @@ async def test_the_gateway_and_emrex2_purges_on_one_file_never_wait_for_each_oth
     # Both purges read before they write, on two connections (the worker's and the async engine's). Begun DEFERRED
     # they once waited on each other for the whole 30 s busy timeout (about one start-up in ten under load; this
     # loop is a guard, not a reliable reproduction: see ncp_runtime.sqlite and its tests for the mechanism).
-    from ncp_gateway.adapters.oauth2_store import OAuth2Store
+    from ncp_gateway.adapters.oauth2_store import purge
 
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
     await migrate(engine)
-    store, emrex2 = SessionStore(engine), OAuth2Store(engine)
+    store = SessionStore(engine)
     try:
         now = dt.datetime.now(dt.UTC)
         for round_ in range(40):
@@ -292,7 +292,7 @@ async def test_the_gateway_and_emrex2_purges_on_one_file_never_wait_for_each_oth
                                            return_code="NCP_OK", protocol="emrex1"))
             async with asyncio.timeout(5):
                 await asyncio.gather(store.purge(now), store.purge_audit(now - dt.timedelta(days=365)),
-                                     emrex2.purge(now, now - dt.timedelta(days=365)), store.ping())
+                                     store.run(purge(now, now - dt.timedelta(days=365))), store.ping())
         assert await store.count_live(now - dt.timedelta(hours=1)) == 0
         state, links = await store.audit_chain()
         assert links == []

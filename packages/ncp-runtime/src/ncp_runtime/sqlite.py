@@ -1,10 +1,11 @@
 """SQLite transactions that take the write lock when they begin, so that two never wait for each other.
 
-pysqlite begins a transaction DEFERRED, at its first write: by then the transaction holds a read snapshot (an
-UPDATE reads the rows it changes) and asks for the write lock on top of it. With another connection writing to
-the same file, WAL mode can leave the two waiting on each other (the writer to restart the log until the reader
-leaves, the reader for the write lock) until the busy timeout, 30 s, fails one of them. The gateway's purge and
-the EMREX 2.0 purge did exactly that at start-up, and everything queued behind them waited too.
+pysqlite begins a transaction DEFERRED, at its first write, and runs the reads before it in no transaction at
+all: another connection can commit between a read and the write built on it (a lost update; the tests show one).
+A deferred transaction also holds a read snapshot while it asks for the write lock. The gateway's purge and its
+EMREX 2.0 purge, on two connections to one file, were seen both waiting out the 30 s busy timeout at start-up
+(the exact wait inside SQLite was not pinned down); with every transaction taking the lock first, a writer only
+ever waits for a lock whose holder is running.
 
 `begin_immediate(engine)` makes SQLAlchemy begin every transaction with BEGIN IMMEDIATE (the write lock first,
 then the reads): a second writer waits its turn and is never holding what the first needs. A transaction that

@@ -2,9 +2,10 @@
 tokens and the client-assertion `jti`s already seen. Codes and tokens are stored under their SHA-256 only."""
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Boolean, Column, DateTime, Delete, Text, delete, select, update
+from sqlalchemy import Boolean, Column, Connection, DateTime, Text, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel, col
@@ -166,16 +167,18 @@ class OAuth2Store:
         async with self._sessions() as db:
             return (await db.execute(select(ConsentRow).where(col(ConsentRow.ref_id) == ref_id))).scalar_one_or_none()
 
-    async def purge(self, now: dt.datetime, consent_before: dt.datetime) -> None:
-        async with self._sessions() as db:
-            for statement in purge_statements(now, consent_before):
-                await db.execute(statement)
-            await db.commit()
 
 
-def purge_statements(now: dt.datetime, consent_before: dt.datetime) -> list[Delete]:
-    """The deletes of one purge, in one transaction (the gateway runs them where it runs its own purge)."""
+def purge(now: dt.datetime, consent_before: dt.datetime) -> Callable[[Connection], None]:
+    """One purge's deletes, as work for one transaction: the gateway runs it on its session store's runner (on
+    SQLite the worker's thread and connection), so it takes turns with the store's own purge there."""
     # A used code is kept while tokens issued from it may live, so its replay can still revoke them.
-    return [*(delete(table).where(col(table.expires_at) < now) for table in (ReleaseRow, TokenRow, JtiRow)),
-            delete(CodeRow).where(col(CodeRow.expires_at) < now - CODE_KEPT),
-            delete(ConsentRow).where(col(ConsentRow.consented_at) < consent_before)]
+    statements = [*(delete(table).where(col(table.expires_at) < now) for table in (ReleaseRow, TokenRow, JtiRow)),
+                  delete(CodeRow).where(col(CodeRow.expires_at) < now - CODE_KEPT),
+                  delete(ConsentRow).where(col(ConsentRow.consented_at) < consent_before)]
+
+    def work(conn: Connection) -> None:
+        for statement in statements:
+            conn.execute(statement)
+
+    return work

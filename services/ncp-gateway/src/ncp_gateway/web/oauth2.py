@@ -31,7 +31,7 @@ from ncp_gateway.adapters.oauth2_store import (
     OAuth2Store,
     ReleaseRow,
     TokenRow,
-    purge_statements,
+    purge,
 )
 from ncp_gateway.adapters.store import SessionStore
 from ncp_gateway.deps import GatewayDep
@@ -94,9 +94,7 @@ class Emrex2:
 
     async def _purge(self) -> None:
         now = self.clock.now()
-        statements = purge_statements(now, now - dt.timedelta(days=self.settings.audit_retention_days))
-        # On the gateway store's runner: on SQLite one thread and connection run both purges, one after the other.
-        await self.records.run(lambda conn: [conn.execute(statement) for statement in statements])
+        await self.records.run(purge(now, now - dt.timedelta(days=self.settings.audit_retention_days)))
 
     def issuer(self, request: Request) -> str:
         """RFC 8414 / 9207 issuer: the public URL, else this request's own base URL."""
