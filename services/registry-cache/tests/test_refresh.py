@@ -312,3 +312,19 @@ def test_next_delay_has_jitter_and_backs_off():
     refresher._failures = 30
     assert refresher.next_delay() <= 110  # capped at the interval
     assert redact("https://user:pw@emreg.example:8443/list.json?key=secret") == "https://emreg.example:8443/list.json?…"
+
+
+def test_the_refresher_leaves_the_process_wide_random_generator_alone():
+    # It runs inside its host's process (tests embed it in a thread): drawing from the module-wide generator moved
+    # a state the host owns, and Hypothesis, replaying seeded draws beside it, failed the conformance test.
+    import random
+
+    from ncp_registry_cache.refresher import Refresher, default_owner
+
+    refresher = Refresher(None, {"emreg": None}, interval=100, jitter=0.1, retry_interval=2, stale_after=300,
+                          fetch_timeout=5)
+    before = random.getstate()
+    for _ in range(20):
+        refresher.next_delay()
+        default_owner()
+    assert random.getstate() == before
