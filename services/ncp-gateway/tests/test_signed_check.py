@@ -74,3 +74,34 @@ def test_an_unsigned_or_broken_answer_is_refused():
         with pytest.raises(SignedDocumentError) as refused:
             check_signed(answer, PREPARED, ACTIVE)
         assert refused.value.code == "signature_invalid"
+
+
+def no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(_: bytes) -> None:
+        raise AssertionError("the prepared document was parsed again")
+
+    monkeypatch.setattr(signed_check, "parse_xml", refuse)
+
+
+def test_the_prepared_documents_canonical_digest_spares_parsing_it_again(monkeypatch):
+    """The flow parses the prepared document when it validates it, and keeps its canonical digest: an answer
+    over unchanged content is then recognised without parsing the prepared document again."""
+    digest = signed_check.canonical_sha256(etree.fromstring(PREPARED))
+    no_models(monkeypatch)
+    no_parsing(monkeypatch)
+    check_signed(signed(PREPARED, C14N_1_0), PREPARED, ACTIVE, prepared_c14n_sha256=digest)
+
+
+def test_a_digest_that_does_not_match_falls_back_to_the_full_comparison():
+    other = PREPARED.replace(b"<resultLabel>2<", b"<resultLabel>5<", 1)
+    other_digest = signed_check.canonical_sha256(etree.fromstring(other))
+    # A signer using exclusive C14N covers other octets than the digest's: compared the long way, and passes.
+    check_signed(signed(PREPARED, EXC_C14N), PREPARED, ACTIVE,
+                 prepared_c14n_sha256=signed_check.canonical_sha256(etree.fromstring(PREPARED)))
+    # The digest is of the prepared document, never of the answer: other content is refused whatever it says.
+    with pytest.raises(SignedDocumentError) as refused:
+        check_signed(signed(other, C14N_1_0), PREPARED, ACTIVE, prepared_c14n_sha256="0" * 64)
+    assert refused.value.code == "content_differs"
+    with pytest.raises(SignedDocumentError) as refused:
+        check_signed(signed(PREPARED, C14N_1_0), other, ACTIVE, prepared_c14n_sha256=other_digest)
+    assert refused.value.code == "content_differs"

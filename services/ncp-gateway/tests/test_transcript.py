@@ -70,17 +70,45 @@ def test_characters_outside_the_common_scripts_still_render_from_the_whole_font(
 
 
 def test_each_document_renders_from_the_smallest_cut_that_holds_its_characters(monkeypatch):
-    """Latin (Romanian ș and ț included) from the Latin cut, Greek from the larger one, Georgian from the whole
-    font; each PDF maps every character it shows."""
+    """Western European names from the Latin-1 cut, Romanian ș and ț from the Latin one, Greek from the larger
+    one, Georgian from the whole font; each PDF maps every character it shows."""
     shared = renderer()
     served: list[str] = []
-    for name, template in [("latin", shared._cuts[0][1]), ("common", shared._cuts[1][1]), ("whole", shared._whole)]:
+    templates = [("western", shared._cuts[0][1]), ("latin", shared._cuts[1][1]), ("common", shared._cuts[2][1]),
+                 ("whole", shared._whole)]
+    for name, template in templates:
         monkeypatch.setattr(template, "new_document",
                             lambda template=template, name=name: served.append(name) or type(template).new_document(
                                 template))
-    for given, family in [("Ștefan", "Țurcanu"), ("Zoë", "Ωμέγα"), ("ნინო", "Smith")]:
+    for given, family in [("Zoë", "Ærø – “Åse”"), ("Ștefan", "Țurcanu"), ("Zoë", "Ωμέγα"), ("ნინო", "Smith")]:
         pdf = shared.render(named(given, family))
         maps = b"".join(s for s in streams(pdf) if b"beginbfchar" in s).upper()
         for char in set(given + family) - {" "}:
             assert f"{ord(char):04X}".encode() in maps, char
-    assert served == ["latin", "common", "whole"]
+    assert served == ["western", "latin", "common", "whole"]
+
+
+def test_every_cut_draws_the_same_glyphs_as_the_whole_font():
+    """A cut changes how much font is subset per document, never what is drawn: the same document rendered
+    from each cut that holds its characters embeds the same glyph outlines and widths as from the whole font."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    shared = renderer()
+    elmo = named("Zoë", "Ærø")
+
+    def embedded(template) -> tuple[dict[str, bytes], dict[str, tuple[int, int]]]:
+        pdf = shared._draw(template.new_document(), elmo, shared._layout(elmo))
+        fonts = [s for s in streams(pdf) if s[:4] in (b"\x00\x01\x00\x00", b"true")]
+        assert len(fonts) == 1
+        font = TTFont(io.BytesIO(fonts[0]))
+        cmap = font.getBestCmap()
+        glyf = font["glyf"]
+        outlines = {chr(u): glyf[name].compile(glyf) for u, name in cmap.items() if chr(u) in "Zoë Ærø"}
+        widths = {chr(u): font["hmtx"][name] for u, name in cmap.items() if chr(u) in "Zoë Ærø"}
+        return outlines, widths
+
+    whole = embedded(shared._whole)
+    for _, template in shared._cuts:
+        assert embedded(template) == whole

@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 
+from emrex_elmo import Elmo
 from ncp_gateway.domain.transfer import Transfer
 from ncp_testkit.elmo import sample_elmo
 
@@ -56,3 +57,22 @@ def test_loads_of_the_same_results_share_one_reading_and_other_results_get_their
     other = transfer(results=sample_elmo(4))
     assert Transfer.model_validate_json(other.model_dump_json()).results == sample_elmo(4)
     assert first.results == sample_elmo(3)
+
+
+def test_results_just_set_are_read_back_without_validating_their_text_again(monkeypatch) -> None:
+    """The login stores the results and the selection page reads them next: in the same process that read is
+    the model the login set, which is what validating its text gives (equal, and the same JSON; only the class
+    of UTC differs: timezone.utc against pydantic's TzInfo(0))."""
+    elmo = sample_elmo(6)
+    saved = transfer()
+    saved.results = elmo
+    record = saved.model_dump_json()
+    validated = Elmo.model_validate_json(saved.results_json or "")
+    assert validated == elmo
+    assert validated.model_dump_json() == saved.results_json
+
+    def refuse(*_: object, **__: object) -> Elmo:
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(Elmo, "model_validate_json", refuse)
+    assert Transfer.model_validate_json(record).results is elmo

@@ -30,7 +30,7 @@ from ncp_runtime import (
 from .adapters.oidc import OidcClient
 from .adapters.store import SessionStore, make_engine, migrate
 from .adapters.transcript_pdf import TranscriptRenderer
-from .adapters.upstreams import CheckedSigner, SisResults
+from .adapters.upstreams import CheckedSigner, ReceiverEntries, SisResults
 from .deps import State
 from .domain.clock import Clock, SystemClock
 from .domain.entry import normalize_origin
@@ -147,8 +147,10 @@ def create_app(
                 clock=clock, pseudonym_key=pseudonym_key, render_transcript=transcript.render,
                 new_token=cookie.new_token,
             )
+            registry = RegistryClient(registry_http)
             gateway = Gateway(
-                settings=settings, store=store, oidc=oidc, signer=signer, registry=RegistryClient(registry_http),
+                settings=settings, store=store, oidc=oidc, signer=signer, registry=registry,
+                receivers=ReceiverEntries(registry, ttl=settings.receiver_cache_seconds),
                 sis=sis, transcript=transcript, cookie=cookie, pseudonym_key=pseudonym_key, flow=flow, clock=clock,
                 templates=Jinja2Templates(directory=str(TEMPLATES)),
                 return_prefix_by_origin={normalize_origin(o): p

@@ -61,6 +61,8 @@ class Settings(ServiceSettings):
 
     signer_url: str = "http://127.0.0.1:8001"
     registry_url: str = "http://127.0.0.1:8002"
+    # How long the consent page reuses the registry's entry for a receiver (its name and country) before asking again.
+    receiver_cache_seconds: float = Field(default=60.0, ge=0)
     sis_url: str = "http://127.0.0.1:8003"
     # One bearer token per callee, each issued for that callee only; the registry-cache's reads take none.
     signer_token_path: Path | None = None

@@ -3,6 +3,7 @@
 import datetime as dt
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -112,11 +113,34 @@ class CheckedSigner:
         return cached[1]
 
 
-async def receiver_entry(registry: RegistryClient, return_url: str) -> EmpEntry | None:
-    """The registry's entry for the receiver, if it answers sensibly: it only adds a name, so anything else
-    (down, 5xx, a body that breaks the contract) leaves consent naming the host alone."""
-    try:
-        return await registry.lookup(return_url)
-    except (ServiceError, ValidationError, ValueError) as exc:
-        log.warning("receiver lookup failed", extra={"error_type": type(exc).__name__})
-        return None
+class ReceiverEntries:
+    """The registry's entry for a receiver, if it answers sensibly: it only adds a name to the consent page, so
+    anything else (down, 5xx, a body that breaks the contract) leaves consent naming the host alone.
+
+    Remembered for `ttl` seconds per return URL: the consent page of every flow asks, a node
+    serves a handful of client systems, and EMREG changes a few times a day (the registry-cache itself refreshes
+    every few minutes). The registry's answers are kept, "no such entry" included; a failed lookup is not, so the
+    next flow asks again. At most `kept` URLs, the least recently asked dropped first."""
+
+    def __init__(self, registry: RegistryClient, *, ttl: float = 60.0, kept: int = 256,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.registry = registry
+        self._ttl, self._kept, self._clock = ttl, kept, clock
+        self._entries: OrderedDict[str, tuple[float, EmpEntry | None]] = OrderedDict()
+
+    async def entry(self, return_url: str) -> EmpEntry | None:
+        now = self._clock()
+        found = self._entries.get(return_url)
+        if found is not None and now - found[0] < self._ttl:
+            self._entries.move_to_end(return_url)
+            return found[1]
+        try:
+            entry = await self.registry.lookup(return_url)
+        except (ServiceError, ValidationError, ValueError) as exc:
+            log.warning("receiver lookup failed", extra={"error_type": type(exc).__name__})
+            return found[1] if found is not None else None  # a stale name beats none while the registry is down
+        self._entries[return_url] = (now, entry)
+        self._entries.move_to_end(return_url)
+        while len(self._entries) > self._kept:
+            self._entries.popitem(last=False)
+        return entry

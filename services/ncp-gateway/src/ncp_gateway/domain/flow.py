@@ -14,7 +14,7 @@ from typing import Any, NoReturn, Protocol
 
 from cryptography import x509
 
-from emrex_elmo import Elmo, ElmoError, Learner, Report, all_keys, to_xml, transport, validate
+from emrex_elmo import Elmo, ElmoError, Learner, Report, all_keys, parse_xml, to_xml, transport, validate
 
 from .clock import Clock
 from .errors import (
@@ -33,7 +33,7 @@ from .outgoing import Summary, choose, has_results, pseudonym, restrict_to_insti
 from .prepared import ParsedDocuments
 from .provider_errors import provider_error
 from .return_codes import Outcome
-from .signed_check import SignedDocumentError, check_signed, check_signed_pdf
+from .signed_check import SignedDocumentError, canonical_sha256, check_signed, check_signed_pdf
 from .transfer import OidcRequest, Stage, Transfer
 
 # ---- the ports (adapters implement them) ----------------------------------------------------------
@@ -228,7 +228,7 @@ class TransferService:
             # Entries hidden by a filter keep their earlier choice.
             transfer.selected = sorted((set(transfer.selected) - shown_here) | (set(picked) & shown_here))
         transfer.stage = Stage.SELECTING
-        transfer.prepared_xml = None
+        transfer.prepared_xml = transfer.prepared_c14n_sha256 = None
         chosen = self.chosen(transfer) if prepare else None
         if chosen is not None and chosen.reports:
             try:
@@ -241,10 +241,13 @@ class TransferService:
                     raise SigningFailed(f"signed_{exc.code}") from None
                 document = to_xml(with_transcript(chosen, signed_pdf), version="1.7.0")
                 # emrex.md Part A: every emitted document is validated against the 1.7.0 XSD before signing.
-                validate(document, "1.7.0")
+                root = parse_xml(document)
+                validate(root, "1.7.0")
             except ElmoError as exc:
                 raise DocumentInvalid(exc.code) from None
             transfer.prepared_xml = document.decode("utf-8")
+            # Parsed here anyway: the check of the signed answer compares with this instead of parsing it again.
+            transfer.prepared_c14n_sha256 = canonical_sha256(root)
             transfer.stage = Stage.PREVIEWED
         await self.records.put(token, transfer)
         return chosen is None or bool(chosen.reports)
@@ -269,9 +272,11 @@ class TransferService:
             self.prepared.forget(document)  # sent, or never will be
         try:
             try:
-                check_signed(signed, document, await self.signer.active_certificates(), prepared)
+                check_signed(signed, document, await self.signer.active_certificates(), prepared,
+                             transfer.prepared_c14n_sha256)
             except SignedDocumentError:  # perhaps a key rotation since the certificates were cached
-                check_signed(signed, document, await self.signer.active_certificates(refresh=True), prepared)
+                check_signed(signed, document, await self.signer.active_certificates(refresh=True), prepared,
+                             transfer.prepared_c14n_sha256)
         except SignedDocumentError as exc:
             raise SigningFailed(f"signed_{exc.code}") from None
         return Ending(Outcome.OK, signed=signed, summary=summarize(prepared), claimed=True)

@@ -6,22 +6,41 @@ Stages: entered -> login (authorization request sent) -> selecting (results fetc
 
 import datetime as dt
 import json
+from collections import OrderedDict
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, PrivateAttr, model_validator
 
 from emrex_elmo import Elmo
 
-# Results read recently, by their JSON text: the selection page and its submit read the same results one after
-# the other. The models are shared and only read (selection and preview build copies, never change them).
+# Results read or written recently, by their JSON text: the login stores them, then the selection page and its
+# submit read them, one after the other. The models are shared and only read (selection and preview build
+# copies, never change them).
 RESULTS_KEPT = 32
 
 
-@lru_cache(maxsize=RESULTS_KEPT)
-def _read_results(text: str) -> Elmo:
-    return Elmo.model_validate_json(text)
+class _RecentResults:
+    def __init__(self, kept: int) -> None:
+        self._kept = kept
+        self._models: OrderedDict[str, Elmo] = OrderedDict()
+
+    def read(self, text: str) -> Elmo:
+        found = self._models.get(text)
+        if found is None:
+            found = Elmo.model_validate_json(text)
+        self.remember(text, found)
+        return found
+
+    def remember(self, text: str, model: Elmo) -> None:
+        """`model` is what `text` reads as: its own JSON (pydantic reads its dump back as an equal model)."""
+        self._models[text] = model
+        self._models.move_to_end(text)
+        if len(self._models) > self._kept:
+            self._models.popitem(last=False)
+
+
+_recent_results = _RecentResults(RESULTS_KEPT)
 
 
 class Stage(StrEnum):
@@ -74,6 +93,7 @@ class Transfer(BaseModel):
     warnings: list[str] = []
     selected: list[str] = []
     prepared_xml: str | None = None  # the unsigned ELMO exactly as it will be signed
+    prepared_c14n_sha256: str | None = None  # its canonical form's digest (signed_check.canonical_sha256)
     emrex2: Emrex2Request | None = None  # None: an EMREX 1 transfer (POST /emrex)
     trace_context: str | None = None  # W3C traceparent of the entry: every later step continues its trace
     _results: Elmo | None = PrivateAttr(default=None)
@@ -95,15 +115,20 @@ class Transfer(BaseModel):
         """The fetched results, read from `results_json` once per loaded record and only by the steps that use
         them: a record is loaded on every request of a flow, and validating the whole ELMO model each time cost
         more than any other part of loading it (preview and send read only the prepared document). Shared with
-        other loads of the same text (_read_results): never change it in place; assign a new one."""
+        other loads of the same text (_recent_results), and with the model assigned: never change it in place;
+        assign a new one."""
         if self._results is None and self.results_json is not None:
-            self._results = _read_results(self.results_json)
+            self._results = _recent_results.read(self.results_json)
         return self._results
 
     @results.setter
     def results(self, value: Elmo | None) -> None:
         self._results = value
-        self.results_json = None if value is None else value.model_dump_json()
+        if value is None:
+            self.results_json = None
+            return
+        self.results_json = text = value.model_dump_json()
+        _recent_results.remember(text, value)  # the next steps, often in this process, read it
 
     @property
     def after_login(self) -> str:

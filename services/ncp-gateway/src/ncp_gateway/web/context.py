@@ -28,6 +28,7 @@ from ncp_gateway.adapters.oidc import OidcClient
 from ncp_gateway.adapters.store import SessionStore
 from ncp_gateway.adapters.tables import AuditRow
 from ncp_gateway.adapters.transcript_pdf import TranscriptRenderer
+from ncp_gateway.adapters.upstreams import ReceiverEntries
 from ncp_gateway.domain.answers import HandOff, answer_for
 from ncp_gateway.domain.clock import Clock
 from ncp_gateway.domain.errors import TransferError
@@ -56,6 +57,7 @@ class Gateway:
     oidc: OidcClient
     signer: SignerClient
     registry: RegistryClient
+    receivers: ReceiverEntries
     sis: SisClient
     transcript: TranscriptRenderer
     cookie: SessionCookie

@@ -3,7 +3,6 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ncp_gateway.adapters.upstreams import receiver_entry
 from ncp_gateway.deps import GatewayDep, PreviewedDep
 from ncp_gateway.domain.outgoing import summarize
 from ncp_gateway.domain.receiver import maybe_outside_eu_eea
@@ -23,7 +22,7 @@ async def render_preview(
     lang = gw.language(request)
     document = gw.flow.prepared.parse(transfer.prepared_xml.encode("utf-8"))
     groups = build_groups(document, lang=lang, filters=Filters(), selected=(), include_not_passed=True)
-    entry = await receiver_entry(gw.registry, transfer.return_url)  # only adds a name: None when unavailable
+    entry = await gw.receivers.entry(transfer.return_url)  # only adds a name: None when unavailable
     name = None
     if entry is not None:
         name = ", ".join(entry.institutions[:3]) or entry.acronym or None
