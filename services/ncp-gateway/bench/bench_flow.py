@@ -46,7 +46,8 @@ from joserfc.jwk import KeySet, RSAKey
 from lxml import etree
 
 import emrex_elmo
-from emrex_elmo import transport
+from emrex_elmo import Elmo, transport
+from ncp_gateway.domain.outgoing import with_transcript
 from ncp_testkit.benchmark import Ratio, cpu_seconds, median_cpu_ms, publish
 from ncp_testkit.stack import PYTHON, free_port, run_beside, running_stack, start_process, student_flow
 
@@ -153,24 +154,19 @@ TEMPLATE = jinja2.Environment(autoescape=True).from_string("""<!doctype html><ht
 
 
 @contextlib.contextmanager
-def unavoidable_parts(document: bytes) -> Iterator[dict[str, tuple[Callable[[], object], int]]]:
-    """What one flow cannot avoid, as (callable, runs) by name (the HTTP part is added from the run)."""
+def unavoidable_parts(results: Elmo) -> Iterator[dict[str, tuple[Callable[[], object], int]]]:
+    """What one flow cannot avoid, as (callable, runs) by name (the HTTP part is added from the run). The document
+    signed, validated and compressed is the one a flow sends: `results` with the transcript PDF attached (the
+    floor's own PDF, unsigned, so smaller than a flow's)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     schema = emrex_elmo.bundled_schema("1.7.0")
-
-    def sign() -> None:
-        root = etree.fromstring(document)
-        digest = hashlib.sha256(etree.tostring(root, method="c14n")).digest()
-        key.sign(b"<SignedInfo>" + base64.b64encode(digest) + b"x" * 600, padding.PKCS1v15(), hashes.SHA256())
-
-    root = etree.fromstring(document)
 
     with tempfile.TemporaryDirectory() as tmp:
         db = sqlite3.connect(Path(tmp) / "floor.db", isolation_level=None)
         db.execute("create table session (id text primary key, data text, updated real)")
         db.execute("create table chain (id integer primary key, head_seq integer, head_hash text)")
         db.execute("insert into chain values (1, 0, ?)", ("0" * 64,))
-        blob = json.dumps({"transfer": base64.b64encode(document[:4000]).decode()})
+        blob = json.dumps({"transfer": base64.b64encode(emrex_elmo.to_xml(results)[:4000]).decode()})
         counter = [0]
 
         def statements() -> None:
@@ -216,7 +212,7 @@ def unavoidable_parts(document: bytes) -> Iterator[dict[str, tuple[Callable[[], 
         template.add_font("DejaVu", "", str(font_file))
         font_bytes = font_file.read_bytes()
 
-        def pdf() -> None:
+        def pdf() -> bytes:
             from fontTools.ttLib import TTFont
             from fpdf.fonts import TTFFont
 
@@ -228,7 +224,15 @@ def unavoidable_parts(document: bytes) -> Iterator[dict[str, tuple[Callable[[], 
             document_pdf.set_font("DejaVu", "", 10)
             for line in ("EMREX transcript", "Learner: Aino Demo", "C001 Course 1 A 5", "Total ECTS 15"):
                 document_pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
-            bytes(document_pdf.output())
+            return bytes(document_pdf.output())
+
+        document = emrex_elmo.to_xml(with_transcript(results, pdf()), version="1.7.0")
+        root = etree.fromstring(document)
+
+        def sign() -> None:
+            root = etree.fromstring(document)
+            digest = hashlib.sha256(etree.tostring(root, method="c14n")).digest()
+            key.sign(b"<SignedInfo>" + base64.b64encode(digest) + b"x" * 600, padding.PKCS1v15(), hashes.SHA256())
 
         yield {
             "RSA sign + C14N + digest": (sign, 30),
@@ -243,9 +247,9 @@ def unavoidable_parts(document: bytes) -> Iterator[dict[str, tuple[Callable[[], 
         db.close()
 
 
-def unavoidable_work_ms(document: bytes) -> dict[str, float]:
+def unavoidable_work_ms(results: Elmo) -> dict[str, float]:
     """CPU ms of each unavoidable part, measured in this process while nothing else runs (the quiet floor)."""
-    with unavoidable_parts(document) as parts:
+    with unavoidable_parts(results) as parts:
         return {name: median_cpu_ms(fn, runs=runs) for name, (fn, runs) in parts.items()}
 
 
@@ -256,11 +260,11 @@ def floor_beside(seconds: float) -> None:
     has stopped; no flow runs anything that way, and its caches and branch predictors stay primed for the one
     part. Each round here runs every part once, in a flow's order, then rests (three times as long as the round
     took) so that it adds little load. Prints the medians over all rounds as JSON."""
-    from ncp_testkit.elmo import sample_xml
+    from ncp_testkit.elmo import sample_elmo
 
     samples: dict[str, list[float]] = {}
     deadline = time.perf_counter() + seconds
-    with unavoidable_parts(sample_xml(3)) as parts:
+    with unavoidable_parts(sample_elmo(3)) as parts:
         for fn, _ in parts.values():  # first calls build caches (templates, fonts): not per flow
             fn()
         while time.perf_counter() < deadline:
@@ -331,10 +335,10 @@ def main() -> None:
                 flow = asyncio.run(flows(stack.gateway, args.students, args.seconds))
                 used = {name: cpu_seconds(p.pid) - before_all[name] for name, p in stack.processes.items()}
                 floor_beside_parts: dict[str, float] = json.loads(floor_output(120))
-    from ncp_testkit.elmo import sample_xml
+    from ncp_testkit.elmo import sample_elmo
 
     http_part = f"{HTTP_EXCHANGES_PER_FLOW} HTTP exchanges at the hello app's CPU"
-    quiet_parts = unavoidable_work_ms(sample_xml(3))
+    quiet_parts = unavoidable_work_ms(sample_elmo(3))
     for parts in (quiet_parts, floor_beside_parts):
         parts[http_part] = HTTP_EXCHANGES_PER_FLOW * hello_cpu * 1000
     floor_ms, quiet_ms = sum(floor_beside_parts.values()), sum(quiet_parts.values())

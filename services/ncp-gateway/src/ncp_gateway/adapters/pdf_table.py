@@ -19,6 +19,7 @@ from typing import NamedTuple
 from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, TableCellStyle, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace, TTFFont
+from fpdf.line_break import Fragment, TextLine
 
 _EVERY_BORDER = TableCellStyle(left=True, bottom=True, right=True, top=True)
 # A cell whose width is this far below the limit fits on one line however the line breaker sums the widths
@@ -29,12 +30,12 @@ _LINE_BREAKERS = frozenset("\n\r\f\u00ad")
 
 
 class _Text(NamedTuple):
-    """A cell's text and its height as `multi_cell` reports it (0 when empty); `one_line` when it is known to
-    fit on one line, so `cell` draws it without the line breaker."""
+    """A cell's text and its height as `multi_cell` reports it (0 when empty); `fragments` when it is known to
+    fit on one line: the styled fragments `cell` would make of it, measured once and drawn as `cell` draws."""
 
     text: str
     height: float
-    one_line: bool
+    fragments: Sequence[Fragment] | None = None
 
 
 @dataclass(frozen=True)
@@ -84,17 +85,22 @@ class RuledTable:
             font = pdf.current_font
             for j, text in enumerate(row):
                 if not text:
-                    cells.append(_Text(text, 0.0, one_line=False))
-                elif (_LINE_BREAKERS.isdisjoint(text) and not text.endswith(" ")
-                      and pdf.get_string_width(text) < room_less_margins[j] - _FIT_MARGIN):
-                    cells.append(_Text(text, self.line_height, one_line=True))
+                    cells.append(_Text(text, 0.0))
+                    continue
+                # What `cell` makes of the text in this style (a single-direction text's width is the same as
+                # `get_string_width` measures on its bidirectional reading: a sum over the same glyphs).
+                fragments = (pdf._preload_font_styles(pdf.normalize_text(text), False)
+                             if _LINE_BREAKERS.isdisjoint(text) and not text.endswith(" ") else None)
+                if fragments is not None and (sum(f.get_width(initial_cs=i != 0) for i, f in enumerate(fragments))
+                                              < room_less_margins[j] - _FIT_MARGIN):
+                    cells.append(_Text(text, self.line_height, fragments))
                     if isinstance(font, TTFFont):
                         # fpdf2's measuring run renders the line, which numbers the glyphs of the embedded subset
                         # in the order they first appear (and notes missing ones): number them the same way.
                         for character in text:
                             font.subset.pick(ord(character))
                 else:
-                    cells.append(_Text(text, self._measured(pdf, text, widths[j], self.aligns[j]), one_line=False))
+                    cells.append(_Text(text, self._measured(pdf, text, widths[j], self.aligns[j])))
         return cells
 
     def _measured(self, pdf: FPDF, text: str, width: float, align: Align) -> float:
@@ -124,10 +130,14 @@ class _RowDrawer:
                 offset = (height - cell.height) / 2
                 pdf.y += offset
                 with pdf.use_font_face(style):
-                    if cell.one_line:
-                        # What multi_cell draws for one line, without its line breaker.
-                        pdf.cell(w=self._widths[j], h=line_height, text=cell.text, border=0,
-                                 align=self._table.aligns[j], new_x=XPos.RIGHT, new_y=YPos.TOP, fill=False)
+                    if cell.fragments is not None:
+                        # What multi_cell draws for one line, without its line breaker: `cell`'s own drawing, on
+                        # the fragments it would have made again.
+                        pdf._render_styled_text_line(
+                            TextLine(cell.fragments, text_width=0, number_of_spaces=0, align=self._table.aligns[j],
+                                     height=line_height, max_width=self._widths[j], trailing_nl=False),
+                            line_height, 0, new_x=XPos.RIGHT, new_y=YPos.TOP, fill=False, link="", center=False,
+                            prevent_font_change=False)
                     else:
                         pdf.multi_cell(w=self._widths[j], h=line_height, text=cell.text, max_line_height=line_height,
                                        border=0, align=self._table.aligns[j], new_x=XPos.RIGHT, new_y=YPos.TOP,
