@@ -60,8 +60,12 @@ class RuledTable:
         # Centred as fpdf2 centres a table, with the margin moved for the page breaks in between.
         pdf.l_margin = pdf.x = (pdf.w - width) / 2
         lefts = list(accumulate(widths[:-1], initial=pdf.l_margin))
-        table = [self._laid_out(pdf, row, widths, heading_style if i == 0 else body_style)
-                 for i, row in enumerate([heading, *rows])]
+        # Measuring writes nothing: fpdf2's table measures inside the same switch, each row in its style.
+        with pdf._disable_writing():
+            with pdf.use_font_face(heading_style):
+                table = [self._laid_out(pdf, heading, widths)]
+            with pdf.use_font_face(body_style):
+                table += [self._laid_out(pdf, row, widths) for row in rows]
         heights = [max(cell.height for cell in row) or self.line_height for row in table]
 
         draw_row = _RowDrawer(pdf, self, widths, lefts, heading_style, body_style)
@@ -78,30 +82,29 @@ class RuledTable:
         pdf.l_margin = previous_l_margin
         pdf.x = pdf.l_margin
 
-    def _laid_out(self, pdf: FPDF, row: Sequence[str], widths: Sequence[float], style: FontFace) -> list[_Text]:
+    def _laid_out(self, pdf: FPDF, row: Sequence[str], widths: Sequence[float]) -> list[_Text]:
+        """The row's cells measured in the style set (writing switched off)."""
         cells: list[_Text] = []
-        # Measuring writes nothing: fpdf2's table measures inside the same switch.
-        with pdf._disable_writing(), pdf.use_font_face(style):
-            room_less_margins = [width - 2 * pdf.c_margin for width in widths]
-            font = pdf.current_font
-            for j, text in enumerate(row):
-                if not text:
-                    cells.append(_Text(text, 0.0))
-                    continue
-                # What `cell` makes of the text in this style (a single-direction text's width is the same as
-                # `get_string_width` measures on its bidirectional reading: a sum over the same glyphs).
-                fragments = (pdf._preload_font_styles(pdf.normalize_text(text), False)
-                             if _LINE_BREAKERS.isdisjoint(text) and not text.endswith(" ") else None)
-                if fragments is not None and (sum(f.get_width(initial_cs=i != 0) for i, f in enumerate(fragments))
-                                              < room_less_margins[j] - _FIT_MARGIN):
-                    cells.append(_Text(text, self.line_height, fragments))
-                    if isinstance(font, TTFFont):
-                        # fpdf2's measuring run renders the line, which numbers the glyphs of the embedded subset
-                        # in the order they first appear (and notes missing ones): number them the same way.
-                        for character in text:
-                            font.subset.pick(ord(character))
-                else:
-                    cells.append(_Text(text, self._measured(pdf, text, widths[j], self.aligns[j])))
+        room_less_margins = [width - 2 * pdf.c_margin for width in widths]
+        font = pdf.current_font
+        for j, text in enumerate(row):
+            if not text:
+                cells.append(_Text(text, 0.0))
+                continue
+            # What `cell` makes of the text in this style (a single-direction text's width is the same as
+            # `get_string_width` measures on its bidirectional reading: a sum over the same glyphs).
+            fragments = (pdf._preload_font_styles(pdf.normalize_text(text), False)
+                         if _LINE_BREAKERS.isdisjoint(text) and not text.endswith(" ") else None)
+            if fragments is not None and (sum(f.get_width(initial_cs=i != 0) for i, f in enumerate(fragments))
+                                          < room_less_margins[j] - _FIT_MARGIN):
+                cells.append(_Text(text, self.line_height, fragments))
+                if isinstance(font, TTFFont):
+                    # fpdf2's measuring run renders the line, which numbers the glyphs of the embedded subset
+                    # in the order they first appear (and notes missing ones): number them the same way.
+                    for character in text:
+                        font.subset.pick(ord(character))
+            else:
+                cells.append(_Text(text, self._measured(pdf, text, widths[j], self.aligns[j])))
         return cells
 
     def _measured(self, pdf: FPDF, text: str, width: float, align: Align) -> float:

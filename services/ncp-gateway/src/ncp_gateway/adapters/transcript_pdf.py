@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from fontTools import subset as ftsubset
 from fontTools.ttLib import TTFont
@@ -68,6 +69,15 @@ def _cut(font_file: Path, repertoire: Sequence[int]) -> bytes:
     return out.getvalue()
 
 
+class _DocumentFont(TTFont):  # type: ignore[misc]  # fontTools has no type information here
+    """The font a document subsets and embeds. fpdf2 saves it with fontTools' default table order, which writes
+    the font twice (the second time sorted by tag); a PDF reader finds its tables through the directory in any
+    order, so it is written once, in the order fontTools compiles them (its "fastest")."""
+
+    def save(self, file: Any, reorderTables: bool | None = None) -> None:
+        super().save(file, reorderTables=reorderTables)
+
+
 class _Template:
     """An FPDF document with the font added; deep-copied per document (parsing a TTF costs far more)."""
 
@@ -100,8 +110,8 @@ class _Template:
                 # The copy shares the template's font object, and fpdf2 subsets that object in place when it
                 # writes: each document gets its own (opening one from memory is cheap; the widths are copied).
                 # The outlines are not changed, so their bounding boxes need not be decompiled and recomputed.
-                font.ttfont = TTFont(io.BytesIO(self._font_bytes[key]), recalcTimestamp=False, recalcBBoxes=False,
-                                     lazy=True)
+                font.ttfont = _DocumentFont(io.BytesIO(self._font_bytes[key]), recalcTimestamp=False,
+                                            recalcBBoxes=False, lazy=True)
         return pdf
 
 
