@@ -87,6 +87,14 @@ async def purge_once(store: SessionStore, settings: Settings, clock: Clock | Non
     await store.purge_audit(now - dt.timedelta(days=settings.audit_retention_days))
 
 
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    # The templates ship with the package and change only with a new release (a restart, as code does): Jinja2's
+    # default re-checks each file's modification time on every render.
+    templates.env.auto_reload = False
+    return templates
+
+
 def create_app(
     settings: Settings | None = None, *, transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     clock: Clock | None = None,
@@ -152,7 +160,7 @@ def create_app(
                 settings=settings, store=store, oidc=oidc, signer=signer, registry=registry,
                 receivers=ReceiverEntries(registry, ttl=settings.receiver_cache_seconds),
                 sis=sis, transcript=transcript, cookie=cookie, pseudonym_key=pseudonym_key, flow=flow, clock=clock,
-                templates=Jinja2Templates(directory=str(TEMPLATES)),
+                templates=_templates(),
                 return_prefix_by_origin={normalize_origin(o): p
                                          for o, p in settings.return_code_prefix_by_origin.items()},
             )
