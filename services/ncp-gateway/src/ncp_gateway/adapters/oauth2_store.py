@@ -168,7 +168,6 @@ class OAuth2Store:
             return (await db.execute(select(ConsentRow).where(col(ConsentRow.ref_id) == ref_id))).scalar_one_or_none()
 
 
-
 def purge(now: dt.datetime, consent_before: dt.datetime) -> Callable[[Connection], None]:
     """One purge's deletes, as work for one transaction: the gateway runs it on its session store's runner (on
     SQLite the worker's thread and connection), so it takes turns with the store's own purge there."""

@@ -3,7 +3,6 @@
 import datetime as dt
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -17,6 +16,7 @@ from ncp_contracts.signer import SignerClient
 from ncp_contracts.sis import LearnerIdentity, QueryOptions, ResultsQuery, SisClient
 from ncp_gateway.domain.errors import ResultsRefused, ResultsUnavailable, SigningFailed
 from ncp_gateway.domain.flow import FetchedResults
+from ncp_gateway.domain.recent import Recent
 from ncp_gateway.settings import Settings
 
 log = logging.getLogger("ncp_gateway.upstreams")
@@ -125,22 +125,18 @@ class ReceiverEntries:
     def __init__(self, registry: RegistryClient, *, ttl: float = 60.0, kept: int = 256,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.registry = registry
-        self._ttl, self._kept, self._clock = ttl, kept, clock
-        self._entries: OrderedDict[str, tuple[float, EmpEntry | None]] = OrderedDict()
+        self._ttl, self._clock = ttl, clock
+        self._entries: Recent[str, tuple[float, EmpEntry | None]] = Recent(kept)
 
     async def entry(self, return_url: str) -> EmpEntry | None:
         now = self._clock()
         found = self._entries.get(return_url)
         if found is not None and now - found[0] < self._ttl:
-            self._entries.move_to_end(return_url)
             return found[1]
         try:
             entry = await self.registry.lookup(return_url)
         except (ServiceError, ValidationError, ValueError) as exc:
             log.warning("receiver lookup failed", extra={"error_type": type(exc).__name__})
             return found[1] if found is not None else None  # a stale name beats none while the registry is down
-        self._entries[return_url] = (now, entry)
-        self._entries.move_to_end(return_url)
-        while len(self._entries) > self._kept:
-            self._entries.popitem(last=False)
+        self._entries.put(return_url, (now, entry))
         return entry

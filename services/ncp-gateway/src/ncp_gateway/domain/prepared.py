@@ -5,32 +5,27 @@ The models are shared between those readers, which only read them. The bytes are
 parsed anew; a sent document is forgotten, and only the most recent few are kept.
 """
 
-from collections import OrderedDict
-
 from emrex_elmo import Elmo, from_xml
+
+from .recent import Recent
 
 KEPT = 64
 
 
 class ParsedDocuments:
     def __init__(self, kept: int = KEPT) -> None:
-        self._kept = kept
-        self._parsed: OrderedDict[bytes, Elmo] = OrderedDict()
+        self._parsed: Recent[bytes, Elmo] = Recent(kept)
 
     def parse(self, document: bytes) -> Elmo:
         """`from_xml(document)` (raising as it does), from memory when these bytes were parsed recently."""
         found = self._parsed.get(document)
-        if found is not None:
-            self._parsed.move_to_end(document)
-            return found
-        found = from_xml(document)
-        self._parsed[document] = found
-        if len(self._parsed) > self._kept:
-            self._parsed.popitem(last=False)
+        if found is None:
+            found = from_xml(document)
+            self._parsed.put(document, found)
         return found
 
     def forget(self, document: bytes) -> None:
-        self._parsed.pop(document, None)
+        self._parsed.pop(document)
 
     def __len__(self) -> int:
         return len(self._parsed)

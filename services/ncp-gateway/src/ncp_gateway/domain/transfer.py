@@ -6,7 +6,6 @@ Stages: entered -> login (authorization request sent) -> selecting (results fetc
 
 import datetime as dt
 import json
-from collections import OrderedDict
 from enum import StrEnum
 from typing import Any
 
@@ -14,33 +13,13 @@ from pydantic import BaseModel, PrivateAttr, model_validator
 
 from emrex_elmo import Elmo
 
+from .recent import Recent
+
 # Results read or written recently, by their JSON text: the login stores them, then the selection page and its
 # submit read them, one after the other. The models are shared and only read (selection and preview build
 # copies, never change them).
 RESULTS_KEPT = 32
-
-
-class _RecentResults:
-    def __init__(self, kept: int) -> None:
-        self._kept = kept
-        self._models: OrderedDict[str, Elmo] = OrderedDict()
-
-    def read(self, text: str) -> Elmo:
-        found = self._models.get(text)
-        if found is None:
-            found = Elmo.model_validate_json(text)
-        self.remember(text, found)
-        return found
-
-    def remember(self, text: str, model: Elmo) -> None:
-        """`model` is what `text` reads as: its own JSON (pydantic reads its dump back as an equal model)."""
-        self._models[text] = model
-        self._models.move_to_end(text)
-        if len(self._models) > self._kept:
-            self._models.popitem(last=False)
-
-
-_recent_results = _RecentResults(RESULTS_KEPT)
+_recent_results: Recent[str, Elmo] = Recent(RESULTS_KEPT)
 
 
 class Stage(StrEnum):
@@ -118,7 +97,10 @@ class Transfer(BaseModel):
         other loads of the same text (_recent_results), and with the model assigned: never change it in place;
         assign a new one."""
         if self._results is None and self.results_json is not None:
-            self._results = _recent_results.read(self.results_json)
+            self._results = _recent_results.get(self.results_json)
+            if self._results is None:
+                self._results = Elmo.model_validate_json(self.results_json)
+                _recent_results.put(self.results_json, self._results)
         return self._results
 
     @results.setter
@@ -128,7 +110,9 @@ class Transfer(BaseModel):
             self.results_json = None
             return
         self.results_json = text = value.model_dump_json()
-        _recent_results.remember(text, value)  # the next steps, often in this process, read it
+        # What the text reads as (pydantic reads its own dump back as an equal model): the next steps, often in
+        # this process, read it without validating the text again.
+        _recent_results.put(text, value)
 
     @property
     def after_login(self) -> str:
