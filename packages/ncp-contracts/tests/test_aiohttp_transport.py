@@ -164,3 +164,36 @@ async def test_closing_the_client_closes_the_session(server: str) -> None:
     assert session is not None
     assert session.closed
     assert transport._session is None
+
+
+async def test_a_peer_that_comes_back_at_another_address_is_reached_there(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A restarted container or pod answers at a new address under the same name: the next connection goes there."""
+    def answering(body: bytes) -> Any:
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+            await writer.drain()
+            writer.close()
+        return answer
+
+    before = await asyncio.start_server(answering(b"before"), "127.0.0.1", 0)
+    port = before.sockets[0].getsockname()[1]
+    after = await asyncio.start_server(answering(b"after"), "127.0.0.2", port)
+    address = {"peer.test": "127.0.0.1"}
+    real_getaddrinfo = socket.getaddrinfo
+
+    def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
+        return real_getaddrinfo(address.get(host, host), *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    try:
+        async with httpx.AsyncClient(transport=AiohttpTransport(), timeout=2) as http:
+            assert (await http.get(f"http://peer.test:{port}/")).text == "before"
+            before.close()
+            await before.wait_closed()
+            address["peer.test"] = "127.0.0.2"
+            assert (await http.get(f"http://peer.test:{port}/")).text == "after"
+    finally:
+        before.close()
+        after.close()
+        await after.wait_closed()

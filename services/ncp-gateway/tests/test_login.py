@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import logging
 from urllib.parse import urlencode
 
 import httpx
@@ -201,12 +202,16 @@ async def test_discovery_naming_another_issuer_returns_ncp_error(make_browser, h
         assert "another issuer" in handoff.fields["returnMessage"]
 
 
-async def test_provider_down_returns_ncp_error(make_browser, kit):
+async def test_provider_down_returns_ncp_error(make_browser, kit, caplog):
+    caplog.set_level(logging.INFO)
     async with make_browser(transports={"oidc": kit.FailingTransport()}) as b:
         entry = await b.enter()
         handoff = kit.handoff_of(await b.http.get(entry.headers["location"]))
         assert handoff.fields["returnCode"] == "NCP_ERROR"
         assert handoff.fields["returnMessage"] == CATALOG["return.login_unavailable"]["en"].format(reason="discovery")
+    # The operator's log names the step and the transport's failure (a type, never a text or a person's data).
+    [ended] = [r for r in caplog.records if r.getMessage() == "transfer ended"]
+    assert (ended.error_code, ended.reason, ended.cause) == ("provider_unavailable", "discovery", "ConnectError")
 
 
 async def test_configured_claim_is_the_learner_id_and_audit_keeps_only_a_pseudonym(make_browser, handmade_op, kit,

@@ -31,6 +31,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             ssl=self._ssl, limit=self._limits.max_connections or 0,
             # Idle connections are dropped as httpx's pool would drop them (before the server's keep-alive ends).
             keepalive_timeout=self._limits.keepalive_expiry if self._limits.keepalive_expiry is not None else 5.0,
+            # Names are resolved for every new connection, as httpx does. aiohttp would keep an answer for 10 s,
+            # and a restarted container or pod comes back at a new address: every call within those seconds
+            # would go to the old one and time out.
+            use_dns_cache=False,
         )
         return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
                                      auto_decompress=False, trust_env=False)

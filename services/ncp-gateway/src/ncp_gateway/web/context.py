@@ -194,7 +194,11 @@ class Gateway:
         """The one translation point: the table's hand-off (the transfer known) or error page for `error`."""
         answer, message_key = answer_for(error)
         if isinstance(answer, HandOff) and transfer is not None:
-            log.warning("transfer ended", extra={"error_code": error.log_code, "error_id": error_id})
+            # The reason is fixed by our code; the cause names only an exception type (a transport's, say).
+            cause = error.__cause__ or error.__context__
+            log.warning("transfer ended", extra={"error_code": error.log_code, "reason": error.reason,
+                                                 "cause": type(cause).__name__ if cause else None,
+                                                 "error_id": error_id})
             return await self.handoff(request, transfer, answer.outcome, message_key=message_key, token=token,
                                       error_id=error_id, reason=error.reason)
         if isinstance(answer, HandOff):  # an ending without a transfer to end: nothing to hand off to
