@@ -1,6 +1,8 @@
 """The refresher against a live registry server on loopback that misbehaves on demand."""
 
 import copy
+import hashlib
+from typing import Any
 
 import anyio
 import pytest
@@ -328,3 +330,62 @@ def test_the_refresher_leaves_the_process_wide_random_generator_alone():
         refresher.next_delay()
         default_owner()
     assert random.getstate() == before
+
+
+async def _refresh_into(running: Any, answers: list[Any], done: anyio.Event) -> None:
+    answers.append(await running.refresh())
+    done.set()
+
+
+async def test_overlapping_syncs_never_put_back_an_older_view(tmp_path, upstream, tokens_dir, admin_token, kit, pki,
+                                                             monkeypatch):
+    """A replica's sync that started before a newer version was loaded must not replace it when it ends.
+
+    Replica W stores version 2 behind replica R's back. R's status request starts a sync that loads version 2
+    (held in its parse); meanwhile R's own refresh stores and loads version 3. When the held sync ends, R must
+    still serve version 3 (its EMREX 2.0 client list was once dropped this way).
+    """
+    import threading
+
+    from ncp_registry_cache import app as app_module
+
+    real_parse = app_module.parse_document
+    held_body: list[bytes] = []
+    parked = threading.Event()
+    release = threading.Event()
+
+    def parse_holding_one_body(body: bytes, kind: str, **options: Any) -> Any:
+        if held_body and body == held_body[0]:
+            parked.set()
+            release.wait(10)
+        return real_parse(body, kind, **options)
+
+    monkeypatch.setattr(app_module, "parse_document", parse_holding_one_body)
+    settings = kit.make_settings(tmp_path, upstream.url, tokens_dir)
+    docs = []
+    for n in range(3):
+        doc = kit.registry_doc(pki)
+        doc["emps"][1]["institutions"].append(f"Institution {n}")
+        docs.append(kit.dumps(doc))
+    async for writer in kit.start(settings, admin_token):
+        upstream.set(docs[0])
+        assert (await writer.refresh()).status_code == 200
+        async for reader in kit.start(settings, admin_token):
+            upstream.set(docs[1])
+            assert (await writer.refresh()).json()["outcomes"][0]["outcome"] == "accepted"
+            held_body.append(docs[1])
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(reader.client.get, "/v1/status")  # its sync loads version 2, held in the parse
+                assert await anyio.to_thread.run_sync(parked.wait, 10)
+                upstream.set(docs[2])
+                refreshed: list[Any] = []
+                done = anyio.Event()
+                tasks.start_soon(_refresh_into, reader, refreshed, done)
+                with anyio.move_on_after(1.5):  # the refresh may end first (it must not: its sync waits)
+                    await done.wait()
+                release.set()
+            assert refreshed[0].json()["outcomes"][0]["outcome"] == "accepted"
+            # Read from the view as it is (the status endpoint would sync again first).
+            served = (await reader.client.get("/v1/emps")).json()
+            assert served["version"] == hashlib.sha256(docs[2]).hexdigest()
+            assert "Institution 2" in {i for e in served["emps"] for i in e["institutions"]}

@@ -152,6 +152,11 @@ class Refresher:
         self.view = RegistryView(tuple(sources), stale_after)
         self.metrics.watch(lambda: self.view)
         self._lock = anyio.Lock()
+        # Every change of the view goes through sync(), one at a time: two syncs that overlapped would each
+        # start from the view they found, and the later to finish would put back what the other replaced (a
+        # status request's sync, or a read-only replica's tick, dropping the client list an admin refresh
+        # had just loaded). Kept apart from `_lock` so that a sync never waits for a refresh's fetches.
+        self._view_lock = anyio.Lock()
         self._failures = 0
         self._parse = parse
 
@@ -161,6 +166,10 @@ class Refresher:
 
     async def sync(self) -> None:
         """Load whatever the database says is current; cheap when nothing changed."""
+        async with self._view_lock:
+            await self._sync()
+
+    async def _sync(self) -> None:
         states = await self.store.states()
         loaded = dict(self.view.loaded)
         changed = False
